@@ -1,0 +1,385 @@
+//! `cargo xtask excerpts`: checks that every kernel excerpt the book
+//! quotes (`book/excerpts/*.c`) is a verbatim copy of the kernel source
+//! its header names (the book's kernel excerpts).
+//!
+//! ```text
+//! cargo xtask excerpts               check against the pinned kernel,
+//!                                    fetched with apt into target/
+//! cargo xtask excerpts --source DIR  check against an unpacked tree
+//! cargo xtask excerpts --locate      regenerate book/excerpts/LOCATIONS.md
+//! ```
+//!
+//! Exit codes, so that CI can tell a stale book from a machine that
+//! cannot judge (the kernel selftests' convention):
+//!
+//! - 0: every excerpt matches the kernel source;
+//! - 1: an excerpt differs from, or moved in, the kernel source;
+//! - 2: xtask itself could not run (bad arguments, a malformed excerpt,
+//!   an I/O error);
+//! - 4: skipped, the kernel source cannot be had here (no apt-get, or no
+//!   apt source that carries the pinned package).
+//!
+//! The comparison is in `excerpts/compare.rs`, free of I/O; this file and
+//! `excerpts/source.rs` are the thin layer that reads files and runs apt.
+
+mod compare;
+mod locate;
+mod source;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use compare::{Excerpt, Verdict};
+use source::{PINNED, SourceError, Tree};
+
+const EXIT_OK: i32 = 0;
+const EXIT_DIFFERS: i32 = 1;
+const EXIT_ERROR: i32 = 2;
+const EXIT_SKIP: i32 = 4;
+
+/// Where the excerpts live, relative to the workspace root.
+const EXCERPT_DIR: &str = "book/excerpts";
+
+const USAGE: &str = "\
+usage: cargo xtask excerpts [--source DIR | --locate]
+
+Checks that every book/excerpts/*.c file is a verbatim copy of the kernel
+source its first line names, pinned to Linux 6.12.117 (Debian
+linux-source-6.12). Without --source the source is fetched with
+`apt-get download` into target/kernel-src/ and reused across runs.
+
+  --source DIR  compare with an already unpacked kernel tree (the
+                directory that holds Makefile, fs/ and kernel/)
+  --locate      find each excerpt in Linux 6.1.192 and 6.12.117 and write
+                book/excerpts/LOCATIONS.md
+
+exit: 0 all match, 1 an excerpt differs, 2 xtask could not run,
+      4 skipped: no apt source for the kernel package";
+
+/// What the command line asked for.
+enum Mode {
+    Check { source: Option<PathBuf> },
+    Locate,
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
+    let mut mode = Mode::Check { source: None };
+    while let Some(arg) = args.next() {
+        mode = match (arg.as_str(), mode) {
+            ("-h" | "--help", _) => Mode::Help,
+            ("--source", Mode::Check { .. }) => {
+                let dir = args.next().ok_or("--source needs a directory")?;
+                Mode::Check {
+                    source: Some(dir.into()),
+                }
+            }
+            ("--locate", Mode::Check { source: None }) => Mode::Locate,
+            ("--source" | "--locate", _) => {
+                return Err("--source and --locate do not combine".into());
+            }
+            (other, _) => return Err(format!("unknown argument {other:?}")),
+        };
+    }
+    Ok(mode)
+}
+
+/// Runs the job and returns the process exit code.
+pub(crate) fn main(args: impl Iterator<Item = String>) -> i32 {
+    let mode = match parse_args(args) {
+        Ok(mode) => mode,
+        Err(why) => {
+            eprintln!("xtask excerpts: {why}\n\n{USAGE}");
+            return EXIT_ERROR;
+        }
+    };
+    let result = match mode {
+        Mode::Help => {
+            println!("{USAGE}");
+            return EXIT_OK;
+        }
+        Mode::Check { source } => check(source.as_deref()),
+        Mode::Locate => write_locations(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(SourceError::Unavailable(why)) => {
+            eprintln!("xtask excerpts: skipped: {why}");
+            EXIT_SKIP
+        }
+        Err(SourceError::Failed(why)) => {
+            eprintln!("xtask excerpts: {why}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// The workspace root: xtask's manifest sits one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Where fetched kernel sources are cached: under cargo's target
+/// directory, which git ignores and `cargo clean` empties.
+fn cache_dir(root: &Path) -> PathBuf {
+    // Cargo reads a relative CARGO_TARGET_DIR from the current directory.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .and_then(|dir| std::path::absolute(dir).ok())
+        .unwrap_or_else(|| root.join("target"));
+    target.join("kernel-src")
+}
+
+/// Reads and parses every excerpt, sorted by file name. All malformed
+/// excerpts are reported, not only the first.
+fn load_excerpts(root: &Path) -> Result<Vec<Excerpt>, SourceError> {
+    let dir = root.join(EXCERPT_DIR);
+    let entries = fs::read_dir(&dir).map_err(|e| {
+        SourceError::Failed(format!(
+            "cannot list {}: {e}; run from the workspace that holds \
+             {EXCERPT_DIR}/",
+            dir.display()
+        ))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
+        .collect();
+    paths.sort();
+    let mut excerpts = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = format!("{EXCERPT_DIR}/{file}");
+        let parsed = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {name}: {e}"))
+            .and_then(|text| Excerpt::parse(&name, &text));
+        match parsed {
+            Ok(excerpt) => excerpts.push(excerpt),
+            Err(why) => errors.push(why),
+        }
+    }
+    if excerpts.is_empty() && errors.is_empty() {
+        errors.push(format!(
+            "no excerpts (*.c) in {}; see {EXCERPT_DIR}/README.md",
+            dir.display()
+        ));
+    }
+    if errors.is_empty() {
+        Ok(excerpts)
+    } else {
+        Err(SourceError::Failed(errors.join("\nxtask excerpts: ")))
+    }
+}
+
+/// The files to extract from a tree: every file an excerpt names, and
+/// the Makefile that states the tree's version.
+fn needed_files(excerpts: &[Excerpt]) -> BTreeSet<String> {
+    let named = excerpts.iter().map(|e| e.header.path.clone());
+    named.chain(["Makefile".to_owned()]).collect()
+}
+
+/// Fails unless the tree at `root` is the kernel version `tree` names:
+/// a check against the wrong tree would prove nothing.
+fn ensure_version(root: &Path, tree: &Tree) -> Result<(), SourceError> {
+    let makefile = root.join("Makefile");
+    let text = fs::read_to_string(&makefile).map_err(|e| {
+        SourceError::Failed(format!(
+            "cannot read {}: {e}; is {} the top of a kernel tree (the \
+             directory that holds Makefile, fs/ and kernel/)?",
+            makefile.display(),
+            root.display()
+        ))
+    })?;
+    match compare::makefile_version(&text) {
+        Some(version) if version == tree.kernel => Ok(()),
+        Some(version) => Err(SourceError::Failed(format!(
+            "{} is Linux {version}, but the excerpts quote {}; pass a \
+             Linux {} tree, or run without --source to fetch it",
+            root.display(),
+            tree.release(),
+            tree.kernel
+        ))),
+        None => Err(SourceError::Failed(format!(
+            "{} has no VERSION/PATCHLEVEL/SUBLEVEL: not a kernel's top \
+             Makefile",
+            makefile.display()
+        ))),
+    }
+}
+
+/// The pinned check: every excerpt against the pinned tree.
+fn check(source: Option<&Path>) -> Result<i32, SourceError> {
+    let root = workspace_root();
+    let excerpts = load_excerpts(&root)?;
+    // Headers must all name the pinned release: the book promises one
+    // kernel version throughout the walkthrough.
+    let wrong: Vec<String> = excerpts
+        .iter()
+        .filter(|e| e.header.release() != PINNED.release())
+        .map(|e| {
+            format!(
+                "{}:1: names {}, but the excerpts are pinned to {}; \
+                 see {EXCERPT_DIR}/README.md",
+                e.name,
+                e.header.release(),
+                PINNED.release()
+            )
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(SourceError::Failed(wrong.join("\nxtask excerpts: ")));
+    }
+    let tree_root = match source {
+        Some(dir) => dir.to_path_buf(),
+        None => source::fetch(
+            &PINNED,
+            &cache_dir(&root),
+            &needed_files(&excerpts),
+        )?,
+    };
+    ensure_version(&tree_root, &PINNED)?;
+    let mut failed = 0;
+    for excerpt in &excerpts {
+        let header = &excerpt.header;
+        let kernel_file = tree_root.join(&header.path);
+        let report = match fs::read_to_string(&kernel_file) {
+            Ok(text) => {
+                let verdict = compare::compare(excerpt, &text);
+                (verdict != Verdict::Matches)
+                    .then(|| compare::explain(excerpt, &verdict))
+            }
+            Err(e) => Some(format!(
+                "{}:1: cannot read {} in {}: {e}; does the header name a \
+                 file of that tree?\n",
+                excerpt.name,
+                header.path,
+                tree_root.display()
+            )),
+        };
+        match report {
+            None => {
+                println!(
+                    "ok   {} = {}:{}",
+                    excerpt.name, header.path, header.line
+                );
+            }
+            Some(report) => {
+                failed += 1;
+                println!(
+                    "FAIL {} = {}:{}",
+                    excerpt.name, header.path, header.line
+                );
+                print!("{report}");
+            }
+        }
+    }
+    let total = excerpts.len();
+    if failed == 0 {
+        println!("all {total} excerpts match {}", PINNED.release());
+        Ok(EXIT_OK)
+    } else {
+        println!(
+            "{failed} of {total} excerpts do not match {}",
+            PINNED.release()
+        );
+        Ok(EXIT_DIFFERS)
+    }
+}
+
+/// `--locate`: finds every excerpt in every fetchable tree and writes the
+/// table to `book/excerpts/LOCATIONS.md` (and to stdout).
+fn write_locations() -> Result<i32, SourceError> {
+    let root = workspace_root();
+    let excerpts = load_excerpts(&root)?;
+    let files = needed_files(&excerpts);
+    let mut found = vec![Vec::new(); excerpts.len()];
+    for tree in locate::trees() {
+        let tree_root = source::fetch(tree, &cache_dir(&root), &files)?;
+        ensure_version(&tree_root, tree)?;
+        for (excerpt, row) in excerpts.iter().zip(&mut found) {
+            // A file missing from an older tree is a finding, not an
+            // error: the code lived elsewhere then.
+            let text =
+                fs::read_to_string(tree_root.join(&excerpt.header.path))
+                    .unwrap_or_default();
+            row.push(compare::locate(excerpt, &text));
+        }
+    }
+    let table = locate::render(&excerpts, &found);
+    let path = root.join(EXCERPT_DIR).join("LOCATIONS.md");
+    fs::write(&path, &table).map_err(|e| {
+        SourceError::Failed(format!("cannot write {}: {e}", path.display()))
+    })?;
+    print!("{table}");
+    eprintln!("xtask excerpts: wrote {}", path.display());
+    Ok(EXIT_OK)
+}
+
+/// Tidy checks on the book's own files. They need neither the network nor
+/// a kernel tree, so they run under `cargo test --workspace`; the
+/// comparison with the kernel itself is `cargo xtask excerpts`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excerpts() -> Vec<Excerpt> {
+        match load_excerpts(&workspace_root()) {
+            Ok(excerpts) => excerpts,
+            Err(SourceError::Failed(why) | SourceError::Unavailable(why)) => {
+                panic!("{why}")
+            }
+        }
+    }
+
+    #[test]
+    fn every_excerpt_header_parses_and_names_the_pinned_release() {
+        for excerpt in excerpts() {
+            assert_eq!(
+                excerpt.header.release(),
+                PINNED.release(),
+                "{}:1 names another release",
+                excerpt.name
+            );
+        }
+    }
+
+    #[test]
+    fn locations_table_agrees_with_excerpt_headers() {
+        // Catches an excerpt added or re-pinned without regenerating the
+        // table; the other columns need the trees, so only this one is
+        // checked here.
+        let path = workspace_root().join(EXCERPT_DIR).join("LOCATIONS.md");
+        let table = fs::read_to_string(&path).unwrap();
+        let pinned_column = locate::COLUMNS
+            .iter()
+            .position(|c| c.title.contains(PINNED.package))
+            .unwrap();
+        for excerpt in excerpts() {
+            let file = excerpt.name.rsplit('/').next().unwrap();
+            let stem = file.trim_end_matches(".c");
+            let row = table
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{stem}`:")))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} has no row in {}; run `{}`",
+                        excerpt.name,
+                        path.display(),
+                        locate::REGENERATE
+                    )
+                });
+            let cells: Vec<&str> = row.split(" | ").collect();
+            assert_eq!(
+                cells[2 + pinned_column],
+                excerpt.header.line.to_string(),
+                "{}: its row in {} disagrees with its header; run `{}`",
+                excerpt.name,
+                path.display(),
+                locate::REGENERATE
+            );
+        }
+    }
+}

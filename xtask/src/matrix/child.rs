@@ -1,0 +1,270 @@
+//! Child processes and temporary directories that are cleaned up on
+//! every way out, Ctrl-C included.
+//!
+//! Every child (apt-get, dpkg-deb, cargo, the decompressors, QEMU) is
+//! started in its own process group, so a terminal's Ctrl-C reaches only
+//! this runner; a dedicated thread receives SIGINT/SIGTERM/SIGHUP, kills
+//! each live group, removes the temporary directories and exits. If the
+//! runner dies anyway (SIGKILL), `PR_SET_PDEATHSIG` takes its children
+//! down with it, and the next run removes the orphaned temp directories.
+
+use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Process-group ids of live children.
+static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Temporary directories to remove on a signal.
+static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Set once a signal arrived: no new child may start.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// The signals that end the run, with cleanup.
+const SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Blocks the ending signals in this (the main) thread, and so in every
+/// thread it starts later, and starts the one thread that takes them.
+/// Call before starting any other thread.
+pub(crate) fn handle_signals() {
+    // SAFETY: `sigset_t` is plain data; sigemptyset initialises it.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, exclusively borrowed sigset_t, and the
+    // signal numbers are valid. pthread_sigmask only changes this
+    // thread's mask.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        for s in SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+    std::thread::spawn(move || {
+        loop {
+            let mut sig = 0;
+            // SAFETY: `set` and `sig` are valid for the call.
+            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                cancel(sig);
+            }
+        }
+    });
+}
+
+/// Kills every child group, removes the temp dirs and exits with the
+/// shell's convention for death by signal (128 + number).
+fn cancel(sig: i32) -> ! {
+    CANCELLED.store(true, Ordering::SeqCst);
+    let groups = lock(&GROUPS).clone();
+    for &pgid in &groups {
+        kill_group(pgid);
+    }
+    // The waiting threads reap the killed children; give them up to
+    // 2 s, so that no QEMU outlives the runner even briefly.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !lock(&GROUPS).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for dir in lock(&TEMP_DIRS).iter() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    eprintln!(
+        "matrix: interrupted by signal {sig}; killed {} child process \
+         group(s) and removed the temporary directory",
+        groups.len()
+    );
+    std::process::exit(128 + sig);
+}
+
+/// After a signal, waits for the signal thread to finish cleaning up
+/// and exit the process, so that the main flow neither writes a report
+/// of killed boots nor exits with its own status first.
+pub(crate) fn stop_if_cancelled() {
+    while CANCELLED.load(Ordering::SeqCst) {
+        std::thread::park_timeout(Duration::from_secs(1));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking thread cannot leave these lists inconsistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn kill_group(pgid: i32) {
+    // SAFETY: kill(2) with a negative pid signals a process group; no
+    // memory is involved.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+/// A child in its own process group, killed if dropped while running.
+#[derive(Debug)]
+pub(crate) struct Tracked {
+    child: Option<Child>,
+    pgid: i32,
+}
+
+/// Starts `cmd` in a new process group that dies with this thread.
+///
+/// `PR_SET_PDEATHSIG` fires when the *thread* that forked exits, so
+/// call this from the thread that also waits for the child.
+pub(crate) fn spawn(cmd: &mut Command) -> io::Result<Tracked> {
+    if CANCELLED.load(Ordering::SeqCst) {
+        return Err(io::Error::other("interrupted"));
+    }
+    cmd.process_group(0);
+    // SAFETY: the closure runs between fork and exec and only calls
+    // prctl(2), which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut groups = lock(&GROUPS);
+    let child = cmd.spawn()?;
+    let pgid = i32::try_from(child.id()).expect("pids fit in i32");
+    groups.push(pgid);
+    Ok(Tracked {
+        child: Some(child),
+        pgid,
+    })
+}
+
+impl Tracked {
+    /// Waits up to `limit`; on timeout kills the group and returns
+    /// `None`.
+    pub(crate) fn wait_timeout(
+        &mut self,
+        limit: Duration,
+    ) -> io::Result<Option<ExitStatus>> {
+        let start = Instant::now();
+        let child = self.child.as_mut().expect("not yet waited for");
+        loop {
+            if let Some(status) = child.try_wait()? {
+                self.finish();
+                return Ok(Some(status));
+            }
+            if start.elapsed() >= limit {
+                self.kill();
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the whole group and reaps the child.
+    pub(crate) fn kill(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            kill_group(self.pgid);
+            let _ = child.wait();
+        }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.child = None;
+        lock(&GROUPS).retain(|&g| g != self.pgid);
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `cmd` to completion, feeding it `input`, and collects its
+/// output (like `Command::output`, but tracked).
+pub(crate) fn output(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+) -> io::Result<Output> {
+    let stdin = if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    cmd.stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut tracked = spawn(cmd)?;
+    let mut child = tracked.child.take().expect("just spawned");
+    let pipe = child.stdin.take();
+    let result = std::thread::scope(|s| {
+        if let (Some(mut pipe), Some(bytes)) = (pipe, input) {
+            // A decompressor may stop reading early (EPIPE): fine.
+            s.spawn(move || pipe.write_all(bytes));
+        }
+        child.wait_with_output()
+    });
+    tracked.finish();
+    result
+}
+
+/// Runs `cmd` and fails with its stderr unless it exits 0.
+pub(crate) fn run_ok(cmd: &mut Command) -> Result<Output, String> {
+    let shown = format!("{cmd:?}");
+    let out = output(cmd, None).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            format!("cannot run {shown}: program not found")
+        } else {
+            format!("cannot run {shown}: {e}")
+        }
+    })?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        Err(format!("{shown} failed ({}): {}", out.status, err.trim()))
+    }
+}
+
+/// A directory removed on drop and on a signal.
+#[derive(Debug)]
+pub(crate) struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates `<parent>/tmp-<pid>`, first removing leftovers of
+    /// runs that were killed too hard to clean up (their pid is gone).
+    pub(crate) fn new(parent: &Path) -> Result<TempDir, String> {
+        remove_orphans(parent);
+        let path = parent.join(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).map_err(|e| {
+            format!("cannot create {}: {e}; is it writable?", path.display())
+        })?;
+        lock(&TEMP_DIRS).push(path.clone());
+        Ok(TempDir { path })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+        lock(&TEMP_DIRS).retain(|p| p != &self.path);
+    }
+}
+
+fn remove_orphans(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("tmp-"))
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
