@@ -14,7 +14,7 @@ use crate::spawn::{self, ExitCode};
 /// `My thread's TID: <n>` for one spawned thread, then waits for Ctrl-C.
 /// Look for the thread's TID with `ls /proc`, then `cat /proc/<TID>/comm`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "demo-spawner", version)]
+#[command(name = "demo-spawner", bin_name = "demo-spawner", version)]
 pub struct Options {
     /// How many threads to spawn besides the main thread.
     #[arg(

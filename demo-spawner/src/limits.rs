@@ -22,8 +22,7 @@ pub(crate) struct Limit {
 /// out (the kernel enforces them anyway; we only explain).
 pub(crate) fn current() -> Vec<Limit> {
     let mut limits = Vec::new();
-    for name in ["/proc/sys/kernel/threads-max", "/proc/sys/kernel/pid_max"]
-    {
+    for name in ["/proc/sys/kernel/threads-max", "/proc/sys/kernel/pid_max"] {
         if let Some(value) = read_number(name) {
             limits.push(Limit { name, value });
         }
@@ -80,8 +79,14 @@ mod tests {
     #[test]
     fn the_first_limit_exceeded_is_named() {
         let limits = [
-            Limit { name: "a", value: 10 },
-            Limit { name: "b", value: 5 },
+            Limit {
+                name: "a",
+                value: 10,
+            },
+            Limit {
+                name: "b",
+                value: 5,
+            },
         ];
         assert_eq!(exceeded(&limits, 5), None);
         assert_eq!(exceeded(&limits, 6).map(|l| l.name), Some("b"));

@@ -7,6 +7,8 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
-    eprintln!("demo-spawner: /proc thread ids are Linux-only; run it on Linux");
+    eprintln!(
+        "demo-spawner: /proc thread ids are Linux-only; run it on Linux"
+    );
     std::process::ExitCode::from(3)
 }

@@ -101,7 +101,11 @@ impl SpawnError {
 impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpawnError::OverLimit { tasks, limit, value } => write!(
+            SpawnError::OverLimit {
+                tasks,
+                limit,
+                value,
+            } => write!(
                 f,
                 "{tasks} threads asked for (main thread included) but \
                  {limit} is {value}; ask for fewer threads"
@@ -390,8 +394,9 @@ fn wait_for_stop(
     let timeout = match limit {
         None => PollTimeout::NONE,
         // poll(2) takes at most i32::MAX ms (24 days): cap longer ones.
-        Some(limit) => PollTimeout::try_from(limit)
-            .unwrap_or(PollTimeout::MAX),
+        Some(limit) => {
+            PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX)
+        }
     };
     let mut fds = [PollFd::new(
         std::os::fd::AsFd::as_fd(signals),

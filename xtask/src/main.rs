@@ -2,6 +2,7 @@
 //!
 //! Each job lives in its own module; this file only dispatches.
 
+mod book_browser;
 mod excerpts;
 mod matrix;
 
@@ -9,10 +10,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let job = args.next().unwrap_or_default();
     let code = match job.as_str() {
+        "book-browser" => book_browser::main(args),
         "excerpts" => excerpts::main(args),
         "matrix" => matrix::main(args),
         _ => {
-            eprintln!("xtask: unknown job {job:?}; jobs: (none yet)");
+            eprintln!(
+                "xtask: unknown job {job:?}; jobs: book-browser, excerpts, \
+                 matrix"
+            );
             2
         }
     };

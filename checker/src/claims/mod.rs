@@ -1,0 +1,288 @@
+//! The claims, in one ordered registry.
+//!
+//! Each claim is one function named as a true sentence about `/proc`. Its
+//! first doc line is the claim (the registry repeats it, and a tidy test
+//! checks they agree); the rest names the kernel function that makes it
+//! true, at the kernel version the book pins (Linux 6.12.117). A claim
+//! returns [`Outcome::Pass`] with what it observed, [`Outcome::Fail`] with
+//! what it expected and what `/proc` said, or [`Outcome::Skip`] with the
+//! reason it cannot tell on this system. A claim never aborts the run.
+//!
+//! Where is the claim about X? Listing `/proc` and its offsets:
+//! `listing.rs`. Resolving `/proc/<TID>` by name: `lookup.rs`. What is
+//! inside `/proc/<TID>/`: `tid_dir.rs`.
+//!
+//! Book: every chapter links its claims; "Claims reference" is generated
+//! from [`CLAIMS`].
+
+use std::cell::OnceCell;
+use std::io;
+
+use serde::Serialize;
+
+use crate::parse::Dirent;
+use crate::procfs::Procfs;
+use crate::target::{Origin, Target};
+
+pub mod listing;
+pub mod lookup;
+pub mod tid_dir;
+
+/// One claim of the registry.
+#[derive(Debug)]
+pub struct Claim {
+    /// The function's name, used in reports, `--only` and the book.
+    pub id: &'static str,
+    /// The claim as one sentence: the function's first doc line.
+    pub statement: &'static str,
+    /// The kernel code that makes it true, at the pinned version.
+    pub kernel: &'static str,
+    pub check: fn(&Context<'_>) -> Outcome,
+}
+
+/// What checking one claim found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The claim holds; `observed` is the evidence.
+    Pass { observed: String },
+    /// The claim does not hold on this kernel.
+    Fail { expected: String, found: String },
+    /// This system cannot tell (privilege, target, kernel feature).
+    Skip { reason: String },
+}
+
+impl Outcome {
+    pub fn pass(observed: impl Into<String>) -> Outcome {
+        Outcome::Pass {
+            observed: observed.into(),
+        }
+    }
+
+    pub fn fail(
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        Outcome::Fail {
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+
+    pub fn skip(reason: impl Into<String>) -> Outcome {
+        Outcome::Skip {
+            reason: reason.into(),
+        }
+    }
+
+    /// `pass`, `fail` or `skip`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Pass { .. } => "pass",
+            Outcome::Fail { .. } => "fail",
+            Outcome::Skip { .. } => "skip",
+        }
+    }
+}
+
+/// Builds a registry entry whose id is the function's own name.
+macro_rules! claim {
+    ($module:ident :: $function:ident, $statement:literal, $kernel:literal) => {
+        Claim {
+            id: stringify!($function),
+            statement: $statement,
+            kernel: $kernel,
+            check: $module::$function,
+        }
+    };
+}
+
+/// Every claim, in the order reports list them: the article's own
+/// observation first, then what follows from the same kernel code.
+pub static CLAIMS: &[Claim] = &[
+    claim!(
+        listing::listing_shows_the_tgid_but_no_other_tid,
+        "Listing /proc shows the target's thread-group id and none of its \
+         other thread ids.",
+        "next_tgid() (fs/proc/base.c) keeps only pids with a \
+         PIDTYPE_TGID task"
+    ),
+    claim!(
+        lookup::every_tid_resolves_by_lookup,
+        "Looking up /proc/<TID> works for every thread: the directory \
+         stats, comm and status read.",
+        "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
+         (kernel/pid.c)"
+    ),
+    claim!(
+        tid_dir::tid_status_is_the_threads_own_view,
+        "/proc/<TID>/status is that thread's view: Pid: is the TID, Tgid: \
+         the leader.",
+        "task_state() (fs/proc/array.c)"
+    ),
+    claim!(
+        tid_dir::task_dir_lists_the_whole_group_from_any_tid,
+        "/proc/<TGID>/task/ lists every thread, and /proc/<TID>/task/ lists \
+         the whole group too.",
+        "proc_task_readdir() and first_tid() (fs/proc/base.c)"
+    ),
+    claim!(
+        listing::self_links_come_before_the_pids,
+        "self and thread-self are symlinks listed before the first pid, \
+         resolving to the reader's tgid and <tgid>/task/<tid>.",
+        "proc_pid_readdir() (fs/proc/base.c), proc_self_get_link() \
+         (fs/proc/self.c), proc_thread_self_get_link() \
+         (fs/proc/thread_self.c)"
+    ),
+    claim!(
+        listing::listing_positions_follow_tgid_arithmetic,
+        "The listing is ordered by tgid at positions TGID_OFFSET + tgid, \
+         and seeking to TGID_OFFSET + <TID> resumes at the next tgid, \
+         never at the thread.",
+        "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
+         filldir64() (fs/readdir.c)"
+    ),
+    claim!(
+        lookup::pid_names_are_parsed_strictly,
+        "/proc/0<TID> and /proc/<TID>x do not resolve, though /proc/<TID> \
+         does.",
+        "name_to_int() (fs/proc/util.c)"
+    ),
+    claim!(
+        lookup::exited_thread_no_longer_resolves,
+        "A thread that has exited no longer resolves: /proc/<TID> gives \
+         ENOENT.",
+        "release_task() (kernel/exit.c) -> __unhash_process() -> \
+         detach_pid() (kernel/pid.c)"
+    ),
+    claim!(
+        tid_dir::tid_comm_is_the_threads_own_name,
+        "/proc/<TID>/comm shows the thread's own name while \
+         /proc/<TGID>/comm keeps the leader's.",
+        "comm_show() (fs/proc/base.c) -> proc_task_name() \
+         (fs/proc/array.c)"
+    ),
+    claim!(
+        tid_dir::tid_stat_sums_cpu_over_the_group,
+        "/proc/<TID>/stat shows the TID first but CPU times summed over \
+         the group, unlike /proc/<TGID>/task/<TID>/stat.",
+        "proc_tgid_stat() -> do_task_stat(whole=1) vs proc_tid_stat() \
+         (fs/proc/array.c)"
+    ),
+];
+
+/// Look a claim up by id.
+pub fn find(id: &str) -> Option<&'static Claim> {
+    CLAIMS.iter().find(|claim| claim.id == id)
+}
+
+/// What every claim gets: `/proc`, the target, and what is read once
+/// for all of them.
+pub struct Context<'a> {
+    pub proc: &'a dyn Procfs,
+    pub target: &'a Target,
+    /// The listing of the procfs root, read once: claims that need it
+    /// share one `getdents64` pass, even at 10,000 threads.
+    root: OnceCell<Result<Vec<Dirent>, String>>,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("root", &self.proc.root())
+            .field("target", &self.target.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Context<'a> {
+    pub fn new(proc: &'a dyn Procfs, target: &'a Target) -> Context<'a> {
+        Context {
+            proc,
+            target,
+            root: OnceCell::new(),
+        }
+    }
+
+    /// The entries of the procfs root, or why they could not be read.
+    pub fn root_listing(&self) -> Result<&[Dirent], Outcome> {
+        self.root
+            .get_or_init(|| {
+                self.proc.list(".").map_err(|err| {
+                    format!("cannot list {}: {err}", self.at("."))
+                })
+            })
+            .as_deref()
+            .map_err(|message| Outcome::fail("a listing", message.clone()))
+    }
+
+    /// A path under the procfs root, for messages.
+    pub fn at(&self, relative: &str) -> String {
+        let root = self.proc.root();
+        if relative == "." {
+            root.display().to_string()
+        } else {
+            root.join(relative).display().to_string()
+        }
+    }
+
+    /// Whether we started the target and so know its threads' names,
+    /// CPU use and exited threads.
+    pub fn spawned(&self) -> bool {
+        self.target.origin == Origin::Spawned
+    }
+
+    /// Whether thread `tid` of an existing target has gone since the
+    /// checks started: it is no longer in `/proc/<PID>/task`. Threads
+    /// come and go in real programs; that is not a broken claim.
+    pub fn vanished(&self, tid: i32) -> bool {
+        if self.spawned() {
+            return false;
+        }
+        match self.proc.list(&format!("{}/task", self.target.pid)) {
+            Ok(tasks) => !tasks.iter().any(|entry| entry.pid() == Some(tid)),
+            Err(_) => true,
+        }
+    }
+}
+
+/// `4243, 4244, 4245` or `4243, 4244, 4245, … (10000 in all)`: short
+/// evidence however many threads there are.
+pub fn some(ids: &[i32]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> =
+        ids.iter().take(SHOWN).map(|id| id.to_string()).collect();
+    if ids.len() > SHOWN {
+        format!("{}, … ({} in all)", shown.join(", "), ids.len())
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Whether an I/O error is `ENOENT`.
+pub fn is_enoent(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::ENOENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_ids_are_unique() {
+        for (index, claim) in CLAIMS.iter().enumerate() {
+            assert!(
+                CLAIMS[..index].iter().all(|other| other.id != claim.id),
+                "{} twice in CLAIMS",
+                claim.id
+            );
+        }
+    }
+
+    #[test]
+    fn evidence_stays_short() {
+        assert_eq!(some(&[1, 2]), "1, 2");
+        let many: Vec<i32> = (1..=10_000).collect();
+        assert_eq!(some(&many), "1, 2, 3, 4, 5, … (10000 in all)");
+    }
+}

@@ -1,0 +1,349 @@
+//! Claims about what `/proc/<TID>/` holds once looked up.
+//!
+//! `proc_pid_lookup()` builds `/proc/<TID>` with `proc_pid_instantiate()`
+//! (fs/proc/base.c): a process-style directory (`tgid_base_stuff`) bound
+//! to the thread's own task. So its files that show one task show the
+//! thread; those that show a whole group show the thread's group.
+//!
+//! Book: "The lookup path" and "Beyond the article".
+
+use std::collections::BTreeSet;
+
+use crate::claims::{Context, Outcome, some};
+use crate::parse::{Stat, parse_stat, parse_status};
+
+/// /proc/<TID>/status is that thread's view: Pid: is the TID, Tgid: the
+/// leader.
+///
+/// `proc_pid_status()` (fs/proc/array.c) calls `task_state()` for the
+/// task the directory was built for, which prints `Tgid:` as
+/// `task_tgid_nr_ns()` and `Pid:` as `pid_nr_ns()` of that task: the
+/// thread's own id, and its leader's.
+pub fn tid_status_is_the_threads_own_view(cx: &Context<'_>) -> Outcome {
+    let pid = cx.target.pid;
+    let mut checked = Vec::new();
+    let mut vanished = 0;
+    for tid in cx.target.tids() {
+        let path = format!("{tid}/status");
+        let ids = match cx.proc.read(&path) {
+            Ok(text) => parse_status(&text),
+            Err(_) if cx.vanished(tid) => {
+                vanished += 1;
+                continue;
+            }
+            Err(err) => {
+                return Outcome::fail(
+                    format!("{} readable", cx.at(&path)),
+                    err.to_string(),
+                );
+            }
+        };
+        match ids {
+            Ok(ids) if ids.pid == tid && ids.tgid == pid => checked.push(tid),
+            Ok(ids) => {
+                return Outcome::fail(
+                    format!("{}: Pid: {tid}, Tgid: {pid}", cx.at(&path)),
+                    format!("Pid: {}, Tgid: {}", ids.pid, ids.tgid),
+                );
+            }
+            Err(err) => {
+                return Outcome::fail(
+                    format!("{} with Pid: and Tgid: lines", cx.at(&path)),
+                    format!("{err} (a bug of the checker's parser)"),
+                );
+            }
+        }
+    }
+    let mut observed = format!(
+        "for each of {} TIDs ({}), status says Pid: <TID> and Tgid: {pid}",
+        checked.len(),
+        some(&checked)
+    );
+    if vanished > 0 {
+        observed += &format!("; {vanished} exited during the check");
+    }
+    Outcome::pass(observed)
+}
+
+/// How many `/proc/<TID>/task/` listings to compare at most: each is as
+/// long as the group, so listing all of them would be quadratic.
+const TASK_DIR_SAMPLE: usize = 16;
+
+/// /proc/<TGID>/task/ lists every thread, and /proc/<TID>/task/ lists
+/// the whole group too.
+///
+/// `proc_task_readdir()` (fs/proc/base.c) starts from the task of the
+/// directory and walks its whole thread group (`first_tid()`,
+/// `next_thread()`), whichever thread the directory was built for: the
+/// `task` entry is in `tgid_base_stuff`, which `/proc/<TID>` shares.
+/// The positions in `task/` are indexes into the group, not ids.
+pub fn task_dir_lists_the_whole_group_from_any_tid(
+    cx: &Context<'_>,
+) -> Outcome {
+    let pid = cx.target.pid;
+    let expected: BTreeSet<i32> = cx.target.tids().into_iter().collect();
+    let group_path = format!("{pid}/task");
+    let group = match task_ids(cx, &group_path) {
+        Ok(group) => group,
+        Err(outcome) => return outcome,
+    };
+    let missing: Vec<i32> = expected
+        .iter()
+        .copied()
+        .filter(|tid| !group.contains(tid) && !cx.vanished(*tid))
+        .collect();
+    if !missing.is_empty() {
+        return Outcome::fail(
+            format!("{} to list {}", cx.at(&group_path), some(&missing)),
+            format!(
+                "it lists {}",
+                some(&group.iter().copied().collect::<Vec<_>>())
+            ),
+        );
+    }
+    let threads: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
+    let sample = spread(&threads, TASK_DIR_SAMPLE);
+    for &tid in &sample {
+        let path = format!("{tid}/task");
+        let listed = match task_ids(cx, &path) {
+            Ok(listed) => listed,
+            Err(_) if cx.vanished(tid) => continue,
+            Err(outcome) => return outcome,
+        };
+        // Real programs start and end threads meanwhile: compare with a
+        // fresh listing of the leader's task/ before calling it broken.
+        if listed != group
+            && task_ids(cx, &group_path).ok() != Some(listed.clone())
+        {
+            return Outcome::fail(
+                format!(
+                    "{} to list the same threads as {}",
+                    cx.at(&path),
+                    cx.at(&group_path)
+                ),
+                format!(
+                    "{} lists {}",
+                    cx.at(&path),
+                    some(&listed.iter().copied().collect::<Vec<_>>())
+                ),
+            );
+        }
+    }
+    if sample.is_empty() {
+        return Outcome::pass(format!(
+            "{group_path} lists the {} thread(s) of {pid}; there is no \
+             other thread whose task/ to compare",
+            group.len()
+        ));
+    }
+    Outcome::pass(format!(
+        "{group_path} lists all {} threads; so does /proc/<TID>/task for \
+         {} of its other threads ({})",
+        group.len(),
+        sample.len(),
+        some(&sample)
+    ))
+}
+
+/// The thread ids listed in a `task/` directory.
+fn task_ids(cx: &Context<'_>, path: &str) -> Result<BTreeSet<i32>, Outcome> {
+    match cx.proc.list(path) {
+        Ok(entries) => Ok(entries.iter().filter_map(|e| e.pid()).collect()),
+        Err(err) => Err(Outcome::fail(
+            format!("{} listable", cx.at(path)),
+            err.to_string(),
+        )),
+    }
+}
+
+/// At most `count` items spread evenly over `items`, first and last
+/// included.
+fn spread(items: &[i32], count: usize) -> Vec<i32> {
+    if items.len() <= count {
+        return items.to_vec();
+    }
+    (0..count)
+        .map(|i| items[i * (items.len() - 1) / (count - 1)])
+        .collect()
+}
+
+/// /proc/<TID>/comm shows the thread's own name while /proc/<TGID>/comm
+/// keeps the leader's.
+///
+/// `comm_show()` (fs/proc/base.c) prints `proc_task_name()`
+/// (fs/proc/array.c) of the directory's own task, and a thread's name is
+/// per task (`PR_SET_NAME` and `pthread_setname_np` set `current->comm`).
+pub fn tid_comm_is_the_threads_own_name(cx: &Context<'_>) -> Outcome {
+    let pid = cx.target.pid;
+    let leader_path = format!("{pid}/comm");
+    let leader = match cx.proc.read(&leader_path) {
+        Ok(text) => text.trim_end_matches('\n').to_string(),
+        Err(err) => {
+            return Outcome::fail(
+                format!("{} readable", cx.at(&leader_path)),
+                err.to_string(),
+            );
+        }
+    };
+    if leader != cx.target.comm {
+        return Outcome::fail(
+            format!("{}: {:?}", cx.at(&leader_path), cx.target.comm),
+            format!("{leader:?}"),
+        );
+    }
+    let mut named = Vec::new();
+    for thread in &cx.target.threads {
+        let tid = thread.tid;
+        // The thread's own name: given by us, or as its task/ entry in
+        // its group shows it.
+        let own = match &thread.name {
+            Some(name) => Ok(name.clone()),
+            None => cx.proc.read(&format!("{pid}/task/{tid}/comm")),
+        };
+        let path = format!("{tid}/comm");
+        let shown = cx.proc.read(&path);
+        let (own, shown) = match (own, shown) {
+            (Ok(own), Ok(shown)) => {
+                (own.trim_end_matches('\n').to_string(), shown)
+            }
+            _ if cx.vanished(tid) => continue,
+            (_, Err(err)) | (Err(err), _) => {
+                return Outcome::fail(
+                    format!("{} readable", cx.at(&path)),
+                    err.to_string(),
+                );
+            }
+        };
+        let shown = shown.trim_end_matches('\n');
+        if shown != own {
+            return Outcome::fail(
+                format!("{}: {own:?}", cx.at(&path)),
+                format!("{shown:?}"),
+            );
+        }
+        if own != leader {
+            named.push((tid, own));
+        }
+    }
+    let Some((tid, name)) = named.first() else {
+        return Outcome::skip(format!(
+            "every thread of {pid} is named like its leader ({leader:?}), \
+             so the names cannot tell the files apart; pick a process \
+             with named threads"
+        ));
+    };
+    Outcome::pass(format!(
+        "{} shows {leader:?}; {} threads have their own name in \
+         /proc/<TID>/comm, e.g. /proc/{tid}/comm shows {name:?}",
+        leader_path,
+        named.len()
+    ))
+}
+
+/// /proc/<TID>/stat shows the TID first but CPU times summed over the
+/// group, unlike /proc/<TGID>/task/<TID>/stat.
+///
+/// `/proc/<TID>` is a process directory, so its `stat` is
+/// `proc_tgid_stat()` (fs/proc/array.c), which calls `do_task_stat(...,
+/// whole=1)`: utime and stime come from `thread_group_cputime_adjusted()`
+/// over every thread of the group. `/proc/<TGID>/task/<TID>/stat` is
+/// `proc_tid_stat()`, `whole=0`: that thread's own times. Field 1 is the
+/// pid the directory was built for in both. proc(5) says the two files
+/// have "the same contents"; for a thread that sleeps while a sibling
+/// works, they do not.
+pub fn tid_stat_sums_cpu_over_the_group(cx: &Context<'_>) -> Outcome {
+    let pid = cx.target.pid;
+    // Own CPU time of each thread first, so that the group's, read
+    // after, can only have grown.
+    let mut own: Vec<(i32, Stat)> = Vec::new();
+    for tid in cx.target.threads.iter().map(|thread| thread.tid) {
+        match read_stat(cx, &format!("{pid}/task/{tid}/stat")) {
+            Ok(stat) => own.push((tid, stat)),
+            Err(_) if cx.vanished(tid) => continue,
+            Err(outcome) => return outcome,
+        }
+    }
+    let busy = match cx.target.threads.iter().find(|t| t.busy) {
+        Some(thread) => own.iter().find(|(tid, _)| *tid == thread.tid),
+        None => own.iter().max_by_key(|(_, stat)| stat.cpu_ticks()),
+    };
+    let idle = own
+        .iter()
+        .filter(|(tid, _)| Some(*tid) != busy.map(|(b, _)| *b))
+        .min_by_key(|(_, stat)| stat.cpu_ticks());
+    let (Some((busy, busy_own)), Some((idle, idle_own))) = (busy, idle) else {
+        let fix = if cx.spawned() {
+            "run with --threads 2 or more"
+        } else {
+            "pick a process with more threads"
+        };
+        return Outcome::skip(format!(
+            "needs two threads besides the leader of {pid}; {fix}"
+        ));
+    };
+    if busy_own.cpu_ticks() <= idle_own.cpu_ticks() {
+        return Outcome::skip(format!(
+            "no thread of {pid} has used more CPU than another ({} ticks \
+             each), so the sums cannot be told apart",
+            idle_own.cpu_ticks()
+        ));
+    }
+    let path = format!("{idle}/stat");
+    let group = match read_stat(cx, &path) {
+        Ok(stat) => stat,
+        Err(outcome) => return outcome,
+    };
+    if group.pid != *idle {
+        return Outcome::fail(
+            format!("{}: field 1 is {idle}", cx.at(&path)),
+            format!("field 1 is {}", group.pid),
+        );
+    }
+    // Ticks are rounded per thread: allow one tick of rounding.
+    let sums = group.cpu_ticks() > idle_own.cpu_ticks()
+        && group.cpu_ticks() + 1 >= busy_own.cpu_ticks();
+    let evidence = format!(
+        "{}: {} ticks; {pid}/task/{idle}/stat: {} ticks; busy thread \
+         {busy}'s own: {} ticks",
+        path,
+        group.cpu_ticks(),
+        idle_own.cpu_ticks(),
+        busy_own.cpu_ticks()
+    );
+    if sums {
+        Outcome::pass(format!("field 1 is {idle}; {evidence}"))
+    } else {
+        Outcome::fail(
+            format!(
+                "{}'s CPU ticks to include busy thread {busy}'s",
+                cx.at(&path)
+            ),
+            evidence,
+        )
+    }
+}
+
+fn read_stat(cx: &Context<'_>, path: &str) -> Result<Stat, Outcome> {
+    let text = cx.proc.read(path).map_err(|err| {
+        Outcome::fail(format!("{} readable", cx.at(path)), err.to_string())
+    })?;
+    parse_stat(&text).map_err(|err| {
+        Outcome::fail(
+            format!("{} in stat format", cx.at(path)),
+            format!("{err} (a bug of the checker's parser)"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_spread_over_the_whole_group() {
+        let tids: Vec<i32> = (100..200).collect();
+        let sample = spread(&tids, 4);
+        assert_eq!(sample, [100, 133, 166, 199]);
+        assert_eq!(spread(&tids[..3], 4), [100, 101, 102]);
+    }
+}

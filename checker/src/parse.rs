@@ -1,0 +1,298 @@
+//! Parsers of what `/proc` returns, without any I/O.
+//!
+//! Each parser takes the bytes or text the kernel produced and is unit
+//! tested on captured samples, so that a claim that fails is a fact of the
+//! kernel, not a parsing accident. A parse error says which file and what
+//! was wrong: when it happens on a real `/proc` it is our bug.
+//!
+//! Book: "By hand and with the checker" shows where each file comes from.
+
+use std::fmt;
+
+/// `d_type` of a symbolic link, as `getdents64` reports it.
+pub const DT_LNK: u8 = 10;
+/// `d_type` of a directory.
+pub const DT_DIR: u8 = 4;
+
+/// One `struct linux_dirent64` record from `getdents64(2)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirent {
+    pub ino: u64,
+    /// The position to `lseek` to for the entry *after* this one.
+    pub d_off: i64,
+    pub d_type: u8,
+    pub name: String,
+}
+
+impl Dirent {
+    /// The name as a number, for the pid directories.
+    pub fn pid(&self) -> Option<i32> {
+        parse_pid(&self.name)
+    }
+}
+
+/// A decimal pid as the kernel writes it: digits only, no leading zero.
+pub fn parse_pid(name: &str) -> Option<i32> {
+    let strict = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_digit())
+        && (name == "0" || !name.starts_with('0'));
+    if strict { name.parse().ok() } else { None }
+}
+
+/// What a parser could not make sense of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The file, e.g. `status` or `stat`.
+    pub file: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot parse {}: {}", self.file, self.problem)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn error(file: &'static str, problem: impl Into<String>) -> ParseError {
+    ParseError {
+        file,
+        problem: problem.into(),
+    }
+}
+
+/// Split a `getdents64` buffer into records.
+///
+/// Layout (include/linux/dirent.h): `u64 d_ino; s64 d_off; u16 d_reclen;
+/// u8 d_type; char d_name[]` with a NUL-terminated name, each record
+/// padded to 8 bytes. A record that does not fit is an error, never a
+/// panic: the bytes come from the kernel, but tests feed it anything.
+pub fn parse_dirents(buf: &[u8]) -> Result<Vec<Dirent>, ParseError> {
+    const HEADER: usize = 19;
+    let mut entries = Vec::new();
+    let mut rest = buf;
+    while !rest.is_empty() {
+        if rest.len() < HEADER {
+            return Err(error("getdents64", "record shorter than its header"));
+        }
+        let reclen = usize::from(u16::from_ne_bytes([rest[16], rest[17]]));
+        if reclen < HEADER || reclen > rest.len() {
+            return Err(error(
+                "getdents64",
+                format!("record length {reclen} outside 19..={}", rest.len()),
+            ));
+        }
+        let record = &rest[..reclen];
+        let name_bytes = &record[HEADER..];
+        let end = name_bytes
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| error("getdents64", "name without its NUL"))?;
+        let name = String::from_utf8_lossy(&name_bytes[..end]).into_owned();
+        let u64_at = |at: usize| {
+            let mut bytes = [0; 8];
+            bytes.copy_from_slice(&record[at..at + 8]);
+            u64::from_ne_bytes(bytes)
+        };
+        entries.push(Dirent {
+            ino: u64_at(0),
+            d_off: u64_at(8) as i64,
+            d_type: record[18],
+            name,
+        });
+        rest = &rest[reclen..];
+    }
+    Ok(entries)
+}
+
+/// The ids in `/proc/<pid>/status` (fs/proc/array.c `task_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusIds {
+    pub tgid: i32,
+    pub pid: i32,
+}
+
+/// Read `Tgid:` and `Pid:` from the text of a `status` file.
+pub fn parse_status(text: &str) -> Result<StatusIds, ParseError> {
+    let field = |key: &str| {
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .ok_or_else(|| error("status", format!("no {key} line")))?;
+        value.trim().parse::<i32>().map_err(|_| {
+            error("status", format!("{key} is {:?}", value.trim()))
+        })
+    };
+    Ok(StatusIds {
+        tgid: field("Tgid:")?,
+        pid: field("Pid:")?,
+    })
+}
+
+/// The fields of a `stat` file that the claims use (proc(5), "stat").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 1: the pid the file was opened under.
+    pub pid: i32,
+    /// Field 2, without the parentheses.
+    pub comm: String,
+    /// Field 3: `R`, `S`, `Z` (zombie)...
+    pub state: char,
+    /// Field 4: the parent's pid.
+    pub ppid: i32,
+    /// Field 9: `PF_*` flags; `PF_KTHREAD` marks kernel threads.
+    pub flags: u64,
+    /// Fields 14 and 15, in clock ticks.
+    pub utime: u64,
+    pub stime: u64,
+    /// Field 22: start time after boot, in clock ticks; with the pid it
+    /// names one task even if the pid is later reused.
+    pub starttime: u64,
+}
+
+/// `PF_KTHREAD` from include/linux/sched.h.
+pub const PF_KTHREAD: u64 = 0x0020_0000;
+
+impl Stat {
+    /// CPU time in clock ticks, user plus system.
+    pub fn cpu_ticks(&self) -> u64 {
+        self.utime + self.stime
+    }
+}
+
+/// Parse a `stat` line. `comm` may hold spaces and parentheses, so the
+/// fields after it are counted from the *last* `)`.
+pub fn parse_stat(text: &str) -> Result<Stat, ParseError> {
+    let open = text.find(" (").ok_or_else(|| error("stat", "no \" (\""))?;
+    let close = text.rfind(')').ok_or_else(|| error("stat", "no \")\""))?;
+    if close < open + 2 {
+        return Err(error("stat", "\")\" before \"(\""));
+    }
+    let pid = text[..open]
+        .parse()
+        .map_err(|_| error("stat", format!("pid is {:?}", &text[..open])))?;
+    let comm = text[open + 2..close].to_string();
+    // After the comm, field 3 (state) is index 0.
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    let number = |field: usize| -> Result<u64, ParseError> {
+        let value = rest.get(field - 3).ok_or_else(|| {
+            error("stat", format!("only {} fields", rest.len() + 2))
+        })?;
+        value
+            .parse()
+            .map_err(|_| error("stat", format!("field {field} is {value:?}")))
+    };
+    let state = rest
+        .first()
+        .and_then(|field| field.chars().next())
+        .ok_or_else(|| error("stat", "no state field"))?;
+    let ppid = number(4)?;
+    Ok(Stat {
+        pid,
+        comm,
+        state,
+        ppid: i32::try_from(ppid)
+            .map_err(|_| error("stat", format!("ppid {ppid} too large")))?,
+        flags: number(9)?,
+        utime: number(14)?,
+        stime: number(15)?,
+        starttime: number(22)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Encode records as the kernel's filldir64 does.
+    fn record(ino: u64, off: i64, kind: u8, name: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend(ino.to_ne_bytes());
+        out.extend(off.to_ne_bytes());
+        let len = (19 + name.len() + 1).next_multiple_of(8);
+        out.extend((len as u16).to_ne_bytes());
+        out.push(kind);
+        out.extend(name.as_bytes());
+        out.resize(len, 0);
+        out
+    }
+
+    #[test]
+    fn dirents_keep_order_offsets_and_types() {
+        let mut buf = record(1, 256, DT_DIR, "uptime");
+        buf.extend(record(2, 257, DT_LNK, "self"));
+        buf.extend(record(3, 259, DT_DIR, "1"));
+        let entries = parse_dirents(&buf).unwrap();
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["uptime", "self", "1"]);
+        assert_eq!(entries[1].d_off, 257);
+        assert_eq!(entries[1].d_type, DT_LNK);
+        assert_eq!(entries[2].pid(), Some(1));
+    }
+
+    #[test]
+    fn truncated_dirents_are_an_error_not_a_panic() {
+        let buf = record(1, 256, DT_DIR, "uptime");
+        for len in 1..buf.len() {
+            assert!(parse_dirents(&buf[..len]).is_err(), "len {len}");
+        }
+        let mut bad = buf.clone();
+        bad[16] = 3;
+        bad[17] = 0;
+        assert!(parse_dirents(&bad).is_err());
+    }
+
+    #[test]
+    fn pids_are_strict_decimal() {
+        assert_eq!(parse_pid("4242"), Some(4242));
+        assert_eq!(parse_pid("0"), Some(0));
+        for bad in ["04242", "4242x", "", "+1", "-1", "self"] {
+            assert_eq!(parse_pid(bad), None, "{bad}");
+        }
+    }
+
+    /// Captured from `/proc/<TID>/status` of a demo-spawner thread.
+    const STATUS: &str = "Name:\ttid-demo-1\nUmask:\t0022\nState:\tS \
+        (sleeping)\nTgid:\t17343\nNgid:\t0\nPid:\t17345\nPPid:\t17000\n";
+
+    #[test]
+    fn status_gives_the_threads_pid_and_its_groups_tgid() {
+        let ids = parse_status(STATUS).unwrap();
+        assert_eq!(
+            ids,
+            StatusIds {
+                tgid: 17343,
+                pid: 17345
+            }
+        );
+        // `Ngid:` and `PPid:` must not be mistaken for `Pid:`.
+        let err = parse_status("Tgid:\t1\nPPid:\t0\n").unwrap_err();
+        assert_eq!(err.problem, "no Pid: line");
+        assert!(parse_status("Tgid:\tx\nPid:\t1\n").is_err());
+    }
+
+    /// Captured from `/proc/<TID>/stat`; the comm has a space and a `)`.
+    const STAT: &str = "17345 (a) b) S 17000 17343 17000 34816 17343 \
+        4194368 93 0 0 0 21 3 0 0 20 0 4 0 123456 12345678 200 \
+        18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 -1 1 0 0 0 0 0\n";
+
+    #[test]
+    fn stat_fields_count_from_the_last_parenthesis() {
+        let stat = parse_stat(STAT).unwrap();
+        assert_eq!(stat.pid, 17345);
+        assert_eq!(stat.comm, "a) b");
+        assert_eq!((stat.state, stat.ppid), ('S', 17000));
+        assert_eq!(stat.flags, 4_194_368);
+        assert_eq!((stat.utime, stat.stime), (21, 3));
+        assert_eq!(stat.cpu_ticks(), 24);
+        assert_eq!(stat.starttime, 123_456);
+    }
+
+    #[test]
+    fn short_or_garbled_stat_is_an_error_not_a_panic() {
+        for bad in ["", "1 (x", "x (y) S", "1 (x) S 1 2", ")( 1 (", "1 ()"] {
+            assert!(parse_stat(bad).is_err(), "{bad:?}");
+        }
+    }
+}

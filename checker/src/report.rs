@@ -1,0 +1,300 @@
+//! The report: what the claims found, as text for people, TAP for test
+//! harnesses, JSON for programs, and Markdown for the book's reference.
+//!
+//! Book: "Running the checker in CI" shows each format.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::claims::{Claim, Outcome};
+use crate::target::{Origin, Target};
+
+/// Bumped when a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub kernel: Kernel,
+    pub proc: String,
+    pub target: TargetSummary,
+    pub claims: Vec<ClaimResult>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kernel {
+    /// `uname -r`.
+    pub release: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    /// `spawned` (the demo) or `existing` (`--pid`).
+    pub origin: &'static str,
+    pub pid: i32,
+    pub comm: String,
+    /// Threads besides the leader, when the checks started.
+    pub threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimResult {
+    pub id: &'static str,
+    pub statement: &'static str,
+    pub kernel: &'static str,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+impl Report {
+    pub fn new(
+        release: String,
+        proc: String,
+        target: &Target,
+        results: Vec<(&'static Claim, Outcome)>,
+    ) -> Report {
+        let mut summary = Summary::default();
+        let claims = results
+            .into_iter()
+            .map(|(claim, outcome)| {
+                match outcome {
+                    Outcome::Pass { .. } => summary.pass += 1,
+                    Outcome::Fail { .. } => summary.fail += 1,
+                    Outcome::Skip { .. } => summary.skip += 1,
+                }
+                ClaimResult {
+                    id: claim.id,
+                    statement: claim.statement,
+                    kernel: claim.kernel,
+                    outcome,
+                }
+            })
+            .collect();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            kernel: Kernel { release },
+            proc,
+            target: TargetSummary {
+                origin: match target.origin {
+                    Origin::Spawned => "spawned",
+                    Origin::Existing => "existing",
+                },
+                pid: target.pid,
+                comm: target.comm.clone(),
+                threads: target.threads.len(),
+                note: target.note.clone(),
+            },
+            claims,
+            summary,
+        }
+    }
+
+    /// Whether every claim held or was skipped.
+    pub fn held(&self) -> bool {
+        self.summary.fail == 0
+    }
+}
+
+const PASS: Style = AnsiColor::Green.on_default().bold();
+const FAIL: Style = AnsiColor::Red.on_default().bold();
+const SKIP: Style = AnsiColor::Yellow.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// The report for a terminal. It holds ANSI styles; print it through
+/// `anstream`, which drops them for pipes and under `NO_COLOR`.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    let target = &report.target;
+    let _ = writeln!(
+        out,
+        "{} on Linux {}: target {} (pid {}, {} other threads)",
+        report.proc,
+        report.kernel.release,
+        target.comm,
+        target.pid,
+        target.threads
+    );
+    if let Some(note) = &target.note {
+        let _ = writeln!(out, "note: {note}");
+    }
+    for result in &report.claims {
+        let (style, word) = match result.outcome {
+            Outcome::Pass { .. } => (PASS, "PASS"),
+            Outcome::Fail { .. } => (FAIL, "FAIL"),
+            Outcome::Skip { .. } => (SKIP, "SKIP"),
+        };
+        let _ = writeln!(out, "\n{style}{word}{style:#} {}", result.id);
+        let _ = writeln!(out, "     {DIM}{}{DIM:#}", result.statement);
+        match &result.outcome {
+            Outcome::Pass { observed } => {
+                let _ = writeln!(out, "     observed: {observed}");
+            }
+            Outcome::Fail { expected, found } => {
+                let _ = writeln!(out, "     expected: {expected}");
+                let _ = writeln!(out, "     found:    {found}");
+                let _ = writeln!(out, "     kernel:   {}", result.kernel);
+            }
+            Outcome::Skip { reason } => {
+                let _ = writeln!(out, "     reason: {reason}");
+            }
+        }
+    }
+    let summary = report.summary;
+    let verdict = if report.held() {
+        format!("{PASS}every claim held{PASS:#}")
+    } else {
+        format!("{FAIL}{} claim(s) failed{FAIL:#}", summary.fail)
+    };
+    let _ = writeln!(
+        out,
+        "\n{} claims: {} passed, {} failed, {} skipped: {verdict}",
+        report.claims.len(),
+        summary.pass,
+        summary.fail,
+        summary.skip
+    );
+    out
+}
+
+/// The report as TAP version 13, with evidence in YAML blocks.
+pub fn tap(report: &Report) -> String {
+    let mut out = String::from("TAP version 13\n");
+    let _ = writeln!(out, "1..{}", report.claims.len());
+    let _ = writeln!(
+        out,
+        "# Linux {}, target {} (pid {})",
+        report.kernel.release, report.target.comm, report.target.pid
+    );
+    for (index, result) in report.claims.iter().enumerate() {
+        let number = index + 1;
+        let id = result.id;
+        match &result.outcome {
+            Outcome::Pass { observed } => {
+                let _ = writeln!(out, "ok {number} - {id}");
+                yaml_block(&mut out, &[("observed", observed)]);
+            }
+            Outcome::Fail { expected, found } => {
+                let _ = writeln!(out, "not ok {number} - {id}");
+                yaml_block(
+                    &mut out,
+                    &[
+                        ("expected", expected),
+                        ("found", found),
+                        ("kernel", &result.kernel.to_string()),
+                    ],
+                );
+            }
+            Outcome::Skip { reason } => {
+                let reason = reason.replace('\n', " ");
+                let _ = writeln!(out, "ok {number} - {id} # SKIP {reason}");
+            }
+        }
+    }
+    let summary = report.summary;
+    let _ = writeln!(
+        out,
+        "# pass {}, fail {}, skip {}",
+        summary.pass, summary.fail, summary.skip
+    );
+    out
+}
+
+/// A TAP YAML diagnostic block; JSON strings are valid YAML scalars.
+fn yaml_block(out: &mut String, fields: &[(&str, &String)]) {
+    out.push_str("  ---\n");
+    for (key, value) in fields {
+        let quoted = serde_json::to_string(value).unwrap_or_default();
+        let _ = writeln!(out, "  {key}: {quoted}");
+    }
+    out.push_str("  ...\n");
+}
+
+/// The report as one JSON document.
+pub fn json(report: &Report) -> String {
+    // Strings and numbers only: serialising cannot fail.
+    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+}
+
+/// `--list`: one claim per paragraph.
+pub fn list_human(claims: &[Claim]) -> String {
+    let mut out = String::new();
+    for claim in claims {
+        let _ = writeln!(
+            out,
+            "{}\n    {}\n    kernel: {}",
+            claim.id, claim.statement, claim.kernel
+        );
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct ListedClaim {
+    id: &'static str,
+    statement: &'static str,
+    kernel: &'static str,
+}
+
+/// `--list --format json`.
+pub fn list_json(claims: &[Claim]) -> String {
+    let listed: Vec<ListedClaim> = claims
+        .iter()
+        .map(|claim| ListedClaim {
+            id: claim.id,
+            statement: claim.statement,
+            kernel: claim.kernel,
+        })
+        .collect();
+    serde_json::to_string_pretty(&listed).unwrap_or_default() + "\n"
+}
+
+/// `--list --format markdown`: the book's claims reference, one table
+/// row per claim, each with an anchor named after the claim so chapters
+/// can link `claims.md#<id>`.
+pub fn list_markdown(claims: &[Claim]) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('|', "\\|")
+    };
+    let mut out =
+        String::from("| Claim | Statement | Kernel code (Linux 6.12) |\n");
+    out.push_str("|---|---|---|\n");
+    for claim in claims {
+        let _ = writeln!(
+            out,
+            "| <a id=\"{id}\"></a>`{id}` | {} | {} |",
+            escape(claim.statement),
+            escape(claim.kernel),
+            id = claim.id,
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::CLAIMS;
+
+    #[test]
+    fn markdown_escapes_angle_brackets_outside_code() {
+        let table = list_markdown(CLAIMS);
+        assert!(table.contains("/proc/&lt;TID&gt;"), "{table}");
+        assert_eq!(table.lines().count(), CLAIMS.len() + 2);
+    }
+}

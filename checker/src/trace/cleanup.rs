@@ -1,0 +1,207 @@
+//! Never leaving a tracefs instance behind: the signal handler, and
+//! removal of instances left by a checker that was killed (plumbing
+//! for the tracing chapter).
+//!
+//! The ways a session can end, and who removes its instance:
+//! - return, error or panic (the workspace unwinds on panic): the
+//!   session's `Drop`;
+//! - SIGINT, SIGTERM, SIGHUP: [`on_signal`], then the signal's default
+//!   action (the process dies as if we had not caught it);
+//! - SIGKILL, a power cut, `panic = "abort"`, `std::process::exit`:
+//!   nothing can run, so the next session removes every
+//!   `proc-threads-checker-<pid>` instance whose process is gone
+//!   ([`remove_stale`]).
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use libc::c_char;
+use nix::errno::Errno;
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::unistd::Pid;
+
+use super::Unavailable;
+
+/// Instance names are this prefix and the checker's pid.
+pub(super) const PREFIX: &str = "proc-threads-checker-";
+
+/// The signals that end a process by default and that a user sends
+/// (Ctrl-C, `kill`, a closed terminal).
+const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// The live session's instance directory, for [`on_signal`]: a
+/// `CString` leaked with `into_raw`, or null when no session is live.
+/// Also the "one session per process" lock (the instance name has only
+/// the pid in it, so there cannot be two).
+static INSTANCE: AtomicPtr<c_char> = AtomicPtr::new(ptr::null_mut());
+/// The tracefs mount point when the session mounted it, else null.
+static MOUNT: AtomicPtr<c_char> = AtomicPtr::new(ptr::null_mut());
+
+/// Holds the process's single session slot and the signal handlers;
+/// dropping it releases both. It removes nothing itself: the session
+/// does, before dropping this.
+#[derive(Debug)]
+pub(super) struct Guard {
+    /// The signals whose handler we installed (not those that were
+    /// ignored or handled by someone else when the session started).
+    installed: Vec<Signal>,
+}
+
+impl Guard {
+    /// Takes the slot for `instance` and installs the handlers.
+    pub(super) fn register(
+        instance: &Path,
+        mount: Option<&Path>,
+    ) -> Result<Guard, Unavailable> {
+        let raw = c_path(instance).into_raw();
+        let taken = INSTANCE.compare_exchange(
+            ptr::null_mut(),
+            raw,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        if taken.is_err() {
+            // SAFETY: `raw` came from `into_raw` above and was not
+            // published, so this is its only owner.
+            drop(unsafe { CString::from_raw(raw) });
+            return Err(Unavailable::new(
+                "a tracing session is already live in this process (its \
+                 instance name holds only the pid); drop it first"
+                    .into(),
+            ));
+        }
+        if let Some(m) = mount {
+            free(MOUNT.swap(c_path(m).into_raw(), Ordering::SeqCst));
+        }
+        let installed = SIGNALS.into_iter().filter(|&s| install(s)).collect();
+        Ok(Guard { installed })
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for &sig in &self.installed {
+            uninstall(sig);
+        }
+        // After the handlers are gone: a handler that raced us took
+        // the pointer with `swap` and owns it; then we get null.
+        free(INSTANCE.swap(ptr::null_mut(), Ordering::SeqCst));
+        free(MOUNT.swap(ptr::null_mut(), Ordering::SeqCst));
+    }
+}
+
+fn c_path(path: &Path) -> CString {
+    // Paths we build never hold a NUL byte.
+    CString::new(path.as_os_str().as_bytes()).expect("path without NUL")
+}
+
+fn free(raw: *mut c_char) {
+    if !raw.is_null() {
+        // SAFETY: non-null values of INSTANCE and MOUNT come from
+        // `CString::into_raw`, and `swap` gave us the only copy.
+        drop(unsafe { CString::from_raw(raw) });
+    }
+}
+
+/// Installs [`on_signal`] for `sig` if the signal still has its default
+/// action; returns whether it did.
+///
+/// A signal ignored at startup stays ignored (the shell's convention
+/// for background jobs), and someone else's handler stays theirs:
+/// whoever installed it must let the session drop.
+fn install(sig: Signal) -> bool {
+    // SA_RESETHAND: the handler runs once, then the default is back
+    // for the re-raise in `on_signal`.
+    let ours = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESETHAND,
+        SigSet::empty(),
+    );
+    // SAFETY: `on_signal` only makes async-signal-safe calls.
+    let Ok(old) = (unsafe { signal::sigaction(sig, &ours) }) else {
+        return false;
+    };
+    if matches!(old.handler(), SigHandler::SigDfl) {
+        return true;
+    }
+    // SAFETY: puts back exactly what was there.
+    let _ = unsafe { signal::sigaction(sig, &old) };
+    false
+}
+
+/// Puts the default action back for `sig`, unless someone replaced our
+/// handler meanwhile (then theirs stays).
+fn uninstall(sig: Signal) {
+    let default =
+        SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the default action has no handler to be unsafe.
+    let Ok(old) = (unsafe { signal::sigaction(sig, &default) }) else {
+        return;
+    };
+    if !is_ours(old.handler()) {
+        // SAFETY: puts back exactly what was there.
+        let _ = unsafe { signal::sigaction(sig, &old) };
+    }
+}
+
+fn is_ours(handler: SigHandler) -> bool {
+    let ours: extern "C" fn(libc::c_int) = on_signal;
+    matches!(handler, SigHandler::Handler(f) if f as usize == ours as usize)
+}
+
+/// The handler: removes the instance (and our tracefs mount), then
+/// re-raises, so the process ends the way the signal says.
+///
+/// Only async-signal-safe calls: `rmdir`, `umount2` (plain system
+/// calls) and `raise`. `rmdir` of an instance also turns its tracer
+/// off. It fails with EBUSY if a file of the instance is open at this
+/// very moment (the session opens them for microseconds); then the
+/// next session's [`remove_stale`] removes it.
+extern "C" fn on_signal(sig: libc::c_int) {
+    let dir = INSTANCE.swap(ptr::null_mut(), Ordering::SeqCst);
+    let mount = MOUNT.swap(ptr::null_mut(), Ordering::SeqCst);
+    // The strings are leaked: the process is about to end.
+    // SAFETY: non-null pointers are NUL-terminated strings from
+    // `CString::into_raw`, and the swaps made them ours alone.
+    unsafe {
+        if !dir.is_null() {
+            libc::rmdir(dir);
+        }
+        if !mount.is_null() {
+            libc::umount2(mount, libc::MNT_DETACH);
+        }
+        // SA_RESETHAND restored the default action; the signal is
+        // blocked until we return, then it ends the process.
+        libc::raise(sig);
+    }
+}
+
+/// Removes the instances of checkers that no longer run (killed by
+/// SIGKILL, or the machine went down); returns their names.
+///
+/// An instance whose pid is alive is left alone even if that pid now
+/// belongs to another program: wrongly keeping an instance costs a
+/// little memory, wrongly removing one breaks someone's trace.
+pub(super) fn remove_stale(tracefs: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(tracefs.join("instances")) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<i32>() else {
+            continue;
+        };
+        let gone = signal::kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH);
+        if gone && std::fs::remove_dir(entry.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed
+}

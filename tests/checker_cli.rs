@@ -1,0 +1,273 @@
+//! The checker end to end: its formats, its exit codes, its one-line
+//! errors, and that it leaves no process behind.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use checker::claims::CLAIMS;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::{
+    CHECKER, Redactor, alive, children_of, eventually, live_target, proc, run,
+    wait_bounded,
+};
+
+#[test]
+fn the_default_run_holds_every_claim_and_exits_0() {
+    let output = run(&mut Command::new(CHECKER));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("every claim held"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
+}
+
+#[test]
+fn json_output_is_one_json_document_with_every_claim() {
+    let output = run(Command::new(CHECKER).args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["target"]["origin"], "spawned");
+    let claims = report["claims"].as_array().expect("claims array");
+    let ids: Vec<&str> =
+        claims.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
+    assert_eq!(ids, registry);
+    for claim in claims {
+        assert_eq!(claim["outcome"], "pass", "{claim}");
+    }
+    assert_eq!(report["summary"]["pass"], CLAIMS.len());
+}
+
+#[test]
+fn tap_output_is_tap_version_13() {
+    let output = run(Command::new(CHECKER).args(["--format", "tap"]));
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("TAP version 13"));
+    assert_eq!(lines.next(), Some(format!("1..{}", CLAIMS.len()).as_str()));
+    // Every test line is `ok N - id` in registry order, and every other
+    // line is a comment or an indented YAML block.
+    let mut number = 0;
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("ok ") {
+            number += 1;
+            let id = CLAIMS[number - 1].id;
+            assert_eq!(rest, format!("{number} - {id}"), "{line}");
+        } else {
+            assert!(
+                line.starts_with('#') || line.starts_with("  "),
+                "not TAP: {line:?}"
+            );
+        }
+    }
+    assert_eq!(number, CLAIMS.len());
+}
+
+/// Render a live check in each format, redacted, for the book.
+#[test]
+fn reports_in_each_format_match_their_snapshots() {
+    let proc = proc();
+    let target = live_target(3);
+    let all: Vec<_> = CLAIMS.iter().collect();
+    let report = checker::cli::check(&proc, &target, &all);
+    assert!(report.held(), "{}", checker::report::json(&report));
+    let redactor = Redactor::default()
+        .target(&target)
+        .name(std::process::id(), "CHECKER");
+    let human = checker::report::human(&report);
+    let human = anstream::adapter::strip_str(&human).to_string();
+    insta::assert_snapshot!("human_report", redactor.redact(&human));
+    let tap = checker::report::tap(&report);
+    insta::assert_snapshot!("tap_report", redactor.redact(&tap));
+    let json = checker::report::json(&report);
+    insta::assert_snapshot!("json_report", redactor.redact(&json));
+}
+
+#[test]
+fn help_matches_its_snapshot() {
+    let output = run(Command::new(CHECKER).arg("--help"));
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("help", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn the_claims_reference_is_generated_from_the_registry() {
+    let output =
+        run(Command::new(CHECKER).args(["--list", "--format", "markdown"]));
+    assert_eq!(output.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    for claim in CLAIMS {
+        assert!(table.contains(&format!("<a id=\"{}\"></a>", claim.id)));
+    }
+    insta::assert_snapshot!("claims_reference", table);
+}
+
+/// Run the checker expecting exit `code` and a one-line error; return
+/// the line.
+fn error_line(args: &[&str], code: i32) -> String {
+    let output = run(Command::new(CHECKER).args(args));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+    assert!(stderr.starts_with("checker: "), "{stderr}");
+    assert!(output.stdout.is_empty(), "no report after an error");
+    stderr
+}
+
+#[test]
+fn a_pid_that_does_not_exist_is_a_target_error() {
+    // pid_max is at most 2^22, so this pid cannot exist.
+    let line = error_line(&["--pid", "4194305"], 4);
+    assert_eq!(
+        line,
+        "checker: no process has pid 4194305 (/proc/4194305 does not \
+         exist); list processes with 'ps -e'\n"
+    );
+}
+
+#[test]
+fn a_kernel_thread_is_a_target_error() {
+    // kthreadd is pid 2 in the initial pid namespace.
+    let comm = std::fs::read_to_string("/proc/2/comm").unwrap_or_default();
+    if comm.trim() != "kthreadd" {
+        eprintln!("skipped: pid 2 is not kthreadd here (a pid namespace?)");
+        return;
+    }
+    let line = error_line(&["--pid", "2"], 4);
+    assert!(
+        line.contains("pid 2 (kthreadd) is a kernel thread"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_directory_that_is_not_procfs_is_a_system_error() {
+    let line = error_line(&["--proc", "/tmp"], 3);
+    assert_eq!(
+        line,
+        "checker: /tmp is not a procfs; mount one with 'mount -t proc \
+         proc /tmp'\n"
+    );
+    let line = error_line(&["--proc", "/nonexistent"], 3);
+    assert!(
+        line.contains("cannot use /nonexistent: No such file or directory"),
+        "{line}"
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line_with_exit_2() {
+    let line = error_line(&["--only", "no_such_claim"], 2);
+    assert!(line.contains("'checker --list' shows them"), "{line}");
+    let line = error_line(&["--threads", "0"], 2);
+    assert!(line.contains("see 'checker --help'"), "{line}");
+    let line = error_line(&["--format", "markdown"], 2);
+    assert!(line.contains("use it with --list"), "{line}");
+    error_line(&["--pid", "1", "--threads", "2"], 2);
+}
+
+#[test]
+fn a_thread_id_checks_its_process_with_a_note() {
+    let target = live_target(2);
+    let tid = target.threads[0].tid.to_string();
+    let output = run(Command::new(CHECKER).args(["--pid", &tid]));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let note = format!(
+        "note: {tid} is a thread of process {0}: checking process {0}",
+        target.pid
+    );
+    assert!(stdout.contains(&note), "{stdout}");
+}
+
+#[test]
+fn sigkill_mid_run_leaves_no_process_behind() {
+    let child = Command::new(CHECKER)
+        .args(["--threads", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checker = child.id() as i32;
+    // Wait until the checker has started its target: that is the
+    // process that must not outlive it.
+    let mut targets = Vec::new();
+    let started = eventually(Duration::from_secs(10), || {
+        targets = children_of(checker);
+        !targets.is_empty()
+    });
+    assert!(started, "the checker started no target");
+    kill(Pid::from_raw(checker), Signal::SIGKILL).unwrap();
+    let output = wait_bounded(child, Duration::from_secs(10));
+    assert_eq!(output.status.code(), None, "killed by a signal");
+    for target in targets {
+        assert!(
+            eventually(Duration::from_secs(5), || !alive(target)),
+            "target {target} outlived its checker"
+        );
+    }
+}
+
+/// A multi-threaded Python program: a real process this project did not
+/// write.
+const PYTHON_THREADS: &str = r#"
+import sys, threading, time
+stop = threading.Event()
+def burn():
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    stop.wait()
+threads = [threading.Thread(target=stop.wait) for _ in range(4)]
+threads.append(threading.Thread(target=burn))
+for t in threads:
+    t.start()
+time.sleep(1.0)
+print("ready", flush=True)
+sys.stdin.read()
+stop.set()
+"#;
+
+#[test]
+fn a_python_program_with_threads_holds_every_claim_that_applies() {
+    let python = Command::new("python3")
+        .args(["-c", PYTHON_THREADS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let Ok(mut python) = python else {
+        eprintln!(
+            "skipped: python3 is not installed (apt-get install python3)"
+        );
+        return;
+    };
+    let mut line = String::new();
+    let stdout = python.stdout.take().unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(stdout),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = python.id().to_string();
+    let output =
+        run(Command::new(CHECKER).args(["--pid", &pid, "--format", "json"]));
+    drop(python.stdin.take());
+    let _ = python.wait();
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["target"]["threads"], 5);
+    for claim in report["claims"].as_array().unwrap() {
+        assert_ne!(claim["outcome"], "fail", "{claim:#}");
+    }
+    // The claims that need a thread we control skip; the others pass.
+    assert!(
+        report["summary"]["pass"].as_u64().unwrap() >= 7,
+        "{report:#}"
+    );
+}
