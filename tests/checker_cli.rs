@@ -35,10 +35,15 @@ fn json_output_is_one_json_document_with_every_claim() {
         claims.iter().map(|c| c["id"].as_str().unwrap()).collect();
     let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
     assert_eq!(ids, registry);
+    // Without --trace the three tracing claims skip; the others pass.
     for claim in claims {
-        assert_eq!(claim["outcome"], "pass", "{claim}");
+        let tracing = claim["id"].as_str().unwrap().contains("_through_")
+            || claim["id"] == "cached_dentry_skips_proc_root_lookup";
+        let expected = if tracing { "skip" } else { "pass" };
+        assert_eq!(claim["outcome"], expected, "{claim}");
     }
-    assert_eq!(report["summary"]["pass"], CLAIMS.len());
+    assert_eq!(report["summary"]["pass"], CLAIMS.len() - 3);
+    assert_eq!(report["summary"]["skip"], 3);
 }
 
 #[test]
@@ -56,7 +61,8 @@ fn tap_output_is_tap_version_13() {
         if let Some(rest) = line.strip_prefix("ok ") {
             number += 1;
             let id = CLAIMS[number - 1].id;
-            assert_eq!(rest, format!("{number} - {id}"), "{line}");
+            let test = rest.split(" # SKIP ").next().unwrap();
+            assert_eq!(test, format!("{number} - {id}"), "{line}");
         } else {
             assert!(
                 line.starts_with('#') || line.starts_with("  "),

@@ -15,3 +15,4 @@ mod claims_live;
 mod demo;
 mod support;
 mod tidy;
+mod trace;

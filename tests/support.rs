@@ -164,7 +164,11 @@ impl Redactor {
             rest = &digits[end..];
             // Glued to a letter or `_` (v5, x86_64): not a number of ours.
             let glued = out.ends_with(|c: char| c.is_alphabetic() || c == '_');
-            if glued {
+            // TAP's plan and summary count claims too.
+            let counted = ["1..", "pass ", "fail ", "skip "]
+                .iter()
+                .any(|w| out.ends_with(w));
+            if glued || counted {
                 out.push_str(number);
             } else {
                 out.push_str(&self.number(number, rest));
@@ -187,8 +191,9 @@ impl Redactor {
             return name.clone();
         }
         // Counts of claims are the registry's, the same everywhere.
-        let claim_count =
-            [" claims", " passed"].iter().any(|w| after.starts_with(w));
+        let claim_count = [" claims", " passed", " - "]
+            .iter()
+            .any(|w| after.starts_with(w));
         if claim_count {
             return number.to_string();
         }

@@ -71,6 +71,11 @@ pub struct Options {
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
 
+    /// Record kernel stacks for the tracing claims (root, tracefs; a
+    /// private tracefs instance, removed afterwards).
+    #[arg(long)]
+    pub trace: bool,
+
     /// The procfs to read.
     #[arg(long, value_name = "DIR", default_value = "/proc")]
     pub proc: PathBuf,
@@ -105,6 +110,7 @@ pub fn main() -> std::process::ExitCode {
                 Err(err) => return format!("checker: {err}"),
             };
             options.format = Format::Json;
+            options.trace = true;
             let code = run(&options, &mut out);
             let text = String::from_utf8_lossy(&out).into_owned();
             if code > EXIT_FAILED && text.is_empty() {
@@ -162,7 +168,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> u8 {
         Ok(target) => target,
         Err(err) => return target_error(&err),
     };
-    let report = check(&proc, &target, &selected);
+    let report = check_with(&proc, &target, &selected, options.trace);
     if let Err(err) = target.still_alive(&proc) {
         return target_error(&err);
     }
@@ -183,13 +189,24 @@ pub fn run(options: &Options, out: &mut dyn Write) -> u8 {
     }
 }
 
-/// Check `claims` against `target` through `proc`, in registry order.
+/// Check `claims` against `target` through `proc`, in registry order,
+/// without kernel tracing.
 pub fn check(
     proc: &dyn Procfs,
     target: &Target,
     claims: &[&'static Claim],
 ) -> Report {
-    let cx = Context::new(proc, target);
+    check_with(proc, target, claims, false)
+}
+
+/// [`check`], with the tracing claims recording stacks if `trace`.
+pub fn check_with(
+    proc: &dyn Procfs,
+    target: &Target,
+    claims: &[&'static Claim],
+    trace: bool,
+) -> Report {
+    let cx = Context::new(proc, target).with_trace(trace);
     let results: Vec<(&'static Claim, Outcome)> = claims
         .iter()
         .map(|claim| (*claim, (claim.check)(&cx)))

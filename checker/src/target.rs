@@ -176,22 +176,7 @@ impl Target {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: between fork and exec the closure only makes the
-        // async-signal-safe prctl(2) and getppid(2) system calls.
-        unsafe {
-            program.pre_exec(|| {
-                // If the checker dies, even by SIGKILL, the kernel kills
-                // the target: no demo process outlives its checker. The
-                // signal follows the *thread* that forked, so targets are
-                // spawned from the checker's main thread only.
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                if nix::unistd::getppid().as_raw() == 1 {
-                    // The checker died before the line above took effect.
-                    return Err(std::io::Error::other("checker gone"));
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut program);
         let mut child =
             program.spawn().map_err(|err| TargetError::DemoFailed {
                 detail: format!("cannot start {program:?}: {err}"),
@@ -325,6 +310,67 @@ impl Drop for Target {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A demo-spawner process started for one claim, killed and reaped
+/// when dropped: a process newer than the target, or a thread that
+/// nothing has looked up yet.
+#[derive(Debug)]
+pub struct ShortLived {
+    child: Child,
+    /// Its ready line: pid and thread ids.
+    pub ready: Ready,
+}
+
+impl ShortLived {
+    /// Start one with `threads` threads and wait until they are parked.
+    pub fn start(demo: &DemoProgram, threads: u32) -> Option<ShortLived> {
+        let mut command = demo.command();
+        command
+            .args(["--json", "--exit-after", "60"])
+            .args(["--threads", &threads.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        die_with_parent(&mut command);
+        let mut child = command.spawn().ok()?;
+        match read_ready_line(&mut child) {
+            Ok(ready) => Some(ShortLived { child, ready }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                None
+            }
+        }
+    }
+}
+
+impl Drop for ShortLived {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Make the kernel kill the process `command` starts when its parent
+/// dies, even by SIGKILL: no demo process outlives its checker.
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: between fork and exec the closure only makes the
+    // async-signal-safe prctl(2) and getppid(2) system calls.
+    let parent = nix::unistd::getpid();
+    unsafe {
+        command.pre_exec(move || {
+            // The signal follows the *thread* that forked, so demo
+            // processes are started from the checker's main thread.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // Not "is the parent init?": as a VM's /init, it is.
+            if nix::unistd::getppid() != parent {
+                // The parent died before the line above took effect.
+                return Err(std::io::Error::other("parent gone"));
+            }
+            Ok(())
+        });
     }
 }
 

@@ -10,11 +10,10 @@
 //! Book: "The listing path".
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 
 use crate::claims::{Context, Outcome, some};
 use crate::parse::{DT_LNK, Dirent};
+use crate::target::ShortLived;
 
 /// Position of the first pid entry's predecessor, `self` (fs/proc/
 /// internal.h `FIRST_PROCESS_ENTRY`).
@@ -201,7 +200,9 @@ pub fn listing_positions_follow_tgid_arithmetic(cx: &Context<'_>) -> Outcome {
     // threads: start a short-lived process after it, whose tgid is then
     // the next one, and seek again while it lives.
     let neighbour = match &resumed {
-        Ok(entries) if entries.is_empty() => Neighbour::start(cx),
+        Ok(entries) if entries.is_empty() => {
+            ShortLived::start(&cx.target.demo, 1)
+        }
         _ => None,
     };
     if neighbour.is_some() {
@@ -244,34 +245,6 @@ pub fn listing_positions_follow_tgid_arithmetic(cx: &Context<'_>) -> Outcome {
             format!("after {seek}, the first thread-group id above {tid}"),
             format!("{:?} (d_off {})", first.name, first.d_off),
         ),
-    }
-}
-
-/// A process started after the target, alive until dropped:
-/// demo-spawner with one thread.
-struct Neighbour(Child);
-
-impl Neighbour {
-    fn start(cx: &Context<'_>) -> Option<Neighbour> {
-        let mut command = cx.target.demo.command();
-        command
-            .args(["--json", "--exit-after", "60"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().ok()?;
-        // Its ready line says its threads exist.
-        let mut line = String::new();
-        let stdout = child.stdout.take()?;
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        Some(Neighbour(child))
-    }
-}
-
-impl Drop for Neighbour {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

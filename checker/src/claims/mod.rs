@@ -10,7 +10,8 @@
 //!
 //! Where is the claim about X? Listing `/proc` and its offsets:
 //! `listing.rs`. Resolving `/proc/<TID>` by name: `lookup.rs`. What is
-//! inside `/proc/<TID>/`: `tid_dir.rs`.
+//! inside `/proc/<TID>/`: `tid_dir.rs`. Which kernel functions run, from
+//! recorded kernel stacks: `tracing.rs`.
 //!
 //! Book: every chapter links its claims; "Claims reference" is generated
 //! from [`CLAIMS`].
@@ -27,6 +28,7 @@ use crate::target::{Origin, Target};
 pub mod listing;
 pub mod lookup;
 pub mod tid_dir;
+pub mod tracing;
 
 /// One claim of the registry.
 #[derive(Debug)]
@@ -169,6 +171,27 @@ pub static CLAIMS: &[Claim] = &[
         "proc_tgid_stat() -> do_task_stat(whole=1) vs proc_tid_stat() \
          (fs/proc/array.c)"
     ),
+    claim!(
+        tracing::listing_passes_through_proc_pid_readdir,
+        "Listing /proc enters proc_root_readdir and then proc_pid_readdir, \
+         both called from iterate_dir.",
+        "iterate_dir() (fs/readdir.c) -> proc_root_readdir() \
+         (fs/proc/root.c) -> proc_pid_readdir() (fs/proc/base.c)"
+    ),
+    claim!(
+        tracing::tid_lookup_passes_through_proc_pid_lookup,
+        "Opening /proc/<TID>/comm for the first time goes through \
+         __lookup_slow, proc_root_lookup and proc_pid_lookup.",
+        "__lookup_slow() (fs/namei.c) -> proc_root_lookup() \
+         (fs/proc/root.c) -> proc_pid_lookup() (fs/proc/base.c)"
+    ),
+    claim!(
+        tracing::cached_dentry_skips_proc_root_lookup,
+        "A second open of the same /proc/<TID>/comm, with the dentry \
+         cached, does not reach proc_root_lookup.",
+        "lookup_fast() (fs/namei.c) with pid_revalidate() \
+         (fs/proc/base.c)"
+    ),
 ];
 
 /// Look a claim up by id.
@@ -181,6 +204,8 @@ pub fn find(id: &str) -> Option<&'static Claim> {
 pub struct Context<'a> {
     pub proc: &'a dyn Procfs,
     pub target: &'a Target,
+    /// Whether the tracing claims may record kernel stacks (`--trace`).
+    pub trace: bool,
     /// The listing of the procfs root, read once: claims that need it
     /// share one `getdents64` pass, even at 10,000 threads.
     root: OnceCell<Result<Vec<Dirent>, String>>,
@@ -200,8 +225,15 @@ impl<'a> Context<'a> {
         Context {
             proc,
             target,
+            trace: false,
             root: OnceCell::new(),
         }
+    }
+
+    /// The same, with the tracing claims allowed to record stacks.
+    pub fn with_trace(mut self, trace: bool) -> Context<'a> {
+        self.trace = trace;
+        self
     }
 
     /// The entries of the procfs root, or why they could not be read.

@@ -1,0 +1,101 @@
+//! The tracing claims' verdicts on kernel stacks captured in the VMs of
+//! `cargo xtask matrix` (Debian's 5.10, 6.1, 6.12 and 7.3 kernels), and
+//! the redacted stacks the book shows. The host that runs the tests
+//! need not be able to trace: the captures are the evidence.
+
+use checker::claims::Outcome;
+use checker::claims::tracing::{judge_cached, judge_listing, judge_lookup};
+use checker::trace::{Stack, parse_trace, redacted};
+
+use crate::support::workspace;
+
+const KERNELS: &[&str] = &["5.10", "6.1", "6.12", "7.3"];
+
+/// The stacks of one capture, `samples/<kernel>-<what>.txt`.
+fn capture(kernel: &str, what: &str) -> Vec<Stack> {
+    let path = workspace()
+        .join(format!("checker/src/trace/samples/{kernel}-{what}.txt"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    parse_trace(&text)
+}
+
+fn passes(outcome: Outcome) {
+    assert!(matches!(outcome, Outcome::Pass { .. }), "{outcome:?}");
+}
+
+fn fails(outcome: Outcome) {
+    assert!(matches!(outcome, Outcome::Fail { .. }), "{outcome:?}");
+}
+
+#[test]
+fn every_kernels_captures_pass_the_tracing_claims() {
+    for kernel in KERNELS {
+        passes(judge_listing(&capture(kernel, "listing")));
+        let lookup = capture(kernel, "lookup");
+        passes(judge_lookup("first open", &lookup));
+        passes(judge_cached("comm", &lookup, &capture(kernel, "cached")));
+    }
+}
+
+/// Drop every frame named `name`, as if that function were not called.
+fn without(stacks: &[Stack], name: &str) -> Vec<Stack> {
+    stacks
+        .iter()
+        .map(|stack| Stack {
+            frames: stack
+                .frames
+                .iter()
+                .filter(|frame| *frame != name)
+                .cloned()
+                .collect(),
+        })
+        .filter(|stack| !stack.frames.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_listing_without_proc_pid_readdir_fails() {
+    let stacks = capture("6.12", "listing");
+    fails(judge_listing(&without(&stacks, "proc_pid_readdir")));
+    fails(judge_listing(&without(&stacks, "iterate_dir")));
+}
+
+#[test]
+fn a_lookup_that_bypasses_proc_root_lookup_fails() {
+    let stacks = capture("6.12", "lookup");
+    fails(judge_lookup(
+        "first open",
+        &without(&stacks, "proc_root_lookup"),
+    ));
+    fails(judge_lookup("first open", &[]));
+}
+
+#[test]
+fn a_second_open_that_looks_up_again_fails() {
+    let lookup = capture("6.12", "lookup");
+    fails(judge_cached("comm", &lookup, &lookup));
+    // Nothing recorded at all proves nothing: that fails too.
+    fails(judge_cached("comm", &[], &[]));
+}
+
+#[test]
+fn redacted_stacks_match_their_snapshot() {
+    let mut text = String::new();
+    for (what, title) in [
+        ("listing", "ls /proc (getdents64)"),
+        ("lookup", "first cat /proc/<TID>/comm"),
+        ("cached", "second cat /proc/<TID>/comm"),
+    ] {
+        text += &format!("# {title}\n");
+        let stacks = capture("6.12", what);
+        if stacks.is_empty() {
+            text += "(no call of proc_root_lookup or proc_pid_lookup)\n";
+        }
+        for stack in stacks {
+            text += &redacted(&stack);
+            text += "\n";
+        }
+    }
+    insta::assert_snapshot!("stacks", text);
+}
