@@ -356,9 +356,9 @@ impl Drop for ShortLived {
 /// Make the kernel kill the process `command` starts when its parent
 /// dies, even by SIGKILL: no demo process outlives its checker.
 fn die_with_parent(command: &mut Command) {
+    let parent = nix::unistd::getpid();
     // SAFETY: between fork and exec the closure only makes the
     // async-signal-safe prctl(2) and getppid(2) system calls.
-    let parent = nix::unistd::getpid();
     unsafe {
         command.pre_exec(move || {
             // The signal follows the *thread* that forked, so demo
