@@ -9,6 +9,16 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list --unsorted
 
+# Walk through the article live on this kernel (--no-pause, --step N)
+[group('workshop')]
+demo *ARGS: _toolchain
+    cargo run --quiet --package workshop -- {{ARGS}}
+
+# Run one step of the walk, 1 to 7: just step 3
+[group('workshop')]
+step N: _toolchain
+    cargo run --quiet --package workshop -- --step {{N}}
+
 # Check the claims on this kernel, against a demo process of our own
 [group('workshop')]
 check *ARGS: _toolchain

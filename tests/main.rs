@@ -16,3 +16,4 @@ mod demo;
 mod support;
 mod tidy;
 mod trace;
+mod workshop;

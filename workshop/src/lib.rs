@@ -10,13 +10,15 @@
 //! Where is X? The options, exit codes and the order of a run:
 //! `cli.rs`. The steps and their narration: `steps.rs`. Running the
 //! shell commands the attendee would type: `shell.rs`. Styled output
-//! and the pause between steps: `narrate.rs`.
+//! and the pause between steps: `narrate.rs`. Ctrl-C while it waits:
+//! `interrupt.rs`.
 //!
 //! Book: "The workshop".
 
 #![cfg(target_os = "linux")]
 
 pub mod cli;
+mod interrupt;
 mod narrate;
 mod shell;
 pub mod steps;

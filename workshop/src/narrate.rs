@@ -9,7 +9,9 @@ use std::io::{BufRead, Write};
 
 use anstyle::{AnsiColor, Style};
 use checker::claims::{Claim, Outcome};
+use nix::unistd::Pid;
 
+use crate::interrupt;
 use crate::shell::Ran;
 
 const TITLE: Style = Style::new().bold().underline();
@@ -30,13 +32,16 @@ pub(crate) struct Narrator {
     out: anstream::Stdout,
     /// Wait for Enter before each step after the first.
     pause: bool,
+    /// The demo program, which Ctrl-C during a wait ends and reaps.
+    demo: Pid,
 }
 
 impl Narrator {
-    pub(crate) fn new(pause: bool) -> Narrator {
+    pub(crate) fn new(pause: bool, demo: Pid) -> Narrator {
         Narrator {
             out: anstream::stdout(),
             pause,
+            demo,
         }
     }
 
@@ -52,15 +57,24 @@ impl Narrator {
     }
 
     /// `Step 2 of 7: ...`, after a blank line.
-    pub(crate) fn heading(&mut self, number: usize, total: usize, title: &str) {
+    pub(crate) fn heading(
+        &mut self,
+        number: usize,
+        total: usize,
+        title: &str,
+    ) {
         self.put(&format!(
             "\n{HEADING}Step {number} of {total}: {title}{HEADING:#}\n\n"
         ));
     }
 
-    /// A command without its output (the checker's lines follow).
+    /// A command without its output (the checker's lines follow); a
+    /// long one is continued with `\` on lines of its own.
     pub(crate) fn prompt(&mut self, command: &str) {
-        self.put(&format!("{PROMPT}$ {command}{PROMPT:#}\n"));
+        for (index, line) in command.lines().enumerate() {
+            let dollar = if index == 0 { "$ " } else { "" };
+            self.put(&format!("{PROMPT}{dollar}{line}{PROMPT:#}\n"));
+        }
     }
 
     /// A command as a terminal shows it: `$ command`, then its output.
@@ -81,6 +95,13 @@ impl Narrator {
     /// A paragraph of explanation, after a blank line, wrapped.
     pub(crate) fn say(&mut self, text: &str) {
         self.put("\n");
+        for line in wrap(text, WIDTH, "") {
+            self.put(&format!("{line}\n"));
+        }
+    }
+
+    /// A one-line remark (wrapped if long), such as why a step skips.
+    pub(crate) fn note(&mut self, text: &str) {
         for line in wrap(text, WIDTH, "") {
             self.put(&format!("{line}\n"));
         }
@@ -119,13 +140,19 @@ impl Narrator {
         }
     }
 
-    /// One line per claim: `PASS id`, with the reason of a skip and the
-    /// evidence of a failure.
-    pub(crate) fn claim_line(&mut self, claim: &Claim, outcome: &Outcome) {
+    /// One line per claim: `PASS id`, with the evidence of a failure
+    /// and (if `reason`) the reason of a skip.
+    pub(crate) fn claim_line(
+        &mut self,
+        claim: &Claim,
+        outcome: &Outcome,
+        reason: bool,
+    ) {
         let (style, word) = verdict(outcome);
         self.put(&format!("{style}{word}{style:#} {}\n", claim.id));
         let detail = match outcome {
             Outcome::Pass { .. } => return,
+            Outcome::Skip { .. } if !reason => return,
             Outcome::Fail { expected, found } => {
                 format!("expected {expected}; found {found}")
             }
@@ -136,18 +163,42 @@ impl Narrator {
         }
     }
 
+    /// The checker's closing line: the counts and the verdict.
+    pub(crate) fn totals(
+        &mut self,
+        total: usize,
+        pass: usize,
+        fail: usize,
+        skip: usize,
+    ) {
+        let verdict = if fail == 0 {
+            format!("{PASS}every claim held{PASS:#}")
+        } else {
+            format!("{FAIL}{fail} claim(s) failed{FAIL:#}")
+        };
+        self.put(&format!(
+            "{total} claims: {pass} passed, {fail} failed, {skip} skipped: \
+             {verdict}\n"
+        ));
+    }
+
     /// Wait for Enter before step `next`, if pausing. End of input
     /// (Ctrl-D) means "run the rest without stopping".
     pub(crate) fn pause(&mut self, next: usize) {
         if !self.pause {
             return;
         }
-        self.put(&format!(
-            "\n{DIM}[Enter: step {next}; Ctrl-C: stop]{DIM:#} "
-        ));
-        let _ = self.out.flush();
         let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
+        let demo = self.demo;
+        // The handler is in place before the prompt asks for Ctrl-C.
+        let read = interrupt::while_waiting(demo, || {
+            self.put(&format!(
+                "\n{DIM}[Enter: step {next}; Ctrl-C: stop]{DIM:#} "
+            ));
+            let _ = self.out.flush();
+            std::io::stdin().lock().read_line(&mut line)
+        });
+        match read {
             Ok(0) | Err(_) => {
                 self.pause = false;
                 self.put("\n");

@@ -1,0 +1,248 @@
+//! The workshop end to end: its transcript (the book's "The workshop"
+//! includes it), a run to the end as root and as an unprivileged user,
+//! and Ctrl-C mid-walk, after which no process of the walk is left.
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+use crate::support::{Redactor, alive, children_of, eventually, run};
+
+/// The workshop, as built for the tests.
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
+
+/// The workshop with plain output and no pauses: stdin is not a
+/// terminal (`support::run` closes it), and nothing forces colour.
+fn workshop(exe: &Path) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .arg("--no-pause")
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CI");
+    command
+}
+
+/// The ids that step 1 prints: the demo's pid (`My TID:`), then its
+/// other threads' TIDs (`My thread's TID:`).
+fn ids(transcript: &str) -> (i32, Vec<i32>) {
+    let number = |line: &str, prefix: &str| {
+        line.strip_prefix(prefix)
+            .and_then(|n| n.trim().parse().ok())
+    };
+    let pid = transcript
+        .lines()
+        .find_map(|line| number(line, "My TID: "))
+        .unwrap_or_else(|| panic!("no `My TID:` line in\n{transcript}"));
+    let tids = transcript
+        .lines()
+        .filter_map(|line| number(line, "My thread's TID: "))
+        .collect();
+    (pid, tids)
+}
+
+/// Assert that the walk ended with status 0 and that the demo process
+/// it started, and every thread of it, is gone.
+fn ran_to_the_end_and_left_nothing(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert!(stdout.contains("Step 7 of 7"), "{stdout}");
+    let (pid, tids) = ids(&stdout);
+    for id in std::iter::once(pid).chain(tids) {
+        assert!(
+            eventually(Duration::from_secs(5), || !alive(id)),
+            "{id} of the demo outlived the workshop"
+        );
+    }
+    stdout
+}
+
+/// Whether root may drop to `nobody` here: `None` with the reason to
+/// skip, else the command prefix.
+fn as_nobody() -> Result<Vec<&'static str>, &'static str> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err("not root, so cannot run as nobody");
+    }
+    let found = Command::new("setpriv")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        return Err("setpriv (util-linux) is not installed");
+    }
+    Ok(vec![
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+    ])
+}
+
+/// `exe`, or a copy of it that any user may run: `nobody` needs search
+/// permission on every directory above it.
+struct Runnable {
+    path: PathBuf,
+    copy: Option<PathBuf>,
+}
+
+impl Runnable {
+    fn new(exe: &str, tag: &str) -> Runnable {
+        let exe = PathBuf::from(exe);
+        let others_may = |path: &Path| {
+            std::fs::metadata(path)
+                .is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+        };
+        if exe.ancestors().all(others_may) {
+            return Runnable {
+                path: exe,
+                copy: None,
+            };
+        }
+        let dir = std::env::temp_dir()
+            .join(format!("workshop-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("workshop");
+        std::fs::copy(&exe, &path).unwrap();
+        for target in [&dir, &path] {
+            let mode = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(target, mode).unwrap();
+        }
+        Runnable {
+            path,
+            copy: Some(dir),
+        }
+    }
+}
+
+impl Drop for Runnable {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.copy {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The transcript is recorded as an unprivileged user (`nobody` when
+/// the tests run as root), so that step 6 reads the same on every host:
+/// as root it depends on whether this kernel lets root trace.
+#[test]
+fn the_demo_transcript_matches_its_snapshot() {
+    let root = nix::unistd::geteuid().is_root();
+    let prefix = match as_nobody() {
+        Ok(prefix) => prefix,
+        Err(why) if root => {
+            eprintln!("skip: {why}");
+            return;
+        }
+        Err(_) => Vec::new(),
+    };
+    let exe = Runnable::new(WORKSHOP, "transcript");
+    let mut command = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(&exe.path).arg("--no-pause");
+            command.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
+            command.env_remove("CI");
+            command
+        }
+        None => workshop(&exe.path),
+    };
+    let transcript = ran_to_the_end_and_left_nothing(&run(&mut command));
+    let (pid, tids) = ids(&transcript);
+    assert_eq!(tids.len(), 2, "{transcript}");
+    assert!(transcript.contains("needs root"), "{transcript}");
+    let redactor = Redactor::default()
+        .name(pid, "PID")
+        .name(tids[0], "TID1")
+        .name(tids[1], "TID2");
+    insta::assert_snapshot!("demo_transcript", redactor.redact(&transcript));
+}
+
+#[test]
+fn the_walk_runs_to_the_end_as_root() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skip: not root (the transcript test runs it as you)");
+        return;
+    }
+    let output = run(&mut workshop(Path::new(WORKSHOP)));
+    let transcript = ran_to_the_end_and_left_nothing(&output);
+    assert!(transcript.contains("every claim held"), "{transcript}");
+}
+
+/// Start the walk pausing before step 2 (stdin a pipe we keep open),
+/// read step 1 up to the prompt for Enter, then send SIGINT as `group`
+/// says: to the whole process group as Ctrl-C at a terminal does, or
+/// to the workshop alone as `kill -INT` does.
+fn interrupt_at_the_first_pause(group: bool) {
+    let mut child = Command::new(WORKSHOP)
+        .arg("--pause")
+        .env("NO_COLOR", "1")
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the workshop starts");
+    let workshop = child.id() as i32;
+    let stdin = child.stdin.take();
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    // The prompt ends without a newline: read bytes, not lines.
+    let mut step_1 = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&step_1).contains("Ctrl-C: stop]") {
+        let read = stdout.read(&mut chunk).expect("read the walk");
+        assert!(read > 0, "{}", String::from_utf8_lossy(&step_1));
+        step_1.extend_from_slice(&chunk[..read]);
+    }
+    let (pid, tids) = ids(&String::from_utf8_lossy(&step_1));
+    assert!(children_of(workshop).contains(&pid), "the demo is ours");
+    let sent = if group {
+        killpg(Pid::from_raw(workshop), Signal::SIGINT)
+    } else {
+        kill(Pid::from_raw(workshop), Signal::SIGINT)
+    };
+    sent.expect("signal the workshop");
+    let output = crate::support::wait_bounded(child, Duration::from_secs(10));
+    drop(stdin);
+    // SIGINT's default action, after the handler: a shell shows 130.
+    assert_eq!(output.status.signal(), Some(libc::SIGINT), "{output:?}");
+    // Killed and reaped before the workshop died: not even a zombie.
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "{pid} left");
+    for tid in tids {
+        assert!(!alive(tid), "thread {tid} of the demo left behind");
+    }
+}
+
+#[test]
+fn sigint_to_the_workshop_alone_leaves_no_process_behind() {
+    interrupt_at_the_first_pause(false);
+}
+
+#[test]
+fn ctrl_c_to_the_process_group_leaves_no_process_behind() {
+    interrupt_at_the_first_pause(true);
+}
+
+#[test]
+fn help_lists_the_steps_and_exit_codes() {
+    let output = run(Command::new(WORKSHOP).arg("--help"));
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    for (index, step) in workshop::steps::STEPS.iter().enumerate() {
+        let line = format!("  {}  {}", index + 1, step.title);
+        assert!(help.contains(&line), "{line:?} not in\n{help}");
+    }
+    assert!(help.contains("Exit status:"), "{help}");
+    let bad = run(Command::new(WORKSHOP).args(["--step", "9"]));
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
+}

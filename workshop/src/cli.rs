@@ -1,0 +1,204 @@
+//! The command line: options, exit codes, and the order of a run.
+//!
+//! Book: "The workshop" documents the options and exit codes.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use checker::procfs::{LiveProc, is_procfs};
+use checker::target::{DEMO_SPAWNER_ARG, DemoProgram, Target};
+use clap::{CommandFactory, FromArgMatches, Parser};
+
+use crate::narrate::Narrator;
+use crate::steps::{STEPS, Walk};
+
+/// Exit status: the walk ran to its end and every claim held (or was
+/// skipped).
+pub const EXIT_DONE: u8 = 0;
+/// Exit status: the walk ran to its end but a claim failed on this
+/// kernel.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: the command line was wrong.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: this system cannot run the walk (no procfs at /proc).
+pub const EXIT_SYSTEM: u8 = 3;
+/// Exit status: the demo program did not start.
+pub const EXIT_TARGET: u8 = 4;
+
+/// The threads the demo program starts besides its leader: two, so
+/// that every claim has a busy thread and an idle sibling to compare.
+pub const THREADS: u32 = 2;
+
+/// Walk through the article live on this kernel: why `ls /proc` misses
+/// a thread's id while `/proc/<TID>` opens.
+///
+/// Each step shows a command, its real output here, and what it means.
+/// On a terminal the walk waits for Enter between steps; Ctrl-C ends it
+/// and the demo program with it.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "workshop", bin_name = "workshop", version)]
+pub struct Options {
+    /// Run every step without waiting for Enter (the default when stdin
+    /// is not a terminal or CI is set).
+    #[arg(long)]
+    pub no_pause: bool,
+
+    /// Wait for Enter between steps even when stdin is not a terminal
+    /// (a script drives the walk).
+    #[arg(long, conflicts_with = "no_pause")]
+    pub pause: bool,
+
+    /// Run only step N (see the list below).
+    #[arg(long, value_name = "N", value_parser = parse_step)]
+    pub step: Option<usize>,
+}
+
+fn parse_step(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=STEPS.len()).contains(&n) => Ok(n),
+        _ => Err(format!("there are steps 1 to {}", STEPS.len())),
+    }
+}
+
+/// The list of steps and the exit codes, for `--help`, made from
+/// [`STEPS`] so that the help cannot drift from the walk.
+fn after_help() -> String {
+    let mut text = String::from("Steps:\n");
+    for (index, step) in STEPS.iter().enumerate() {
+        text += &format!("  {}  {}\n", index + 1, step.title);
+    }
+    text += "\nExit status: 0 the walk ended and every claim held or was \
+             skipped; 1 a claim failed; 2 usage error; 3 no procfs at \
+             /proc; 4 the demo program did not start. Ctrl-C ends the \
+             walk by SIGINT (a shell shows 130), and the kernel ends the \
+             demo program with it.";
+    text
+}
+
+/// The binary's entry point.
+pub fn main() -> std::process::ExitCode {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == DEMO_SPAWNER_ARG) {
+        // We are the demo program the walk started: run demo-spawner.
+        args.splice(0..2, [OsString::from("demo-spawner")]);
+        return demo_spawner::main_with_args(args);
+    }
+    let command = Options::command().after_help(after_help());
+    let options = command
+        .try_get_matches_from(&args)
+        .and_then(|matches| Options::from_arg_matches(&matches));
+    match options {
+        Ok(options) => run(&options).into(),
+        Err(err) => usage_error(&err).into(),
+    }
+}
+
+/// Whether to wait for Enter between steps: only for a person at a
+/// terminal, unless the options say otherwise.
+fn pausing(options: &Options) -> bool {
+    if options.no_pause {
+        return false;
+    }
+    if options.pause {
+        return true;
+    }
+    std::io::stdin().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Run the walk that `options` ask for and return the exit status.
+///
+/// Ctrl-C during a step is not caught: SIGINT's default action ends
+/// the workshop at once, and the kernel then kills the demo program,
+/// which asked for that with `PR_SET_PDEATHSIG` (see
+/// `checker::target`); a tracing session removes its tracefs instance
+/// in its own SIGINT handler first. Ctrl-C while the walk waits for
+/// Enter also reaps the demo program before we die (`interrupt.rs`).
+/// Either way a shell sees status 130.
+pub fn run(options: &Options) -> u8 {
+    let root = std::path::Path::new("/proc");
+    match is_procfs(root) {
+        Ok(true) => {}
+        _ => {
+            eprintln!(
+                "workshop: /proc is not a procfs; mount one with 'mount -t \
+                 proc proc /proc' (in a container, do not mask /proc)"
+            );
+            return EXIT_SYSTEM;
+        }
+    }
+    let proc = LiveProc::new(root);
+    // Started from the main thread: the death signal follows the
+    // thread that forked, and the main thread lives as long as we do.
+    let target =
+        match Target::spawn(DemoProgram::this_executable(), THREADS, &proc) {
+            Ok(target) => target,
+            Err(err) => {
+                eprintln!("workshop: {err}");
+                return EXIT_TARGET;
+            }
+        };
+    let mut walk = Walk {
+        proc: &proc,
+        target: &target,
+        say: Narrator::new(
+            pausing(options),
+            nix::unistd::Pid::from_raw(target.pid),
+        ),
+        root: nix::unistd::geteuid().is_root(),
+        failed: false,
+    };
+    let total = STEPS.len();
+    let numbers: Vec<usize> = match options.step {
+        Some(number) => vec![number],
+        None => (1..=total).collect(),
+    };
+    walk.say.title(&format!(
+        "The missing threads, live on Linux {}",
+        checker::cli::kernel_release()
+    ));
+    if options.step.is_some_and(|number| number > 1) {
+        walk.say.note(&format!(
+            "(The demo program runs as process {} with threads {}; step 1 \
+             introduces it.)",
+            target.pid,
+            target
+                .threads
+                .iter()
+                .map(|thread| thread.tid.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+    }
+    for (index, &number) in numbers.iter().enumerate() {
+        if index > 0 {
+            walk.say.pause(number);
+        }
+        let step = &STEPS[number - 1];
+        walk.say.heading(number, total, step.title);
+        (step.run)(&mut walk);
+    }
+    walk.say.flush();
+    let failed = walk.failed;
+    // Kill and reap the demo program (Target's Drop): no process left.
+    drop(target);
+    if failed { EXIT_FAILED } else { EXIT_DONE }
+}
+
+/// Print clap's help and version as they are, any usage error as one
+/// line.
+fn usage_error(err: &clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            EXIT_DONE
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let line = rendered.lines().next().unwrap_or("invalid arguments");
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            eprintln!("workshop: {line}; see 'workshop --help'");
+            EXIT_USAGE
+        }
+    }
+}
