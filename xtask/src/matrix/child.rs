@@ -3,10 +3,15 @@
 //!
 //! Every child (apt-get, dpkg-deb, cargo, the decompressors, QEMU) is
 //! started in its own process group, so a terminal's Ctrl-C reaches only
-//! this runner; a dedicated thread receives SIGINT/SIGTERM/SIGHUP, kills
+//! this runner; a dedicated thread receives SIGINT/SIGTERM/SIGHUP, stops
 //! each live group, removes the temporary directories and exits. If the
 //! runner dies anyway (SIGKILL), `PR_SET_PDEATHSIG` takes its children
 //! down with it, and the next run removes the orphaned temp directories.
+//!
+//! A group is stopped with SIGTERM first and SIGKILL only if it is still
+//! there after [`GRACE`]: the checker run natively as root holds a
+//! tracefs instance, which its SIGTERM handler removes and SIGKILL
+//! would leave behind; QEMU and cargo also exit cleanly on SIGTERM.
 
 use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
@@ -25,6 +30,9 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 /// The signals that end the run, with cleanup.
 const SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// How long a child group gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(1);
 
 /// Blocks the ending signals in this (the main) thread, and so in every
 /// thread it starts later, and starts the one thread that takes them.
@@ -58,20 +66,27 @@ pub(crate) fn handle_signals() {
 fn cancel(sig: i32) -> ! {
     CANCELLED.store(true, Ordering::SeqCst);
     let groups = lock(&GROUPS).clone();
+    // The waiting threads reap the stopped children and drop them from
+    // GROUPS; wait for that, so that no QEMU outlives the runner.
+    let reaped = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        while !lock(&GROUPS).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
     for &pgid in &groups {
-        kill_group(pgid);
+        signal_group(pgid, libc::SIGTERM);
     }
-    // The waiting threads reap the killed children; give them up to
-    // 2 s, so that no QEMU outlives the runner even briefly.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !lock(&GROUPS).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    reaped(GRACE);
+    for &pgid in lock(&GROUPS).iter() {
+        signal_group(pgid, libc::SIGKILL);
     }
+    reaped(Duration::from_secs(2));
     for dir in lock(&TEMP_DIRS).iter() {
         let _ = std::fs::remove_dir_all(dir);
     }
     eprintln!(
-        "matrix: interrupted by signal {sig}; killed {} child process \
+        "matrix: interrupted by signal {sig}; stopped {} child process \
          group(s) and removed the temporary directory",
         groups.len()
     );
@@ -92,10 +107,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn kill_group(pgid: i32) {
+fn signal_group(pgid: i32, sig: i32) {
     // SAFETY: kill(2) with a negative pid signals a process group; no
     // memory is involved.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    unsafe { libc::kill(-pgid, sig) };
 }
 
 /// A child in its own process group, killed if dropped while running.
@@ -115,10 +130,21 @@ pub(crate) fn spawn(cmd: &mut Command) -> io::Result<Tracked> {
     }
     cmd.process_group(0);
     // SAFETY: the closure runs between fork and exec and only calls
-    // prctl(2), which is async-signal-safe.
+    // prctl(2), sigemptyset(3), sigprocmask(2) and signal(2), which
+    // are async-signal-safe, on a sigset_t of its own stack.
     unsafe {
         cmd.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // A child inherits the blocked mask of handle_signals()
+            // through exec, and would never see our SIGTERM: unblock
+            // and default the ending signals (a shell may have left
+            // SIGINT ignored, too).
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            for s in SIGNALS {
+                libc::signal(s, libc::SIG_DFL);
+            }
             Ok(())
         });
     }
@@ -154,10 +180,19 @@ impl Tracked {
         }
     }
 
-    /// Kills the whole group and reaps the child.
+    /// Stops the whole group (SIGTERM, then SIGKILL after [`GRACE`])
+    /// and reaps the child.
     pub(crate) fn kill(&mut self) {
         if let Some(child) = self.child.as_mut() {
-            kill_group(self.pgid);
+            signal_group(self.pgid, libc::SIGTERM);
+            let deadline = Instant::now() + GRACE;
+            while matches!(child.try_wait(), Ok(None))
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            // The group may outlive its leader: kill what is left.
+            signal_group(self.pgid, libc::SIGKILL);
             let _ = child.wait();
         }
         self.finish();
@@ -266,5 +301,53 @@ fn remove_orphans(parent: &Path) {
         if !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_mask(pid: u32, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .expect("the child is alive");
+        let line = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .expect("status has the field");
+        u64::from_str_radix(line.trim(), 16).expect("a hex mask")
+    }
+
+    /// Test that a child sees SIGTERM although the runner blocks it
+    /// (signals are taken by one thread), and so stops well within
+    /// the grace period: the checker's handler removes its tracefs
+    /// instance only if SIGTERM gets through.
+    #[test]
+    fn children_do_not_inherit_the_blocked_signals() {
+        std::thread::spawn(|| {
+            // SAFETY: as in handle_signals(); only this thread's mask.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGTERM);
+                libc::pthread_sigmask(
+                    libc::SIG_BLOCK,
+                    &set,
+                    std::ptr::null_mut(),
+                );
+            }
+            let mut sleep =
+                spawn(Command::new("sleep").arg("60")).expect("sleep(1) runs");
+            let pid = sleep.child.as_ref().unwrap().id();
+            let term = 1 << (libc::SIGTERM - 1);
+            assert_eq!(status_mask(pid, "SigBlk:") & term, 0);
+            assert_eq!(status_mask(pid, "SigIgn:") & term, 0);
+            let t = Instant::now();
+            sleep.kill();
+            assert!(t.elapsed() < GRACE, "took {:?}", t.elapsed());
+            assert!(!lock(&GROUPS).contains(&i32::try_from(pid).unwrap()));
+        })
+        .join()
+        .unwrap();
     }
 }

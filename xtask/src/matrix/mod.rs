@@ -1,7 +1,7 @@
 //! `cargo xtask matrix`: runs the checker on several real Debian
 //! kernels under QEMU, plus natively on the host, and tabulates each
-//! claim's outcome per kernel release (the book's "Kernel matrix"
-//! chapter).
+//! claim's outcome per kernel release, with the kernel stacks the
+//! tracing claims captured (the book's "Verified on" page).
 //!
 //! Steps, each printed as it happens:
 //! 1. fetch: per suite of `matrix/kernels.list`, a private apt
@@ -17,13 +17,23 @@
 //! 4. parse: the report between the checker's console markers
 //!    ([`report`]); QEMU's exit status is never trusted.
 //!
-//! Writes `target/matrix/report.{json,md}` and each console to
-//! `target/matrix/console/`. Every child runs in its own process group
-//! and is killed on Ctrl-C, with the temporary directory ([`child`]).
+//! Writes `target/matrix/report.{json,md}` (each claim's outcome and
+//! evidence per kernel, and the kernel stacks of the tracing claims)
+//! and each console to `target/matrix/console/`. Every child runs in
+//! its own process group and is stopped on Ctrl-C, with the temporary
+//! directory ([`child`]).
+//!
+//! The book's "Verified on" page shows a recorded copy, in
+//! `book/verified/` ([`verified`]): `--record` writes it (only from a
+//! full run), a plain run compares with it and never writes into the
+//! source tree, so CI re-verifies every kernel without dirtying the
+//! checkout and says when the page has gone stale.
 //!
 //! Exit status: 0 every kernel reported and no claim failed; 1 a claim
 //! failed; 2 some kernel gave no report (fetch, boot or parse failed);
-//! 3 the runner itself could not run (bad options, missing tools).
+//! 3 the runner itself could not run (bad options, missing tools);
+//! 4 all held, but a kernel's outcomes differ from the recorded ones in
+//! `book/verified/` (run `just matrix --record` and commit).
 
 mod apt;
 mod child;
@@ -32,6 +42,7 @@ mod initramfs;
 mod kernels;
 mod qemu;
 mod report;
+mod verified;
 mod vmlinux;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +67,8 @@ options:
   --init PATH     boot this static binary as /init instead of building
                   the checker
   --no-host       skip the native run on this machine
+  --record        write the report into book/verified/ for the book's
+                  \"Verified on\" page (a full run only; then commit it)
   --refresh       run apt-get update even if the lists are fresh
   --jobs N        boots at once (default: number of cores)
   --timeout SECS  limit per boot (default: 60)
@@ -63,7 +76,8 @@ options:
   -h, --help      this text
 
 exit status: 0 all held, 1 a claim failed, 2 a kernel gave no report,
-3 the runner could not run";
+3 the runner could not run, 4 all held but the outcomes differ from
+book/verified/ (run `just matrix --record` and commit)";
 
 #[derive(Debug)]
 struct Options {
@@ -71,10 +85,13 @@ struct Options {
     list: Option<PathBuf>,
     init: Option<PathBuf>,
     host: bool,
+    record: bool,
     refresh: bool,
     jobs: usize,
     timeout: Duration,
     accel: Option<Accel>,
+    /// Where the report goes: `target/matrix` unless a test says.
+    out: Option<PathBuf>,
 }
 
 impl Options {
@@ -86,10 +103,12 @@ impl Options {
             list: None,
             init: None,
             host: true,
+            record: false,
             refresh: false,
             jobs: cores,
             timeout: Duration::from_secs(60),
             accel: None,
+            out: None,
         };
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -101,6 +120,7 @@ impl Options {
                 "--list" => o.list = Some(value()?.into()),
                 "--init" => o.init = Some(value()?.into()),
                 "--no-host" => o.host = false,
+                "--record" => o.record = true,
                 "--refresh" => o.refresh = true,
                 "--jobs" => {
                     o.jobs = value()?
@@ -132,6 +152,17 @@ impl Options {
                 }
             }
         }
+        let partial = !o.only.is_empty()
+            || !o.host
+            || o.list.is_some()
+            || o.init.is_some();
+        if o.record && partial {
+            return Err("--record writes the book's \"Verified on\" page, \
+                        which shows every kernel of matrix/kernels.list \
+                        and the host booting the checker: drop --kernel, \
+                        --no-host, --list and --init"
+                .into());
+        }
         Ok(o)
     }
 }
@@ -153,13 +184,82 @@ pub(crate) fn main(args: impl Iterator<Item = String>) -> i32 {
     };
     let result = run(&opts);
     child::stop_if_cancelled();
-    match result {
+    match result.and_then(|(code, json)| against_recorded(&opts, code, &json))
+    {
         Ok(code) => code,
         Err(e) => {
             eprintln!("matrix: {e}");
             3
         }
     }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// `--record`: writes the book's copy of a complete report. Otherwise
+/// compares with it; a change turns exit status 0 into 4.
+fn against_recorded(
+    opts: &Options,
+    code: i32,
+    fresh: &serde_json::Value,
+) -> Result<i32, String> {
+    let workspace = workspace();
+    let dir = workspace.join(verified::DIR);
+    if opts.record {
+        let text = apt::read(&workspace.join("matrix/kernels.list"))?;
+        let specs = kernels::parse_list(&String::from_utf8_lossy(&text))?;
+        let missing = verified::missing(&specs, fresh);
+        if !missing.is_empty() {
+            say(
+                "record",
+                format!(
+                    "not recording: no report for {}; {} is unchanged",
+                    missing.join(", "),
+                    dir.display()
+                ),
+            );
+            return Ok(code.max(2));
+        }
+        verified::record(&workspace, fresh)?;
+        say(
+            "record",
+            format!("wrote {}/report.{{json,md}}; commit them", dir.display()),
+        );
+        return Ok(code);
+    }
+    let path = dir.join("report.json");
+    let recorded = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not JSON ({e})", path.display()))?,
+        Err(e) => {
+            say("verified", format!("cannot read {}: {e}", path.display()));
+            return Ok(code);
+        }
+    };
+    let drift = verified::compare(&recorded, fresh);
+    for note in &drift.notes {
+        say("verified", note);
+    }
+    if drift.changed.is_empty() {
+        say(
+            "verified",
+            "every kernel also in book/verified/ gave its recorded outcomes",
+        );
+        return Ok(code);
+    }
+    for change in &drift.changed {
+        say("verified", format!("changed: {change}"));
+    }
+    say(
+        "verified",
+        format!("the \"Verified on\" page is stale: {}", verified::FIX),
+    );
+    Ok(if code == 0 { 4 } else { code })
 }
 
 fn say(who: &str, what: impl std::fmt::Display) {
@@ -174,14 +274,16 @@ struct Fetched {
     kernel: Result<CachedKernel, String>,
 }
 
-fn run(opts: &Options) -> Result<i32, String> {
+/// The matrix: fetch, build, boot, parse; writes the report into
+/// `target/matrix` and returns the exit status and the JSON report.
+fn run(opts: &Options) -> Result<(i32, serde_json::Value), String> {
     let wall = Instant::now();
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf();
+    let workspace = workspace();
     let cache = workspace.join("target/matrix-cache");
-    let out = workspace.join("target/matrix");
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| workspace.join("target/matrix"));
     apt::mkdir(&cache)?;
     apt::mkdir(&out.join("console"))?;
     qemu::check_installed()?;
@@ -283,11 +385,11 @@ fn run(opts: &Options) -> Result<i32, String> {
     // Step 4: the report.
     let wall = secs(wall);
     let json = report::to_json(&columns, accel.name(), wall);
-    let md = report::to_markdown(&columns);
+    let md = report::to_markdown(&json);
     let pretty = serde_json::to_string_pretty(&json).expect("JSON values");
-    apt::write(&out.join("report.json"), pretty.as_bytes())?;
+    apt::write(&out.join("report.json"), (pretty + "\n").as_bytes())?;
     apt::write(&out.join("report.md"), md.as_bytes())?;
-    print!("{md}");
+    print!("{}", report::for_terminal(&md));
     say(
         "matrix",
         format!(
@@ -301,15 +403,16 @@ fn run(opts: &Options) -> Result<i32, String> {
         c.result
             .iter()
             .flat_map(|o| &o.claims)
-            .any(|(_, o)| o == "fail")
+            .any(|r| r.outcome == "fail")
     });
-    Ok(if no_report {
+    let code = if no_report {
         2
     } else if failed {
         1
     } else {
         0
-    })
+    };
+    Ok((code, json))
 }
 
 fn secs(since: Instant) -> f64 {
@@ -459,7 +562,7 @@ fn run_jobs(jobs: Vec<Job>, workers: usize, ctx: &Ctx<'_>) -> Vec<Column> {
 
 /// The checker run natively, as one more column.
 fn run_host(ctx: &Ctx<'_>) -> Column {
-    say("host", "run natively: --format json");
+    say("host", "run natively: --format json --trace");
     let log = ctx.consoles.join("host.json");
     let t = Instant::now();
     let result = run_native(ctx.init, &log, ctx.timeout);
@@ -484,7 +587,9 @@ fn run_native(
     let stdout = std::fs::File::create(log)
         .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let mut cmd = std::process::Command::new(init);
-    cmd.args(["--format", "json"])
+    // As the VMs do: --trace, so that the tracing claims say why they
+    // cannot trace here (not root, lockdown) rather than "not asked".
+    cmd.args(["--format", "json", "--trace"])
         .stdin(std::process::Stdio::null())
         .stdout(stdout);
     let mut p = child::spawn(&mut cmd)
@@ -573,4 +678,58 @@ fn run_vm(f: &Fetched, ctx: &Ctx<'_>) -> Column {
         say(&label, format!("no report: {e}"));
     }
     column
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `program` runs at all.
+    fn installed(program: &str) -> bool {
+        std::process::Command::new(program)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok()
+    }
+
+    /// Test that one VM kernel boots the checker end to end and every
+    /// claim, tracing included, holds on it: fetch (cached in
+    /// `target/matrix-cache`), static build (own target dir, so no
+    /// deadlock with the `cargo test` that runs this), initramfs, boot,
+    /// report. 6.12 is the kernel the book quotes.
+    #[test]
+    fn the_book_kernel_boots_and_every_claim_holds() {
+        for (program, package) in [
+            (qemu::QEMU, "qemu-system-x86"),
+            ("apt-get", "apt"),
+            ("dpkg-deb", "dpkg"),
+        ] {
+            if installed(program) {
+                continue;
+            }
+            let why = format!(
+                "{program} not found; install it: apt-get install {package}"
+            );
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let mut opts = Options::parse(std::iter::empty()).unwrap();
+        opts.only = vec!["6.12.".into()];
+        opts.host = false;
+        opts.out = Some(workspace().join("target/matrix-test"));
+        let (code, json) = run(&opts).expect("the runner runs");
+        let kernels = json["kernels"].as_array().expect("a kernels array");
+        assert_eq!(kernels.len(), 1, "one kernel: {json:#}");
+        let k = &kernels[0];
+        assert_eq!(k["status"], "reported", "{k:#}");
+        let claims = k["claims"].as_array().expect("claims");
+        assert!(claims.len() >= 13, "{k:#}");
+        for c in claims {
+            assert_eq!(c["outcome"], "pass", "{c:#}");
+        }
+        assert_eq!(code, 0);
+    }
 }

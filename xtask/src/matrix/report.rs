@@ -119,19 +119,31 @@ fn tail(lines: &[&str], n: usize) -> String {
     useful[useful.len().saturating_sub(n)..].join(" | ")
 }
 
+/// One claim's result on one kernel, as the checker reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClaimResult {
+    pub(crate) id: String,
+    /// `pass`, `fail` or `skip`.
+    pub(crate) outcome: String,
+    /// What backs the outcome: the checker's `observed` for a pass,
+    /// `expected: ...; found: ...` for a fail, the `reason` of a skip.
+    /// For the tracing claims, the captured stacks.
+    pub(crate) evidence: String,
+}
+
 /// One kernel's claims, as the checker reported them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Outcomes {
     /// `uname -r` of the kernel that ran the checker.
     pub(crate) release: String,
-    /// `(claim id, outcome)` in report order; outcome is `pass`,
-    /// `fail` or `skip`.
-    pub(crate) claims: Vec<(String, String)>,
+    /// In report order.
+    pub(crate) claims: Vec<ClaimResult>,
 }
 
 /// Reads the checker's JSON report. The one place that knows its
 /// schema: `{"kernel": {"release": ...}, "claims": [{"id": ...,
-/// "outcome": ...}, ...]}`.
+/// "outcome": ..., "observed" | "expected" and "found" | "reason":
+/// ...}, ...]}`.
 pub(crate) fn parse_report(json: &str) -> Result<Outcomes, String> {
     let v: Value = serde_json::from_str(json.trim())
         .map_err(|e| format!("report is not JSON ({e})"))?;
@@ -152,9 +164,43 @@ pub(crate) fn parse_report(json: &str) -> Result<Outcomes, String> {
                 .map(str::to_owned)
                 .ok_or(format!("claims[{i}] has no string {name:?}"))
         };
-        claims.push((field("id")?, field("outcome")?));
+        let outcome = field("outcome")?;
+        let evidence = match outcome.as_str() {
+            "pass" => field("observed")?,
+            "fail" => {
+                let (expected, found) = (field("expected")?, field("found")?);
+                format!("expected: {expected}; found: {found}")
+            }
+            "skip" => field("reason")?,
+            other => {
+                return Err(format!(
+                    "claims[{i}] has outcome {other:?}, not pass, fail \
+                     or skip"
+                ));
+            }
+        };
+        claims.push(ClaimResult {
+            id: field("id")?,
+            outcome,
+            evidence,
+        });
     }
     Ok(Outcomes { release, claims })
+}
+
+/// The checker's source of its claim registry, read at compile time:
+/// the claims it lists under `tracing::` are the ones whose evidence
+/// is kernel stacks. Reading the registry keeps this runner from
+/// holding a second list of claims.
+const REGISTRY: &str = include_str!("../../../checker/src/claims/mod.rs");
+
+/// Ids of the tracing claims, in registry order.
+pub(crate) fn tracing_claims() -> Vec<&'static str> {
+    REGISTRY
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tracing::"))
+        .filter_map(|l| l.strip_suffix(','))
+        .collect()
 }
 
 /// One column of the matrix: a kernel and what came of it.
@@ -180,38 +226,10 @@ impl Column {
             Err(e) => e.clone(),
         }
     }
-
-    fn outcome(&self, id: &str) -> Option<&str> {
-        let o = self.result.as_ref().ok()?;
-        o.claims
-            .iter()
-            .find(|(c, _)| c == id)
-            .map(|(_, o)| o.as_str())
-    }
-
-    /// Column header: the release that ran, else the label.
-    fn header(&self) -> &str {
-        match &self.result {
-            Ok(o) => &o.release,
-            Err(_) => &self.label,
-        }
-    }
 }
 
-/// Claim ids in first-seen order over all columns.
-fn claim_ids(columns: &[Column]) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for c in columns {
-        for (id, _) in c.result.iter().flat_map(|o| &o.claims) {
-            if !ids.contains(id) {
-                ids.push(id.clone());
-            }
-        }
-    }
-    ids
-}
-
-/// The matrix as JSON.
+/// The matrix as JSON: the runner's `report.json`, and the input of
+/// [`to_markdown`].
 pub(crate) fn to_json(columns: &[Column], accel: &str, wall: f64) -> Value {
     let kernels: Vec<Value> = columns
         .iter()
@@ -220,7 +238,13 @@ pub(crate) fn to_json(columns: &[Column], accel: &str, wall: f64) -> Value {
                 .result
                 .iter()
                 .flat_map(|o| &o.claims)
-                .map(|(id, outcome)| json!({"id": id, "outcome": outcome}))
+                .map(|r| {
+                    json!({
+                        "id": r.id,
+                        "outcome": r.outcome,
+                        "evidence": r.evidence,
+                    })
+                })
                 .collect();
             json!({
                 "label": c.label,
@@ -246,43 +270,201 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// The matrix as Markdown: claims by kernel, then one row per kernel.
-pub(crate) fn to_markdown(columns: &[Column]) -> String {
+/// A kernel entry of the JSON report, read back for rendering.
+struct Kernel<'a> {
+    v: &'a Value,
+}
+
+impl<'a> Kernel<'a> {
+    fn str(&self, key: &str) -> Option<&'a str> {
+        self.v.get(key).and_then(Value::as_str)
+    }
+
+    fn reported(&self) -> bool {
+        self.str("status") == Some("reported")
+    }
+
+    /// Column header: the release that ran (marked when it is the
+    /// host's), else the label.
+    fn header(&self) -> String {
+        let label = self.str("label").unwrap_or("?");
+        match (self.str("release"), label) {
+            (Some(r), "host") => format!("{r} (host)"),
+            (Some(r), _) => r.to_owned(),
+            (None, l) => l.to_owned(),
+        }
+    }
+
+    fn claims(&self) -> impl Iterator<Item = &'a Value> {
+        self.v
+            .get("claims")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    }
+
+    fn claim(&self, id: &str) -> Option<&'a Value> {
+        self.claims()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(id))
+    }
+}
+
+fn kernels(report: &Value) -> Vec<Kernel<'_>> {
+    report
+        .get("kernels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|v| Kernel { v })
+        .collect()
+}
+
+/// Claim ids in first-seen order over all kernels.
+fn claim_ids<'a>(kernels: &[Kernel<'a>]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for k in kernels {
+        for id in k.claims().filter_map(|c| c.get("id")?.as_str()) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// Text for a Markdown table cell: a `|` would end the cell, and
+/// `<word` would open an HTML tag in the book.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => out += "\\|",
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') =>
+            {
+                out += "&lt;";
+            }
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The matrix as Markdown, from its JSON ([`to_json`], or the recorded
+/// copy in `book/verified/`): claims by kernel; one row per kernel;
+/// the kernel stacks each tracing claim captured, per kernel; the
+/// reasons and findings of other claims that did not pass.
+///
+/// The stacks section sits between mdBook `ANCHOR: stacks` comments,
+/// so a chapter can include just it.
+pub(crate) fn to_markdown(report: &Value) -> String {
+    let kernels = kernels(report);
+    let ids = claim_ids(&kernels);
+    let outcome = |k: &Kernel<'_>, id: &str| -> (String, String) {
+        match k.claim(id) {
+            _ if !k.reported() => ("no report".into(), String::new()),
+            None => ("(absent)".into(), String::new()),
+            Some(c) => {
+                let get = |key| c.get(key).and_then(Value::as_str);
+                (
+                    get("outcome").unwrap_or("?").to_owned(),
+                    get("evidence").unwrap_or("").to_owned(),
+                )
+            }
+        }
+    };
+
     let mut md = String::from("| claim |");
-    for c in columns {
-        md += &format!(" {} |", c.header());
+    for k in &kernels {
+        md += &format!(" {} |", k.header());
     }
     md += "\n|---|";
-    md += &"---|".repeat(columns.len());
+    md += &"---|".repeat(kernels.len());
     md += "\n";
-    for id in claim_ids(columns) {
+    for id in &ids {
         md += &format!("| `{id}` |");
-        for c in columns {
-            let cell = match (&c.result, c.outcome(&id)) {
-                (Ok(_), Some(o)) => o,
-                (Ok(_), None) => "(absent)",
-                (Err(_), _) => "no report",
-            };
-            md += &format!(" {cell} |");
+        for k in &kernels {
+            md += &format!(" {} |", outcome(k, id).0);
         }
         md += "\n";
     }
-    md += "\n| kernel | package | version | how | seconds | status |\n";
-    md += "|---|---|---|---|---|---|\n";
-    for c in columns {
-        let opt = |s: &Option<String>| s.clone().unwrap_or("-".into());
-        let secs = c.seconds.map_or("-".into(), |s| format!("{s:.1}"));
-        // A `|` in an error message would end the cell.
-        let status = c.status().replace('|', "\\|");
+
+    // Timings only where the JSON has them: the recorded copy leaves
+    // them out, so that re-recording changes nothing when nothing
+    // changed.
+    let timed = kernels.iter().any(|k| k.v.get("seconds").is_some());
+    md += "\n| kernel | package | version | how |";
+    md += if timed {
+        " seconds | status |\n"
+    } else {
+        " status |\n"
+    };
+    md += "|---|---|---|---|---|";
+    md += if timed { "---|\n" } else { "\n" };
+    for k in &kernels {
+        let opt = |key| k.str(key).unwrap_or("-");
         md += &format!(
-            "| {} | {} | {} | {} | {secs} | {status} |\n",
-            c.header(),
-            opt(&c.package),
-            opt(&c.version),
-            opt(&c.how),
+            "| {} | {} | {} | {} |",
+            k.header(),
+            opt("package"),
+            opt("version"),
+            opt("how")
         );
+        if timed {
+            match k.v.get("seconds").and_then(Value::as_f64) {
+                Some(s) => md += &format!(" {s:.1} |"),
+                None => md += " - |",
+            }
+        }
+        md += &format!(" {} |\n", cell(opt("status")));
+    }
+
+    let tracing = tracing_claims();
+    md += "\n<!-- ANCHOR: stacks -->\n";
+    md += "## Kernel stacks\n";
+    for id in ids.iter().filter(|id| tracing.contains(id)) {
+        md += &format!(
+            "\n### `{id}`\n\n| kernel | outcome | evidence |\n\
+             |---|---|---|\n"
+        );
+        for k in &kernels {
+            let (o, e) = outcome(k, id);
+            md += &format!("| {} | {o} | {} |\n", k.header(), cell(&e));
+        }
+    }
+    md += "<!-- ANCHOR_END: stacks -->\n";
+
+    let mut others = String::new();
+    for k in &kernels {
+        for id in ids.iter().filter(|id| !tracing.contains(id)) {
+            let (o, e) = outcome(k, id);
+            if o == "skip" || o == "fail" {
+                others += &format!(
+                    "| {} | `{id}` | {o} | {} |\n",
+                    k.header(),
+                    cell(&e)
+                );
+            }
+        }
+    }
+    if !others.is_empty() {
+        md += "\n## Other skips and failures\n\n\
+               | kernel | claim | outcome | evidence |\n\
+               |---|---|---|---|\n";
+        md += &others;
     }
     md
+}
+
+/// The Markdown for a terminal: without the mdBook anchor comments.
+pub(crate) fn for_terminal(md: &str) -> String {
+    md.lines()
+        .filter(|l| !l.starts_with("<!-- ANCHOR"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -290,8 +472,10 @@ mod tests {
     use super::*;
 
     const REPORT: &str = r#"{"kernel":{"release":"6.1.0-56-cloud-amd64"},
-        "claims":[{"id":"a","outcome":"pass"},
-                  {"id":"b","outcome":"skip","reason":"no tracefs"}]}"#;
+        "claims":[{"id":"a","outcome":"pass","observed":"x <- y"},
+                  {"id":"b","outcome":"skip","reason":"no tracefs"},
+                  {"id":"c","outcome":"fail","expected":"1",
+                   "found":"2"}]}"#;
 
     #[test]
     fn strips_csi_charset_and_reset_sequences() {
@@ -354,12 +538,21 @@ mod tests {
     }
 
     #[test]
-    fn parses_release_and_outcomes() {
+    fn parses_release_outcomes_and_evidence() {
         let o = parse_report(REPORT).unwrap();
         assert_eq!(o.release, "6.1.0-56-cloud-amd64");
+        let got: Vec<(&str, &str, &str)> = o
+            .claims
+            .iter()
+            .map(|c| (&*c.id, &*c.outcome, &*c.evidence))
+            .collect();
         assert_eq!(
-            o.claims,
-            [("a".into(), "pass".into()), ("b".into(), "skip".into())]
+            got,
+            [
+                ("a", "pass", "x <- y"),
+                ("b", "skip", "no tracefs"),
+                ("c", "fail", "expected: 1; found: 2"),
+            ]
         );
         assert!(parse_report("{}").unwrap_err().contains("kernel.release"));
         let bad = r#"{"kernel":{"release":"x"},"claims":[{"id":"a"}]}"#;
@@ -367,7 +560,18 @@ mod tests {
     }
 
     #[test]
-    fn markdown_has_a_row_per_claim_and_per_kernel() {
+    fn the_registry_names_the_three_tracing_claims() {
+        assert_eq!(
+            tracing_claims(),
+            [
+                "listing_passes_through_proc_pid_readdir",
+                "tid_lookup_passes_through_proc_pid_lookup",
+                "cached_dentry_skips_proc_root_lookup",
+            ]
+        );
+    }
+
+    fn columns() -> Vec<Column> {
         let ok = Column {
             label: "host".into(),
             suite: None,
@@ -386,14 +590,49 @@ mod tests {
             seconds: Some(30.0),
             result: Err("timed out | killed".into()),
         };
-        let md = to_markdown(&[ok, failed]);
+        vec![ok, failed]
+    }
+
+    #[test]
+    fn markdown_has_a_row_per_claim_and_per_kernel() {
+        let md = to_markdown(&to_json(&columns(), "tcg", 31.0));
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(
             lines[0],
-            "| claim | 6.1.0-56-cloud-amd64 | 5.10.0-46-cloud-amd64 |"
+            "| claim | 6.1.0-56-cloud-amd64 (host) | 5.10.0-46-cloud-amd64 |"
         );
         assert_eq!(lines[2], "| `a` | pass | no report |");
         assert_eq!(lines[3], "| `b` | skip | no report |");
         assert!(md.contains("| 30.0 | timed out \\| killed |"), "{md}");
+        // Neither `a`, `b` nor `c` is a tracing claim: no stacks, and
+        // the skip and the fail are listed with their evidence.
+        assert!(md.contains("## Kernel stacks\n<!-- ANCHOR_END"), "{md}");
+        assert!(md.contains("| `b` | skip | no tracefs |"), "{md}");
+        assert!(md.contains("| `c` | fail | expected: 1; found: 2 |"));
+        assert!(!for_terminal(&md).contains("ANCHOR"));
+    }
+
+    #[test]
+    fn tracing_claims_get_a_table_of_stacks_per_kernel() {
+        let id = tracing_claims()[0];
+        let report = REPORT.replace("\"a\"", &format!("{id:?}"));
+        let mut cols = columns();
+        cols[0].result = parse_report(&report);
+        let md = to_markdown(&to_json(&cols, "tcg", 31.0));
+        let table = format!(
+            "### `{id}`\n\n| kernel | outcome | evidence |\n|---|---|---|\n\
+             | 6.1.0-56-cloud-amd64 (host) | pass | x <- y |\n\
+             | 5.10.0-46-cloud-amd64 | no report |  |\n"
+        );
+        assert!(md.contains(&table), "{md}");
+    }
+
+    #[test]
+    fn cells_escape_pipes_and_tags_but_not_arrows() {
+        assert_eq!(cell("a | b"), "a \\| b");
+        assert_eq!(
+            cell("/proc/<TID> </b> x <- y"),
+            "/proc/&lt;TID> &lt;/b> x <- y"
+        );
     }
 }
