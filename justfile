@@ -55,7 +55,7 @@ book-browser:
 excerpts *ARGS:
     cargo xtask excerpts {{ARGS}}
 
-# Boot the checker on Debian's kernels in QEMU and tabulate the claims
+# Boot the checker on Debian's kernels in QEMU; --record updates book/verified
 [group('kernels')]
 matrix *ARGS:
     cargo xtask matrix {{ARGS}}
@@ -64,6 +64,11 @@ matrix *ARGS:
 [group('dev')]
 test:
     cargo test --workspace
+
+# Time the checker against bare system calls and the article's method
+[group('dev')]
+bench:
+    cargo bench --package tests --bench bench
 
 # Review changed snapshots (cargo install cargo-insta)
 [group('dev')]

@@ -18,6 +18,7 @@ type ListHook = Box<dyn Fn(&str, Vec<Dirent>) -> Vec<Dirent> + Sync>;
 type ReadHook = Box<dyn Fn(&str, String) -> String + Sync>;
 type DirHook = Box<dyn Fn(&str) -> Option<io::Result<bool>> + Sync>;
 type LinkHook = Box<dyn Fn(&str, PathBuf) -> PathBuf + Sync>;
+type AnswerHook = Box<dyn Fn(&str) -> Option<io::Result<String>> + Sync>;
 
 /// The live `/proc` with some answers rewritten.
 #[derive(Default)]
@@ -26,6 +27,9 @@ struct Doctored {
     read: Option<ReadHook>,
     is_dir: Option<DirHook>,
     link: Option<LinkHook>,
+    /// Reads answered here instead of by the live `/proc`, when it
+    /// returns `Some`: files that vanish, or appear.
+    answer: Option<AnswerHook>,
     /// Files that exist only here, with their contents.
     files: Vec<(String, String)>,
 }
@@ -47,6 +51,9 @@ impl Procfs for Doctored {
         if let Some((_, text)) = self.files.iter().find(|(p, _)| p == path) {
             return Ok(text.clone());
         }
+        if let Some(answer) = self.answer.as_ref().and_then(|f| f(path)) {
+            return answer;
+        }
         let text = live().read(path)?;
         Ok(match &self.read {
             Some(hook) => hook(path, text),
@@ -60,6 +67,10 @@ impl Procfs for Doctored {
             return answer;
         }
         live().is_dir(path)
+    }
+
+    fn links(&self, path: &str) -> io::Result<u64> {
+        live().links(path)
     }
 
     fn read_link(&self, path: &str) -> io::Result<PathBuf> {
@@ -77,7 +88,11 @@ fn live() -> LiveProc {
 
 /// Run claim `id` on `doctored` and require a failure; return its
 /// evidence.
-fn fails(id: &str, target: &Target, doctored: &Doctored) -> (String, String) {
+fn fails(
+    id: &str,
+    target: &Target,
+    doctored: &dyn Procfs,
+) -> (String, String) {
     let claim = claims::find(id).unwrap();
     // The claim holds on the live kernel...
     let live = live();
@@ -131,15 +146,82 @@ fn a_listing_that_shows_a_thread_breaks_the_listing_claim() {
 #[test]
 fn a_lookup_that_misses_a_thread_breaks_the_lookup_claim() {
     let target = live_target(3);
-    let tid = target.threads[1].tid.to_string();
+    let comm = format!("{}/comm", target.threads[1].tid);
     let doctored = Doctored {
-        is_dir: Some(Box::new(move |path| {
-            (path == tid).then(|| Err(io::Error::from_raw_os_error(2)))
+        answer: Some(Box::new(move |path| {
+            (path == comm).then(|| Err(io::Error::from_raw_os_error(2)))
         })),
         ..Doctored::default()
     };
     let (_, found) = fails("every_tid_resolves_by_lookup", &target, &doctored);
     assert!(found.contains("No such file or directory"), "{found}");
+}
+
+#[test]
+fn a_procfs_that_ignores_its_namespace_breaks_the_namespace_claim() {
+    let target = live_target(3);
+    let tid = target.threads[0].tid;
+    // As if find_task_by_pid_ns() looked in the reader's namespace: the
+    // new namespace's /proc/<TID> shows our thread.
+    let doctored = Doctored {
+        answer: Some(Box::new(move |path| {
+            let suffix = format!("/root/proc/{tid}/stat");
+            path.ends_with(&suffix)
+                .then(|| live().read(&format!("{tid}/stat")))
+        })),
+        ..Doctored::default()
+    };
+    let (_, found) = fails(
+        "lookup_is_relative_to_the_mounts_pid_namespace",
+        &target,
+        &doctored,
+    );
+    assert!(
+        found.contains("a task of the checker's namespace"),
+        "{found}"
+    );
+}
+
+#[test]
+fn a_task_dir_whose_link_count_ignores_threads_breaks_the_task_claim() {
+    let target = live_target(3);
+    let tid = target.threads[1].tid;
+    // As if proc_task_getattr() did not add the thread count.
+    let doctored = Links(Box::new(move |path| {
+        (path == format!("{tid}/task")).then_some(2)
+    }));
+    let (expected, found) = fails(
+        "task_dir_lists_the_whole_group_from_any_tid",
+        &target,
+        &doctored,
+    );
+    assert!(expected.contains("with 6 links"), "{expected}");
+    assert_eq!(found, "2 links");
+}
+
+/// The live `/proc` with some link counts rewritten.
+type LinksHook = Box<dyn Fn(&str) -> Option<u64> + Sync>;
+struct Links(LinksHook);
+
+impl Procfs for Links {
+    fn root(&self) -> &Path {
+        Path::new("/proc")
+    }
+    fn list_from(&self, dir: &str, pos: i64) -> io::Result<Vec<Dirent>> {
+        live().list_from(dir, pos)
+    }
+    fn read(&self, path: &str) -> io::Result<String> {
+        live().read(path)
+    }
+    fn is_dir(&self, path: &str) -> io::Result<bool> {
+        live().is_dir(path)
+    }
+    fn links(&self, path: &str) -> io::Result<u64> {
+        (self.0)(path).map_or_else(|| live().links(path), Ok)
+    }
+    fn read_link(&self, path: &str) -> io::Result<PathBuf> {
+        live().read_link(path)
+    }
 }
 
 #[test]

@@ -39,6 +39,7 @@ live!(
     task_dir_lists_the_whole_group_from_any_tid,
     self_links_come_before_the_pids,
     listing_positions_follow_tgid_arithmetic,
+    lookup_is_relative_to_the_mounts_pid_namespace,
     pid_names_are_parsed_strictly,
     exited_thread_no_longer_resolves,
     tid_comm_is_the_threads_own_name,

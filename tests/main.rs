@@ -13,6 +13,7 @@ mod checker_cli;
 mod claims_doctored;
 mod claims_live;
 mod demo;
+mod hostile;
 mod support;
 mod tidy;
 mod trace;

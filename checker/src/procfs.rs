@@ -5,9 +5,16 @@
 //! thread id) and watch the claim fail with evidence. [`LiveProc`] is the
 //! real one: it lists directories with `getdents64(2)` itself, because
 //! the claims are about the offsets (`d_off`) that `readdir(3)` hides.
+//!
+//! At 10,000 threads the claims make tens of thousands of calls here, so
+//! the live layer does no more system calls than each answer needs: a
+//! file is `open`, `read` to the end, `close` (no `statx` for a size
+//! hint, as `std::fs::read_to_string` makes), and a directory is listed
+//! with 64 KiB `getdents64` calls. Book: "Performance".
 
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{OFlag, open};
@@ -34,6 +41,9 @@ pub trait Procfs: Sync {
     /// Whether a path resolves: `Ok(true)` for a directory, `Ok(false)`
     /// for anything else, the error (often `ENOENT`) otherwise.
     fn is_dir(&self, path: &str) -> io::Result<bool>;
+    /// The link count (`st_nlink`) that `stat(2)` reports for a path:
+    /// for a `task` directory procfs computes it from the thread count.
+    fn links(&self, path: &str) -> io::Result<u64>;
     /// The target of a symbolic link.
     fn read_link(&self, path: &str) -> io::Result<PathBuf>;
 }
@@ -76,17 +86,43 @@ impl Procfs for LiveProc {
     }
 
     fn read(&self, path: &str) -> io::Result<String> {
-        std::fs::read_to_string(self.path(path))
+        let mut file = std::fs::File::open(self.path(path))?;
+        // Most /proc files the claims read (comm, stat, status) fit in
+        // one read; the second read sees the end of the file.
+        let mut bytes = vec![0u8; READ_BYTES];
+        let mut len = 0;
+        loop {
+            if len == bytes.len() {
+                bytes.resize(len * 2, 0);
+            }
+            match file.read(&mut bytes[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        bytes.truncate(len);
+        String::from_utf8(bytes)
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
     }
 
     fn is_dir(&self, path: &str) -> io::Result<bool> {
         Ok(std::fs::metadata(self.path(path))?.is_dir())
     }
 
+    fn links(&self, path: &str) -> io::Result<u64> {
+        Ok(std::fs::metadata(self.path(path))?.nlink())
+    }
+
     fn read_link(&self, path: &str) -> io::Result<PathBuf> {
         std::fs::read_link(self.path(path))
     }
 }
+
+/// First buffer for reading a file: `status`, the longest file the
+/// claims read per thread, is about 1.5 KiB.
+const READ_BYTES: usize = 4096;
 
 /// Buffer for one `getdents64` call: /proc with 10,000 processes is
 /// about 300 KiB of records, so a few calls list it all.
@@ -124,6 +160,63 @@ pub fn is_procfs(path: &Path) -> io::Result<bool> {
     Ok(stat.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
 }
 
+/// The options of the procfs mounted at `root`, from the text of a
+/// `mountinfo` file: the superblock options after the ` - proc <source>
+/// ` separator, such as `rw,hidepid=invisible,subset=pid`.
+///
+/// Mount points are written with octal escapes for space, tab, newline
+/// and backslash (`show_mountinfo()` in fs/proc_namespace.c); the last
+/// mount at a point is the visible one.
+pub fn procfs_options(mountinfo: &str, root: &Path) -> Option<String> {
+    let root = root.to_str()?;
+    mountinfo.lines().rev().find_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let point = mount.split(' ').nth(4)?;
+        let mut fs = fs.split(' ');
+        let kind = fs.next()?;
+        let options = fs.nth(1)?;
+        (kind == "proc" && unescape(point) == root)
+            .then(|| options.to_string())
+    })
+}
+
+/// The value of `hidepid=` in procfs mount options, when it hides
+/// anything: `invisible`, `noaccess` or `ptraceable` (or their old
+/// numbers 2, 1 and 4).
+pub fn hidepid(options: &str) -> Option<&str> {
+    options
+        .split(',')
+        .find_map(|option| option.strip_prefix("hidepid="))
+        .filter(|value| !matches!(*value, "0" | "off"))
+}
+
+/// Undo mountinfo's `\ooo` escapes.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let octal = bytes.get(at + 1..at + 4).filter(|digits| {
+            bytes[at] == b'\\'
+                && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+        });
+        match octal {
+            Some(digits) => {
+                let value = digits
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                out.push(value as u8);
+                at += 4;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +241,28 @@ mod tests {
         let proc = LiveProc::new("/proc");
         let err = proc.is_dir("0not-a-pid").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn procfs_options_are_read_from_mountinfo() {
+        let info = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
+            63 43 0:39 / /tmp/a\\040b rw - proc proc \
+            rw,hidepid=invisible,subset=pid\n";
+        let proc = procfs_options(info, Path::new("/proc")).unwrap();
+        assert_eq!(proc, "rw");
+        assert_eq!(hidepid(&proc), None);
+        let spaced = procfs_options(info, Path::new("/tmp/a b")).unwrap();
+        assert_eq!(hidepid(&spaced), Some("invisible"));
+        assert_eq!(hidepid("rw,hidepid=0"), None);
+        assert_eq!(procfs_options(info, Path::new("/tmp")), None);
+    }
+
+    #[test]
+    fn links_of_a_task_dir_count_its_threads() {
+        // proc_task_getattr(): 2 + the number of threads; we have at
+        // least the test harness's thread.
+        let proc = LiveProc::new("/proc");
+        let me = std::process::id();
+        assert!(proc.links(&format!("{me}/task")).unwrap() >= 3);
     }
 }

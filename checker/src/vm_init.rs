@@ -33,10 +33,17 @@ const MOUNTS: &[(&str, &str)] = &[
     ("tracefs", "/sys/kernel/tracing"),
 ];
 
-/// True when this process is the first user-space process of its
-/// machine, i.e. the kernel started it as `/init`.
+/// The variable `cargo xtask matrix` puts on the kernel command line;
+/// the kernel passes it to `/init` as environment.
+pub(crate) const VM_MARKER: &str = "PROC_THREADS_VM";
+
+/// True when this process is the `/init` of a matrix VM: pid 1 *and*
+/// started with [`VM_MARKER`]. Pid 1 alone is not enough: `unshare
+/// --pid --fork checker` makes the checker pid 1 of a new pid
+/// namespace, where mounting and powering off would be wrong.
 pub(crate) fn is_init() -> bool {
     std::process::id() == 1
+        && std::env::var_os(VM_MARKER).is_some_and(|value| value == "1")
 }
 
 /// Mounts `/proc` and friends, prints `report()` between the markers on

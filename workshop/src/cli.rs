@@ -48,6 +48,10 @@ pub struct Options {
     #[arg(long, conflicts_with = "no_pause")]
     pub pause: bool,
 
+    /// Wrap the narration at N columns (0: do not wrap).
+    #[arg(long, value_name = "N", default_value_t = crate::narrate::WIDTH)]
+    pub width: usize,
+
     /// Run only step N (see the list below).
     #[arg(long, value_name = "N", value_parser = parse_step)]
     pub step: Option<usize>,
@@ -143,6 +147,7 @@ pub fn run(options: &Options) -> u8 {
         say: Narrator::new(
             pausing(options),
             nix::unistd::Pid::from_raw(target.pid),
+            options.width,
         ),
         root: nix::unistd::geteuid().is_root(),
         failed: false,

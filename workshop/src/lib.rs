@@ -19,7 +19,7 @@
 
 pub mod cli;
 mod interrupt;
-mod narrate;
+pub mod narrate;
 mod shell;
 pub mod steps;
 

@@ -22,9 +22,9 @@ const FAIL: Style = AnsiColor::Red.on_default().bold();
 const SKIP: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = Style::new().dimmed();
 
-/// Prose is wrapped to this width so that it reads the same in a
-/// terminal and in the book's code block.
-const WIDTH: usize = 76;
+/// Prose is wrapped to this width by default, so that it reads the same
+/// in a terminal and in the book's code block.
+pub const WIDTH: usize = 76;
 
 /// Writes the walk to stdout and waits between steps when asked to.
 #[derive(Debug)]
@@ -34,14 +34,17 @@ pub(crate) struct Narrator {
     pause: bool,
     /// The demo program, which Ctrl-C during a wait ends and reaps.
     demo: Pid,
+    /// Wrap prose at this many columns; 0 leaves it unwrapped.
+    width: usize,
 }
 
 impl Narrator {
-    pub(crate) fn new(pause: bool, demo: Pid) -> Narrator {
+    pub(crate) fn new(pause: bool, demo: Pid, width: usize) -> Narrator {
         Narrator {
             out: anstream::stdout(),
             pause,
             demo,
+            width,
         }
     }
 
@@ -95,14 +98,14 @@ impl Narrator {
     /// A paragraph of explanation, after a blank line, wrapped.
     pub(crate) fn say(&mut self, text: &str) {
         self.put("\n");
-        for line in wrap(text, WIDTH, "") {
+        for line in wrap(text, self.width, "") {
             self.put(&format!("{line}\n"));
         }
     }
 
     /// A one-line remark (wrapped if long), such as why a step skips.
     pub(crate) fn note(&mut self, text: &str) {
-        for line in wrap(text, WIDTH, "") {
+        for line in wrap(text, self.width, "") {
             self.put(&format!("{line}\n"));
         }
     }
@@ -119,7 +122,7 @@ impl Narrator {
         let (style, word) = verdict(outcome);
         self.put(&format!("{style}{word}{style:#} {}\n", claim.id));
         let indent = "     ";
-        for line in wrap(claim.statement, WIDTH, indent) {
+        for line in wrap(claim.statement, self.width, indent) {
             self.put(&format!("{DIM}{line}{DIM:#}\n"));
         }
         let mut fields: Vec<(&str, &str)> = match outcome {
@@ -134,7 +137,7 @@ impl Narrator {
         }
         for (name, value) in fields {
             let text = format!("{name}: {value}");
-            for line in wrap(&text, WIDTH, indent) {
+            for line in wrap(&text, self.width, indent) {
                 self.put(&format!("{line}\n"));
             }
         }
@@ -158,7 +161,7 @@ impl Narrator {
             }
             Outcome::Skip { reason } => reason.clone(),
         };
-        for line in wrap(&detail, WIDTH, "     ") {
+        for line in wrap(&detail, self.width, "     ") {
             self.put(&format!("{line}\n"));
         }
     }
@@ -221,8 +224,10 @@ fn verdict(outcome: &Outcome) -> (Style, &'static str) {
 }
 
 /// Break `text` into lines of at most `width` columns (a longer word
-/// gets a line of its own), each starting with `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+/// gets a line of its own), each starting with `indent`; a `width` of 0
+/// keeps it on one line.
+pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let width = if width == 0 { usize::MAX } else { width };
     let mut lines = Vec::new();
     let mut line = String::from(indent);
     for word in text.split_whitespace() {

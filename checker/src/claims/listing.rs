@@ -187,20 +187,30 @@ pub fn listing_positions_follow_tgid_arithmetic(cx: &Context<'_>) -> Outcome {
         return outcome;
     }
     let pids = listing.iter().filter(|entry| entry.pid().is_some()).count();
-    let Some(thread) = cx.target.threads.first() else {
+    let threads: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
+    if threads.is_empty() {
         return Outcome::skip(format!(
             "process {} has a single thread: no thread id to seek to",
             cx.target.pid
         ));
+    }
+    // Each seek makes next_tgid() step over every pid above the TID
+    // that is not a leader, the rest of the group included: seeking to
+    // all 10,000 TIDs of a group would be quadratic. A sample spread
+    // over the group shows the same arithmetic.
+    let sample = spread(&threads, SEEK_SAMPLE);
+    let seek_all = |_: ()| -> std::io::Result<Vec<Vec<Dirent>>> {
+        sample
+            .iter()
+            .map(|&tid| cx.proc.list_from(".", TGID_OFFSET + i64::from(tid)))
+            .collect()
     };
-    let tid = thread.tid;
-    let seek_to = |_: ()| cx.proc.list_from(".", TGID_OFFSET + i64::from(tid));
-    let mut resumed = seek_to(());
+    let mut resumed = seek_all(());
     // The target is often the newest process, so nothing follows its
     // threads: start a short-lived process after it, whose tgid is then
     // the next one, and seek again while it lives.
     let neighbour = match &resumed {
-        Ok(entries) if entries.is_empty() => {
+        Ok(lists) if lists.iter().any(Vec::is_empty) => {
             ShortLived::start(&cx.target.demo, 1)
         }
         _ => None,
@@ -208,10 +218,10 @@ pub fn listing_positions_follow_tgid_arithmetic(cx: &Context<'_>) -> Outcome {
     if neighbour.is_some() {
         // Kept alive until the claim returns: the check below reads its
         // status.
-        resumed = seek_to(());
+        resumed = seek_all(());
     }
     let resumed = match resumed {
-        Ok(entries) => entries,
+        Ok(lists) => lists,
         Err(err) => {
             return Outcome::fail(
                 "a listing after the seek",
@@ -219,33 +229,61 @@ pub fn listing_positions_follow_tgid_arithmetic(cx: &Context<'_>) -> Outcome {
             );
         }
     };
-    let seek = format!(
-        "lseek to {} (TGID_OFFSET + {tid})",
-        TGID_OFFSET + i64::from(tid)
-    );
-    let Some(first) = resumed.first() else {
-        return Outcome::pass(format!(
-            "{pids} pid entries in tgid order at TGID_OFFSET + tgid, last \
-             d_off {}; after {seek} the listing is empty: no thread group \
-             at or above {tid}",
-            PID_MAX_LIMIT + TGID_OFFSET
-        ));
-    };
-    let leader = first
-        .pid()
-        .filter(|&next| next > tid && is_group_leader(cx, next, listing));
-    match leader {
-        Some(next) => Outcome::pass(format!(
-            "{pids} pid entries in tgid order at TGID_OFFSET + tgid, last \
-             d_off {}; after {seek} the listing resumes at {next}, the \
-             next thread group, not at thread {tid}",
-            PID_MAX_LIMIT + TGID_OFFSET
-        )),
-        None => Outcome::fail(
-            format!("after {seek}, the first thread-group id above {tid}"),
-            format!("{:?} (d_off {})", first.name, first.d_off),
-        ),
+    let mut next_tgids = Vec::new();
+    for (&tid, entries) in sample.iter().zip(&resumed) {
+        let seek = format!(
+            "lseek to {} (TGID_OFFSET + {tid})",
+            TGID_OFFSET + i64::from(tid)
+        );
+        let Some(first) = entries.first() else {
+            // Nothing above: the listing ends, as it must with no
+            // thread group at or above the TID.
+            continue;
+        };
+        let leader = first
+            .pid()
+            .filter(|&next| next > tid && is_group_leader(cx, next, listing));
+        match leader {
+            Some(next) => next_tgids.push(next),
+            None => {
+                return Outcome::fail(
+                    format!(
+                        "after {seek}, the first thread-group id above \
+                         {tid}"
+                    ),
+                    format!("{:?} (d_off {})", first.name, first.d_off),
+                );
+            }
+        }
     }
+    let first = match next_tgids.first() {
+        Some(next) => format!("after {}, at {next}", sample[0]),
+        None => "none: the listing ends".to_string(),
+    };
+    Outcome::pass(format!(
+        "{pids} pid entries in tgid order at TGID_OFFSET + tgid, last d_off \
+         {}; after lseek to TGID_OFFSET + <TID> for {} of the {} TIDs \
+         ({}), the listing resumes at the next thread group ({first}), \
+         never at a thread",
+        PID_MAX_LIMIT + TGID_OFFSET,
+        sample.len(),
+        threads.len(),
+        some(&sample),
+    ))
+}
+
+/// How many TIDs to seek to: see `listing_positions_follow_tgid_arithmetic`.
+const SEEK_SAMPLE: usize = 16;
+
+/// At most `count` items spread evenly over `items`, first and last
+/// included.
+pub(crate) fn spread(items: &[i32], count: usize) -> Vec<i32> {
+    if items.len() <= count {
+        return items.to_vec();
+    }
+    (0..count)
+        .map(|i| items[i * (items.len() - 1) / (count - 1)])
+        .collect()
 }
 
 /// The first entry whose offsets break the arithmetic, as a failure.
@@ -275,8 +313,14 @@ fn offset_mismatch(listing: &[Dirent]) -> Option<Outcome> {
             }
             previous_pid = Some(pid);
         }
-        // An entry's position is its predecessor's d_off.
-        let position = index.checked_sub(1).map(|i| listing[i].d_off);
+        // An entry's position is its predecessor's d_off. The first
+        // entry's is not observable: the listing starts at 0 and, with
+        // no static entries before it (a procfs mounted with
+        // subset=pid), proc_root_readdir() jumps to FIRST_PROCESS_ENTRY.
+        let Some(before) = index.checked_sub(1) else {
+            continue;
+        };
+        let position = Some(listing[before].d_off);
         if position != Some(expected) {
             return Some(Outcome::fail(
                 format!("{:?} at position {expected}", entry.name),

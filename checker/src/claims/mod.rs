@@ -17,11 +17,12 @@
 //! from [`CLAIMS`].
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::io;
 
 use serde::Serialize;
 
-use crate::parse::Dirent;
+use crate::parse::{Dirent, parse_stat};
 use crate::procfs::Procfs;
 use crate::target::{Origin, Target};
 
@@ -87,14 +88,19 @@ impl Outcome {
     }
 }
 
-/// Builds a registry entry whose id is the function's own name.
+/// Builds a registry entry whose id is the function's own name. A
+/// target that the procfs hides from this reader (`hidepid=`) cannot
+/// tell any claim, so every check first asks [`Context::hidden`].
 macro_rules! claim {
     ($module:ident :: $function:ident, $statement:literal, $kernel:literal) => {
         Claim {
             id: stringify!($function),
             statement: $statement,
             kernel: $kernel,
-            check: $module::$function,
+            check: |cx: &Context<'_>| match cx.hidden() {
+                Some(skip) => skip,
+                None => $module::$function(cx),
+            },
         }
     };
 }
@@ -111,8 +117,8 @@ pub static CLAIMS: &[Claim] = &[
     ),
     claim!(
         lookup::every_tid_resolves_by_lookup,
-        "Looking up /proc/<TID> works for every thread: the directory \
-         stats, comm and status read.",
+        "Looking up /proc/<TID> works for every thread: \
+         /proc/<TID>/comm opens and reads.",
         "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
          (kernel/pid.c)"
     ),
@@ -143,6 +149,15 @@ pub static CLAIMS: &[Claim] = &[
          never at the thread.",
         "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
          filldir64() (fs/readdir.c)"
+    ),
+    claim!(
+        lookup::lookup_is_relative_to_the_mounts_pid_namespace,
+        "Lookup is relative to the procfs's pid namespace: in a new \
+         namespace's /proc, 1 is its first process and no TID of the \
+         target names the target's thread.",
+        "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
+         (kernel/pid.c) in the namespace of proc_init_fs_context() \
+         (fs/proc/root.c)"
     ),
     claim!(
         lookup::pid_names_are_parsed_strictly,
@@ -264,17 +279,50 @@ impl<'a> Context<'a> {
         self.target.origin == Origin::Spawned
     }
 
-    /// Whether thread `tid` of an existing target has gone since the
-    /// checks started: it is no longer in `/proc/<PID>/task`. Threads
-    /// come and go in real programs; that is not a broken claim.
-    pub fn vanished(&self, tid: i32) -> bool {
+    /// Every claim's skip when the target is hidden from this reader.
+    pub fn hidden(&self) -> Option<Outcome> {
+        self.target.hidden.as_ref().map(Outcome::skip)
+    }
+
+    /// Whether thread `tid` of an existing target has gone since its
+    /// threads were listed. Threads come and go in real programs; that
+    /// is not a broken claim. A claim asks only when `/proc` surprised
+    /// it, so this costs one lookup, not a listing.
+    ///
+    /// Gone means: the process has exited (its pidfd says so), or
+    /// `/proc/<PID>/task/<tid>` no longer resolves (`proc_task_lookup()`
+    /// finds only threads of the group), or the task there started after
+    /// the listing, so its TID was given to a new thread. A TID is never
+    /// taken for the thread it once named.
+    pub fn gone(&self, tid: i32) -> bool {
         if self.spawned() {
             return false;
         }
-        match self.proc.list(&format!("{}/task", self.target.pid)) {
-            Ok(tasks) => !tasks.iter().any(|entry| entry.pid() == Some(tid)),
-            Err(_) => true,
+        if self.target.has_exited() {
+            return true;
         }
+        let path = format!("{}/task/{tid}/stat", self.target.pid);
+        match self.proc.read(&path).map(|text| parse_stat(&text)) {
+            Ok(Ok(stat)) => self.target.started_after_listing(stat.starttime),
+            _ => true,
+        }
+    }
+
+    /// Of `tids`, those still in the group when the claim ends, and
+    /// those that left it meanwhile (existing targets only: one listing
+    /// of `/proc/<PID>/task`, however many threads). A claim that
+    /// observed something of a TID that then left cannot be sure it
+    /// observed the thread, so it does not count it.
+    pub fn still_in_group(&self, tids: Vec<i32>) -> (Vec<i32>, Vec<i32>) {
+        if self.spawned() {
+            return (tids, Vec::new());
+        }
+        let path = format!("{}/task", self.target.pid);
+        let now: HashSet<i32> = match self.proc.list(&path) {
+            Ok(entries) => entries.iter().filter_map(Dirent::pid).collect(),
+            Err(_) => HashSet::new(),
+        };
+        tids.into_iter().partition(|tid| now.contains(tid))
     }
 }
 

@@ -18,9 +18,12 @@ pub(crate) const QBOOT: &str = "/usr/share/qemu/qboot.rom";
 
 /// `quiet loglevel=1` keeps kernel messages from landing inside the
 /// report; `panic=-1` with `-no-reboot` turns a guest panic into a
-/// QEMU exit at once. After `--`, arguments go to `/init`'s argv.
-const CMDLINE: &str =
-    "console=ttyS0 quiet loglevel=1 panic=-1 -- --format json";
+/// QEMU exit at once. The kernel hands `/init` the parameters it does
+/// not know as environment: `PROC_THREADS_VM=1` tells the checker it is
+/// this VM's init (see `vm_init` in the checker). After `--`, arguments
+/// go to `/init`'s argv.
+const CMDLINE: &str = "console=ttyS0 quiet loglevel=1 panic=-1 \
+                       PROC_THREADS_VM=1 -- --format json";
 
 /// The accelerator QEMU uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
