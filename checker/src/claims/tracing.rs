@@ -100,32 +100,56 @@ pub fn judge_listing(stacks: &[Stack]) -> Outcome {
 /// TID is a thread of a process started for this claim, so nothing has
 /// looked it up before.
 pub fn tid_lookup_passes_through_proc_pid_lookup(cx: &Context<'_>) -> Outcome {
-    let functions = ["proc_root_lookup", "proc_pid_lookup"];
-    let mut session = match session(cx, &functions) {
-        Ok(session) => session,
-        Err(outcome) => return outcome,
+    match open_fresh_comm(cx, 1) {
+        Ok((path, tid, opens)) => {
+            judge_lookup(&format!("opening {path} (thread {tid})"), &opens[0])
+        }
+        Err(outcome) => outcome,
+    }
+}
+
+/// The functions the lookup claims trace.
+const LOOKUP: [&str; 2] = ["proc_root_lookup", "proc_pid_lookup"];
+
+/// Open `/proc/<TID>/comm` of a fresh thread `times` times in a row,
+/// recording the lookup functions each time: the path, the TID, and
+/// the stacks of each open. A failed read fails the claim; tracing that
+/// cannot work skips it.
+fn open_fresh_comm(
+    cx: &Context<'_>,
+    times: usize,
+) -> Result<(String, i32, Vec<Vec<Stack>>), Outcome> {
+    let mut session = session(cx, &LOOKUP)?;
+    let fresh = ShortLived::start(&cx.target.demo, 1);
+    let Some(tid) = fresh.as_ref().and_then(|f| f.ready.threads.first())
+    else {
+        return Err(Outcome::skip(
+            "could not start a process with a fresh thread",
+        ));
     };
-    let Some((fresh, tid)) = fresh_thread(cx) else {
-        return Outcome::skip("could not start a process with a fresh thread");
-    };
-    let path = cx.at(&format!("{tid}/comm"));
-    let recorded = session.record(|| std::fs::read_to_string(&path));
+    let (tid, path) = (tid.tid, cx.at(&format!("{}/comm", tid.tid)));
+    let mut opens = Vec::with_capacity(times);
+    for _ in 0..times {
+        match session.record(|| std::fs::read_to_string(&path)) {
+            Ok((Ok(_), stacks)) => opens.push(stacks),
+            Ok((Err(err), _)) => {
+                return Err(Outcome::fail(
+                    format!("{path} readable"),
+                    err.to_string(),
+                ));
+            }
+            Err(why) => return Err(Outcome::skip(why.reason)),
+        }
+    }
+    // The session goes before the process whose thread it looked at.
     drop(session);
     drop(fresh);
-    let stacks = match recorded {
-        Ok((Ok(_), stacks)) => stacks,
-        Ok((Err(err), _)) => {
-            return Outcome::fail(format!("{path} readable"), err.to_string());
-        }
-        Err(why) => return Outcome::skip(why.reason),
-    };
-    judge_lookup(&format!("opening {path} (thread {tid})"), &stacks)
+    Ok((path, tid, opens))
 }
 
 /// The verdict on the stacks recorded while opening a fresh
 /// `/proc/<TID>/comm`; `what` says which open, for the evidence.
 pub fn judge_lookup(what: &str, stacks: &[Stack]) -> Outcome {
-    let functions = ["proc_root_lookup", "proc_pid_lookup"];
     let wanted = ["proc_pid_lookup", "proc_root_lookup", "__lookup_slow"];
     if let Some(stack) = stacks.iter().find(|s| contains_in_order(s, &wanted))
     {
@@ -145,7 +169,7 @@ pub fn judge_lookup(what: &str, stacks: &[Stack]) -> Outcome {
         link(&["proc_pid_lookup", "proc_root_lookup"]),
     );
     match links {
-        (Some(root), Some(pid)) if entered_in_order(stacks, &functions) => {
+        (Some(root), Some(pid)) if entered_in_order(stacks, &LOOKUP) => {
             Outcome::pass(format!("{what}: {root}; then {pid}"))
         }
         _ => Outcome::fail(
@@ -166,30 +190,10 @@ pub fn judge_lookup(what: &str, stacks: &[Stack]) -> Outcome {
 /// is the article's guess, checked: the claim requires that the first
 /// open did reach `proc_root_lookup`, so an empty trace cannot pass.
 pub fn cached_dentry_skips_proc_root_lookup(cx: &Context<'_>) -> Outcome {
-    let functions = ["proc_root_lookup", "proc_pid_lookup"];
-    let mut session = match session(cx, &functions) {
-        Ok(session) => session,
-        Err(outcome) => return outcome,
-    };
-    let Some((fresh, tid)) = fresh_thread(cx) else {
-        return Outcome::skip("could not start a process with a fresh thread");
-    };
-    let path = cx.at(&format!("{tid}/comm"));
-    let first = session.record(|| std::fs::read_to_string(&path));
-    let second = session.record(|| std::fs::read_to_string(&path));
-    drop(session);
-    drop(fresh);
-    let (first, second) = match (first, second) {
-        (Ok((Ok(_), first)), Ok((Ok(_), second))) => (first, second),
-        (Err(why), _) | (_, Err(why)) => return Outcome::skip(why.reason),
-        _ => {
-            return Outcome::fail(
-                format!("{path} readable twice"),
-                "an error",
-            );
-        }
-    };
-    judge_cached(&path, &first, &second)
+    match open_fresh_comm(cx, 2) {
+        Ok((path, _, opens)) => judge_cached(&path, &opens[0], &opens[1]),
+        Err(outcome) => outcome,
+    }
 }
 
 /// The verdict on the stacks of a first and a second open of `path`.
@@ -217,14 +221,6 @@ pub fn judge_cached(path: &str, first: &[Stack], second: &[Stack]) -> Outcome {
         first.len(),
         second.len()
     ))
-}
-
-/// A process started now and the TID of its thread: a `/proc/<TID>`
-/// that no lookup has cached yet.
-fn fresh_thread(cx: &Context<'_>) -> Option<(ShortLived, i32)> {
-    let fresh = ShortLived::start(&cx.target.demo, 1)?;
-    let tid = fresh.ready.threads.first()?.tid;
-    Some((fresh, tid))
 }
 
 /// What was recorded, for a failure's evidence.
