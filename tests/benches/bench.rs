@@ -7,6 +7,10 @@
 //! - **reference**: the floor, in plain system calls: one `getdents64`
 //!   pass over `/proc`, then `open` + `read` + `close` of
 //!   `/proc/<TID>/comm` for every thread;
+//! - **same reads**: what the two core claims read, in plain system
+//!   calls: the same pass, then for every thread `stat` of
+//!   `/proc/<TID>`, and `comm` and `status` read (the lookup claim
+//!   checks all three, as its statement says);
 //! - **core claims**: the checker's `listing_shows_the_tgid_but_no_other_tid`
 //!   and `every_tid_resolves_by_lookup`, through its library, as a run
 //!   checks them;
@@ -62,8 +66,14 @@ fn main() {
     );
     println!();
     println!(
-        "{:>8} {:>12} {:>12} {:>7} {:>12}",
-        "threads", "reference", "core claims", "ratio", "us/TID"
+        "{:>8} {:>10} {:>11} {:>12} {:>7} {:>11} {:>8}",
+        "threads",
+        "reference",
+        "same reads",
+        "core claims",
+        "ratio",
+        "same-reads",
+        "us/TID"
     );
     let proc = LiveProc::new("/proc");
     let core: Vec<&'static Claim> = [
@@ -78,18 +88,21 @@ fn main() {
         let target = Target::spawn(DemoProgram::binary(DEMO), threads, &proc)
             .expect("the demo target starts");
         let tids = target.tids();
-        let floor = || reference(&tids);
+        let floor = || reference(&tids, false);
         let ours = || {
             let report = checker::cli::check(&proc, &target, &core);
             assert!(report.held(), "{}", checker::report::json(&report));
         };
         let (reference_time, core_time) = race(floor, ours);
-        let ratio = ratio(core_time, reference_time);
+        let (same_time, _) = race(|| reference(&tids, true), || {});
         println!(
-            "{threads:>8} {:>12.2} {:>12.2} {:>6.2}x {:>12.2}",
+            "{threads:>8} {:>10.2} {:>11.2} {:>12.2} {:>6.2}x {:>10.2}x \
+             {:>8.2}",
             ms(reference_time),
+            ms(same_time),
             ms(core_time),
-            ratio,
+            ratio(core_time, reference_time),
+            ratio(core_time, same_time),
             micros(core_time) / tids.len() as f64
         );
         last = Some((target, core_time, reference_time));
@@ -185,8 +198,10 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 }
 
 /// The floor: what any program must do to answer "which TIDs does the
-/// listing show, and does each resolve?", in bare system calls.
-fn reference(tids: &[i32]) {
+/// listing show, and does each resolve?", in bare system calls. With
+/// `same_reads`, also what the lookup claim reads besides `comm`: a
+/// `stat` of `/proc/<TID>` and its `status`.
+fn reference(tids: &[i32], same_reads: bool) {
     // SAFETY: plain system calls on buffers we own, sized as passed;
     // every descriptor opened here is closed here.
     unsafe {
@@ -209,15 +224,29 @@ fn reference(tids: &[i32]) {
         }
         libc::close(dir);
         let mut path = Vec::with_capacity(32);
-        let mut comm = [0u8; 64];
+        let mut text = [0u8; 4096];
+        let mut read_all = |path: &[u8]| {
+            let fd = libc::open(path.as_ptr().cast(), libc::O_RDONLY);
+            assert!(fd >= 0, "open {}", String::from_utf8_lossy(path));
+            while libc::read(fd, text.as_mut_ptr().cast(), text.len()) > 0 {}
+            libc::close(fd);
+        };
+        let mut stat = std::mem::zeroed::<libc::stat>();
         for tid in tids {
+            if same_reads {
+                path.clear();
+                write!(path, "/proc/{tid}\0").expect("a path");
+                let found = libc::stat(path.as_ptr().cast(), &mut stat);
+                assert_eq!(found, 0, "stat /proc/{tid}");
+            }
             path.clear();
             write!(path, "/proc/{tid}/comm\0").expect("a path");
-            let fd = libc::open(path.as_ptr().cast(), libc::O_RDONLY);
-            assert!(fd >= 0, "open /proc/{tid}/comm");
-            let n = libc::read(fd, comm.as_mut_ptr().cast(), comm.len());
-            assert!(n > 0, "read /proc/{tid}/comm");
-            libc::close(fd);
+            read_all(&path);
+            if same_reads {
+                path.clear();
+                write!(path, "/proc/{tid}/status\0").expect("a path");
+                read_all(&path);
+            }
         }
     }
 }

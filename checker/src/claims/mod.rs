@@ -16,13 +16,13 @@
 //! Book: every chapter links its claims; "Claims reference" is generated
 //! from [`CLAIMS`].
 
-use std::cell::OnceCell;
-use std::collections::HashSet;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 use serde::Serialize;
 
-use crate::parse::{Dirent, parse_stat};
+use crate::parse::{Dirent, ParseError, StatusIds, parse_stat, parse_status};
 use crate::procfs::Procfs;
 use crate::target::{Origin, Target};
 
@@ -117,8 +117,8 @@ pub static CLAIMS: &[Claim] = &[
     ),
     claim!(
         lookup::every_tid_resolves_by_lookup,
-        "Looking up /proc/<TID> works for every thread: \
-         /proc/<TID>/comm opens and reads.",
+        "Looking up /proc/<TID> works for every thread: the directory \
+         stats, comm and status read.",
         "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
          (kernel/pid.c)"
     ),
@@ -224,6 +224,11 @@ pub struct Context<'a> {
     /// The listing of the procfs root, read once: claims that need it
     /// share one `getdents64` pass, even at 10,000 threads.
     root: OnceCell<Result<Vec<Dirent>, String>>,
+    /// The ids in each TID's `status`, kept from the first read: the
+    /// lookup claim reads `status` and the status claim checks the ids,
+    /// without reading 10,000 files twice. Ids, not text, so that the
+    /// cache stays small (a `status` is about 1.5 KiB).
+    statuses: RefCell<HashMap<i32, StatusIds>>,
 }
 
 impl std::fmt::Debug for Context<'_> {
@@ -242,6 +247,7 @@ impl<'a> Context<'a> {
             target,
             trace: false,
             root: OnceCell::new(),
+            statuses: RefCell::new(HashMap::new()),
         }
     }
 
@@ -261,6 +267,22 @@ impl<'a> Context<'a> {
             })
             .as_deref()
             .map_err(|message| Outcome::fail("a listing", message.clone()))
+    }
+
+    /// The ids in `/proc/<tid>/status`, read once per run. The outer
+    /// error is the read's, the inner one the parser's.
+    pub fn status_ids(
+        &self,
+        tid: i32,
+    ) -> io::Result<Result<StatusIds, ParseError>> {
+        if let Some(ids) = self.statuses.borrow().get(&tid) {
+            return Ok(Ok(*ids));
+        }
+        let parsed = parse_status(&self.proc.read(&format!("{tid}/status"))?);
+        if let Ok(ids) = parsed {
+            self.statuses.borrow_mut().insert(tid, ids);
+        }
+        Ok(parsed)
     }
 
     /// A path under the procfs root, for messages.

@@ -8,10 +8,11 @@
 //! Book: "The lookup path" and "Beyond the article".
 
 use std::collections::BTreeSet;
+use std::io;
 
 use crate::claims::listing::spread;
 use crate::claims::{Context, Outcome, some};
-use crate::parse::{Stat, parse_stat, parse_status};
+use crate::parse::{Stat, parse_stat};
 
 /// /proc/<TID>/status is that thread's view: Pid: is the TID, Tgid: the
 /// leader.
@@ -26,8 +27,8 @@ pub fn tid_status_is_the_threads_own_view(cx: &Context<'_>) -> Outcome {
     let mut vanished = 0;
     for tid in cx.target.tids() {
         let path = format!("{tid}/status");
-        let ids = match cx.proc.read(&path) {
-            Ok(text) => parse_status(&text),
+        let ids = match cx.status_ids(tid) {
+            Ok(ids) => ids,
             Err(_) if cx.gone(tid) => {
                 vanished += 1;
                 continue;
@@ -117,15 +118,10 @@ pub fn task_dir_lists_the_whole_group_from_any_tid(
     let mut counted = 0;
     for &tid in &expected {
         let path = format!("{tid}/task");
-        match cx.proc.links(&path) {
-            Ok(found) if found == links => counted += 1,
-            // Real programs start and end threads meanwhile: compare
-            // with the leader's task/ now before calling it broken.
-            Ok(found) if cx.proc.links(&group_path).ok() == Some(found) => {
-                counted += 1
-            }
-            Ok(_) | Err(_) if cx.gone(tid) => continue,
-            Ok(found) => {
+        match agrees(|| cx.proc.links(&group_path), || cx.proc.links(&path)) {
+            Ok(_) => counted += 1,
+            Err(_) if cx.gone(tid) => continue,
+            Err(Ok(found)) => {
                 return Outcome::fail(
                     format!(
                         "{} with {links} links: 2 + the {} threads of the \
@@ -136,7 +132,7 @@ pub fn task_dir_lists_the_whole_group_from_any_tid(
                     format!("{found} links"),
                 );
             }
-            Err(err) => {
+            Err(Err(err)) => {
                 return Outcome::fail(
                     format!("{} to stat", cx.at(&path)),
                     err.to_string(),
@@ -146,28 +142,39 @@ pub fn task_dir_lists_the_whole_group_from_any_tid(
     }
     let threads: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
     let sample = spread(&threads, TASK_DIR_SAMPLE);
+    let ids = |path: &str| {
+        cx.proc.list(path).map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e.pid())
+                .collect::<BTreeSet<i32>>()
+        })
+    };
     for &tid in &sample {
         let path = format!("{tid}/task");
-        let listed = match task_ids(cx, &path) {
-            Ok(listed) => listed,
+        match agrees(|| ids(&group_path), || ids(&path)) {
+            Ok(_) => {}
             Err(_) if cx.gone(tid) => continue,
-            Err(outcome) => return outcome,
-        };
-        if listed != group
-            && task_ids(cx, &group_path).ok() != Some(listed.clone())
-        {
-            return Outcome::fail(
-                format!(
-                    "{} to list the same threads as {}",
-                    cx.at(&path),
-                    cx.at(&group_path)
-                ),
-                format!(
-                    "{} lists {}",
-                    cx.at(&path),
-                    some(&listed.iter().copied().collect::<Vec<_>>())
-                ),
-            );
+            Err(Ok(listed)) => {
+                return Outcome::fail(
+                    format!(
+                        "{} to list the same threads as {}",
+                        cx.at(&path),
+                        cx.at(&group_path)
+                    ),
+                    format!(
+                        "{} lists {}",
+                        cx.at(&path),
+                        some(&listed.iter().copied().collect::<Vec<_>>())
+                    ),
+                );
+            }
+            Err(Err(err)) => {
+                return Outcome::fail(
+                    format!("{} listable", cx.at(&path)),
+                    err.to_string(),
+                );
+            }
         }
     }
     if sample.is_empty() {
@@ -186,6 +193,36 @@ pub fn task_dir_lists_the_whole_group_from_any_tid(
         sample.len(),
         some(&sample)
     ))
+}
+
+/// How many times [`agrees`] reads before it calls a difference real.
+const ATTEMPTS: usize = 3;
+
+/// Whether `of_tid` (a TID's `task/` link count or listing) agrees with
+/// `of_group` (the leader's), read just before and just after it: equal
+/// to either. A real program starts and ends threads meanwhile, so a
+/// difference is read again, up to [`ATTEMPTS`] times; a group that
+/// stands still (the demo) agrees at once. Returns the last value read
+/// of the TID's when they never agree.
+fn agrees<T: PartialEq>(
+    of_group: impl Fn() -> io::Result<T>,
+    of_tid: impl Fn() -> io::Result<T>,
+) -> Result<T, io::Result<T>> {
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let before = of_group();
+        let found = match of_tid() {
+            Ok(found) => found,
+            Err(err) => return Err(Err(err)),
+        };
+        let after = of_group();
+        let same = |group: &io::Result<T>| group.as_ref().ok() == Some(&found);
+        if same(&before) || same(&after) {
+            return Ok(found);
+        }
+        last = Some(found);
+    }
+    Err(last.ok_or_else(|| io::Error::other("no attempt")))
 }
 
 /// The thread ids listed in a `task/` directory.
