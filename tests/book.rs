@@ -346,9 +346,10 @@ fn heading_ids(chapter: &str) -> BTreeSet<String> {
             continue;
         }
         let text = line.trim_start_matches('#').trim();
-        if let Some(open) = text.rfind("{#")
-            && let Some(id) = text[open + 2..].strip_suffix('}')
-        {
+        let explicit = text
+            .rfind("{#")
+            .and_then(|open| text[open + 2..].strip_suffix('}'));
+        if let Some(id) = explicit {
             ids.insert(id.to_string());
             continue;
         }
