@@ -9,8 +9,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, alive, children_of, eventually, live_target, proc, run,
-    wait_bounded,
+    CHECKER, Redactor, alive, children_of, dies_with_test, eventually,
+    live_target, proc, run, wait_bounded,
 };
 
 #[test]
@@ -192,12 +192,12 @@ fn a_thread_id_checks_its_process_with_a_note() {
 
 #[test]
 fn sigkill_mid_run_leaves_no_process_behind() {
-    let child = Command::new(CHECKER)
-        .args(["--threads", "50"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child =
+        dies_with_test(Command::new(CHECKER).args(["--threads", "50"]))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
     let checker = child.id() as i32;
     // Wait until the checker has started its target: that is the
     // process that must not outlive it.
@@ -240,11 +240,11 @@ stop.set()
 
 #[test]
 fn a_python_program_with_threads_holds_every_claim_that_applies() {
-    let python = Command::new("python3")
-        .args(["-c", PYTHON_THREADS])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn();
+    let python =
+        dies_with_test(Command::new("python3").args(["-c", PYTHON_THREADS]))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn();
     let Ok(mut python) = python else {
         eprintln!(
             "skipped: python3 is not installed (apt-get install python3)"

@@ -10,12 +10,13 @@ use demo_spawner::Ready;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::support::{DEMO, Redactor, alive, run, wait_bounded};
+use crate::support::{
+    DEMO, Redactor, alive, dies_with_test, run, wait_bounded,
+};
 
 /// Start demo-spawner with `args` and read `lines` lines of its output.
 fn start(args: &[&str], lines: usize) -> (std::process::Child, Vec<String>) {
-    let mut child = Command::new(DEMO)
-        .args(args)
+    let mut child = dies_with_test(Command::new(DEMO).args(args))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

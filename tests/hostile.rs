@@ -310,12 +310,13 @@ fn the_binary_exits_4_when_its_target_dies_mid_check() {
     // one run is caught in the middle (a few tries at most).
     for attempt in 0..10u64 {
         let demo = live_target(2_000);
-        let child = Command::new(CHECKER)
-            .args(["--pid", &demo.pid.to_string()])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = crate::support::dies_with_test(
+            Command::new(CHECKER).args(["--pid", &demo.pid.to_string()]),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
         std::thread::sleep(Duration::from_millis(40 + attempt * 15));
         drop(demo);
         let output =

@@ -32,10 +32,25 @@ pub(crate) fn live_target(threads: u32) -> Target {
         .expect("the demo target starts")
 }
 
+/// Make the process `command` starts die with the test thread that
+/// starts it (`PR_SET_PDEATHSIG` follows the forking thread): a test
+/// that fails between spawn and wait leaves no process behind.
+pub(crate) fn dies_with_test(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure makes only the
+    // async-signal-safe prctl(2) system call.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            Ok(())
+        })
+    }
+}
+
 /// Run a command to its end, with a bound so a hang fails the test
 /// instead of stalling the suite.
 pub(crate) fn run(command: &mut Command) -> Output {
-    let child = command
+    let child = dies_with_test(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -213,15 +213,16 @@ fn the_walk_runs_to_the_end_as_root() {
 /// says: to the whole process group as Ctrl-C at a terminal does, or
 /// to the workshop alone as `kill -INT` does.
 fn interrupt_at_the_first_pause(group: bool) {
-    let mut child = Command::new(WORKSHOP)
-        .arg("--pause")
-        .env("NO_COLOR", "1")
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the workshop starts");
+    let mut child =
+        crate::support::dies_with_test(&mut Command::new(WORKSHOP))
+            .arg("--pause")
+            .env("NO_COLOR", "1")
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the workshop starts");
     let workshop = child.id() as i32;
     let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().expect("piped stdout");
