@@ -108,10 +108,22 @@ impl Report {
     }
 }
 
-const PASS: Style = AnsiColor::Green.on_default().bold();
-const FAIL: Style = AnsiColor::Red.on_default().bold();
-const SKIP: Style = AnsiColor::Yellow.on_default().bold();
+/// The style of a held claim, and of "every claim held".
+pub const PASS: Style = AnsiColor::Green.on_default().bold();
+/// The style of a failed claim.
+pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+/// The style of a skipped claim.
+pub const SKIP: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = Style::new().dimmed();
+
+/// The style and word a report gives an outcome: `PASS`, `FAIL`, `SKIP`.
+pub fn verdict(outcome: &Outcome) -> (Style, &'static str) {
+    match outcome {
+        Outcome::Pass { .. } => (PASS, "PASS"),
+        Outcome::Fail { .. } => (FAIL, "FAIL"),
+        Outcome::Skip { .. } => (SKIP, "SKIP"),
+    }
+}
 
 /// The report for a terminal. It holds ANSI styles; print it through
 /// `anstream`, which drops them for pipes and under `NO_COLOR`.
@@ -131,11 +143,7 @@ pub fn human(report: &Report) -> String {
         let _ = writeln!(out, "note: {note}");
     }
     for result in &report.claims {
-        let (style, word) = match result.outcome {
-            Outcome::Pass { .. } => (PASS, "PASS"),
-            Outcome::Fail { .. } => (FAIL, "FAIL"),
-            Outcome::Skip { .. } => (SKIP, "SKIP"),
-        };
+        let (style, word) = verdict(&result.outcome);
         let _ = writeln!(out, "\n{style}{word}{style:#} {}", result.id);
         let _ = writeln!(out, "     {DIM}{}{DIM:#}", result.statement);
         match &result.outcome {

@@ -12,18 +12,13 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use crate::narrate::Narrator;
 use crate::steps::{STEPS, Walk};
 
-/// Exit status: the walk ran to its end and every claim held (or was
-/// skipped).
-pub const EXIT_DONE: u8 = 0;
-/// Exit status: the walk ran to its end but a claim failed on this
-/// kernel.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit status: the command line was wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status: this system cannot run the walk (no procfs at /proc).
-pub const EXIT_SYSTEM: u8 = 3;
-/// Exit status: the demo program did not start.
-pub const EXIT_TARGET: u8 = 4;
+/// The exit statuses are the checker's, so a script treats both alike:
+/// 0 the walk ran to its end and every claim held (or was skipped), 1 a
+/// claim failed, 2 usage, 3 no procfs at /proc, 4 the demo program did
+/// not start.
+pub use checker::cli::{
+    EXIT_FAILED, EXIT_HELD as EXIT_DONE, EXIT_SYSTEM, EXIT_TARGET, EXIT_USAGE,
+};
 
 /// The threads the demo program starts besides its leader: two, so
 /// that every claim has a busy thread and an idle sibling to compare.

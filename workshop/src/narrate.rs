@@ -9,6 +9,7 @@ use std::io::{BufRead, Write};
 
 use anstyle::{AnsiColor, Style};
 use checker::claims::{Claim, Outcome};
+use checker::report::{FAIL, PASS, verdict};
 use nix::unistd::Pid;
 
 use crate::interrupt;
@@ -17,9 +18,6 @@ use crate::shell::Ran;
 const TITLE: Style = Style::new().bold().underline();
 const HEADING: Style = AnsiColor::Cyan.on_default().bold();
 const PROMPT: Style = Style::new().bold();
-const PASS: Style = AnsiColor::Green.on_default().bold();
-const FAIL: Style = AnsiColor::Red.on_default().bold();
-const SKIP: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = Style::new().dimmed();
 
 /// Prose is wrapped to this width by default, so that it reads the same
@@ -212,14 +210,6 @@ impl Narrator {
 
     pub(crate) fn flush(&mut self) {
         let _ = self.out.flush();
-    }
-}
-
-fn verdict(outcome: &Outcome) -> (Style, &'static str) {
-    match outcome {
-        Outcome::Pass { .. } => (PASS, "PASS"),
-        Outcome::Fail { .. } => (FAIL, "FAIL"),
-        Outcome::Skip { .. } => (SKIP, "SKIP"),
     }
 }
 
