@@ -78,8 +78,7 @@ fn tap_output_is_tap_version_13() {
 fn reports_in_each_format_match_their_snapshots() {
     let proc = proc();
     let target = live_target(3);
-    let all: Vec<_> = CLAIMS.iter().collect();
-    let report = checker::cli::check(&proc, &target, &all);
+    let report = checker::cli::check(&proc, &target, CLAIMS);
     assert!(report.held(), "{}", checker::report::json(&report));
     let redactor = Redactor::default()
         .target(&target)
@@ -125,9 +124,9 @@ fn error_line(args: &[&str], code: i32) -> String {
 }
 
 #[test]
-fn a_pid_that_does_not_exist_is_a_target_error() {
+fn a_pid_that_does_not_exist_could_not_be_checked() {
     // pid_max is at most 2^22, so this pid cannot exist.
-    let line = error_line(&["--pid", "4194305"], 4);
+    let line = error_line(&["--pid", "4194305"], 3);
     assert_eq!(
         line,
         "checker: no process has pid 4194305 (/proc/4194305 does not \
@@ -136,14 +135,14 @@ fn a_pid_that_does_not_exist_is_a_target_error() {
 }
 
 #[test]
-fn a_kernel_thread_is_a_target_error() {
+fn a_kernel_thread_could_not_be_checked() {
     // kthreadd is pid 2 in the initial pid namespace.
     let comm = std::fs::read_to_string("/proc/2/comm").unwrap_or_default();
     if comm.trim() != "kthreadd" {
         eprintln!("skipped: pid 2 is not kthreadd here (a pid namespace?)");
         return;
     }
-    let line = error_line(&["--pid", "2"], 4);
+    let line = error_line(&["--pid", "2"], 3);
     assert!(
         line.contains("pid 2 (kthreadd) is a kernel thread"),
         "{line}"
@@ -151,12 +150,12 @@ fn a_kernel_thread_is_a_target_error() {
 }
 
 #[test]
-fn a_directory_that_is_not_procfs_is_a_system_error() {
+fn a_directory_that_is_not_procfs_could_not_be_checked() {
     let line = error_line(&["--proc", "/tmp"], 3);
     assert_eq!(
         line,
-        "checker: /tmp is not a procfs; mount one with 'mount -t proc \
-         proc /tmp'\n"
+        "checker: /tmp is not a procfs; point --proc at a mounted one \
+         (`findmnt -t proc` lists them)\n"
     );
     let line = error_line(&["--proc", "/nonexistent"], 3);
     assert!(
@@ -168,12 +167,52 @@ fn a_directory_that_is_not_procfs_is_a_system_error() {
 #[test]
 fn usage_errors_are_one_line_with_exit_2() {
     let line = error_line(&["--only", "no_such_claim"], 2);
-    assert!(line.contains("'checker --list' shows them"), "{line}");
+    assert!(
+        line.contains("list them with `just check --list`"),
+        "{line}"
+    );
     let line = error_line(&["--threads", "0"], 2);
-    assert!(line.contains("see 'checker --help'"), "{line}");
+    assert!(line.contains("see 'just check --help'"), "{line}");
     let line = error_line(&["--format", "markdown"], 2);
     assert!(line.contains("use it with --list"), "{line}");
     error_line(&["--pid", "1", "--threads", "2"], 2);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly_with_status_0() {
+    // `checker --pid 1 | true`: the reader is gone before the report.
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let child = dies_with_test(Command::new(CHECKER).args(["--pid", "1"]))
+        .stdout(Stdio::from(write))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "", "nothing to say about a closed pipe");
+}
+
+#[test]
+fn a_procfs_of_another_pid_namespace_is_refused() {
+    // The host's /proc seen from inside a new pid namespace: its
+    // numbers are not the checker's, so nothing it says can be checked.
+    let output = run(Command::new("unshare")
+        .args(["--user", "--map-root-user", "--pid", "--fork"])
+        .args(["sh", "-c", "exec \"$0\" --proc /proc", CHECKER]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.starts_with("unshare:") {
+        eprintln!("skipped: no user namespaces here: {stderr}");
+        return;
+    }
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "checker: /proc is the procfs of another pid namespace"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

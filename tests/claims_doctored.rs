@@ -6,19 +6,21 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use checker::claims::{self, Context, Outcome};
-use checker::parse::{DT_DIR, Dirent};
-use checker::procfs::{LiveProc, Procfs};
+use checker::claims::{self, CLAIMS, Context, Outcome};
+use checker::procfs::{DT_DIR, Dirent, LiveProc, Op, ProcError, Procfs};
 use checker::target::Target;
 
 use crate::support::{Redactor, live_target};
 
+type Answer<T> = Result<T, ProcError>;
 type ListHook = Box<dyn Fn(&str, Vec<Dirent>) -> Vec<Dirent> + Sync>;
 type ReadHook = Box<dyn Fn(&str, String) -> String + Sync>;
-type DirHook = Box<dyn Fn(&str) -> Option<io::Result<bool>> + Sync>;
+type DirHook = Box<dyn Fn(&str) -> Option<Answer<bool>> + Sync>;
 type LinkHook = Box<dyn Fn(&str, PathBuf) -> PathBuf + Sync>;
-type AnswerHook = Box<dyn Fn(&str) -> Option<io::Result<String>> + Sync>;
+type LinksHook = Box<dyn Fn(&str) -> Option<u64> + Sync>;
+type AnswerHook = Box<dyn Fn(&str) -> Option<Answer<String>> + Sync>;
 
 /// The live `/proc` with some answers rewritten.
 #[derive(Default)]
@@ -27,6 +29,8 @@ struct Doctored {
     read: Option<ReadHook>,
     is_dir: Option<DirHook>,
     link: Option<LinkHook>,
+    /// Link counts answered here instead, when it returns `Some`.
+    links: Option<LinksHook>,
     /// Reads answered here instead of by the live `/proc`, when it
     /// returns `Some`: files that vanish, or appear.
     answer: Option<AnswerHook>,
@@ -39,7 +43,7 @@ impl Procfs for Doctored {
         Path::new("/proc")
     }
 
-    fn list_from(&self, dir: &str, pos: i64) -> io::Result<Vec<Dirent>> {
+    fn list_from(&self, dir: &str, pos: i64) -> Answer<Vec<Dirent>> {
         let entries = live().list_from(dir, pos)?;
         Ok(match &self.list {
             Some(hook) if pos == 0 => hook(dir, entries),
@@ -47,7 +51,7 @@ impl Procfs for Doctored {
         })
     }
 
-    fn read(&self, path: &str) -> io::Result<String> {
+    fn read(&self, path: &str) -> Answer<String> {
         if let Some((_, text)) = self.files.iter().find(|(p, _)| p == path) {
             return Ok(text.clone());
         }
@@ -61,7 +65,7 @@ impl Procfs for Doctored {
         })
     }
 
-    fn is_dir(&self, path: &str) -> io::Result<bool> {
+    fn is_dir(&self, path: &str) -> Answer<bool> {
         if let Some(answer) = self.is_dir.as_ref().and_then(|hook| hook(path))
         {
             return answer;
@@ -69,11 +73,14 @@ impl Procfs for Doctored {
         live().is_dir(path)
     }
 
-    fn links(&self, path: &str) -> io::Result<u64> {
-        live().links(path)
+    fn links(&self, path: &str) -> Answer<u64> {
+        match self.links.as_ref().and_then(|hook| hook(path)) {
+            Some(links) => Ok(links),
+            None => live().links(path),
+        }
     }
 
-    fn read_link(&self, path: &str) -> io::Result<PathBuf> {
+    fn read_link(&self, path: &str) -> Answer<PathBuf> {
         let target = live().read_link(path)?;
         Ok(match &self.link {
             Some(hook) => hook(path, target),
@@ -86,8 +93,17 @@ fn live() -> LiveProc {
     LiveProc::new("/proc")
 }
 
-/// Run claim `id` on `doctored` and require a failure; return its
-/// evidence.
+/// ENOENT for `path`, as the live layer would report it.
+fn enoent(op: Op, path: &str) -> ProcError {
+    ProcError::new(
+        op,
+        Path::new("/proc").join(path),
+        io::Error::from_raw_os_error(libc::ENOENT),
+    )
+}
+
+/// Run claim `id` on `doctored` and require a failure whose report, in
+/// every format, reads as Display text; return its evidence.
 fn fails(
     id: &str,
     target: &Target,
@@ -96,13 +112,36 @@ fn fails(
     let claim = claims::find(id).unwrap();
     // The claim holds on the live kernel...
     let live = live();
-    let honest = (claim.check)(&Context::new(&live, target));
+    let honest = claim.run(&Context::new(&live, target));
     assert!(matches!(honest, Outcome::Pass { .. }), "{id}: {honest:?}");
     // ...and fails once /proc answers otherwise.
-    match (claim.check)(&Context::new(doctored, target)) {
-        Outcome::Fail { expected, found } => (expected, found),
+    let report = checker::cli::check(doctored, target, &[claim]);
+    crate::support::no_debug_text(&report);
+    match &report.claims[0].outcome {
+        Outcome::Fail { expected, found } => (expected.clone(), found.clone()),
         other => panic!("{id} did not fail on a doctored /proc: {other:?}"),
     }
+}
+
+/// Doctored-failure tests, each for the claim it names; `DOCTORED`
+/// lists those claims.
+macro_rules! doctored {
+    ($(
+        $(#[$attr:meta])*
+        fn $test:ident() for $claim:ident $body:block
+    )*) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $test() {
+                #[allow(dead_code)]
+                const ID: &str = stringify!($claim);
+                $body
+            }
+        )*
+        /// The claims that have a doctored failure here.
+        const DOCTORED: &[&str] = &[$(stringify!($claim)),*];
+    };
 }
 
 /// An entry for `pid` as the kernel would list it.
@@ -115,157 +154,223 @@ fn pid_entry(pid: i32) -> Dirent {
     }
 }
 
-#[test]
-fn a_listing_that_shows_a_thread_breaks_the_listing_claim() {
-    let target = live_target(3);
-    let tid = target.threads[0].tid;
-    let doctored = Doctored {
-        list: Some(Box::new(move |dir, mut entries| {
-            if dir == "." {
-                entries.push(pid_entry(tid));
-            }
-            entries
-        })),
-        ..Doctored::default()
-    };
-    let id = "listing_shows_the_tgid_but_no_other_tid";
-    let (expected, found) = fails(id, &target, &doctored);
-    assert!(expected.contains(&tid.to_string()), "{expected}");
-    assert!(found.starts_with(&format!("{tid} listed")), "{found}");
-
-    // What the checker prints then: the snapshot the book shows.
-    let report =
-        checker::cli::check(&doctored, &target, &[claims::find(id).unwrap()]);
-    assert!(!report.held());
-    let text = anstream::adapter::strip_str(&checker::report::human(&report))
-        .to_string();
-    let redacted = Redactor::default().target(&target).redact(&text);
-    insta::assert_snapshot!("doctored_listing_fails", redacted);
-}
-
-#[test]
-fn a_lookup_that_misses_a_thread_breaks_the_lookup_claim() {
-    let target = live_target(3);
-    let comm = format!("{}/comm", target.threads[1].tid);
-    let doctored = Doctored {
-        answer: Some(Box::new(move |path| {
-            (path == comm).then(|| Err(io::Error::from_raw_os_error(2)))
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) = fails("every_tid_resolves_by_lookup", &target, &doctored);
-    assert!(found.contains("No such file or directory"), "{found}");
-}
-
-#[test]
-fn a_procfs_that_ignores_its_namespace_breaks_the_namespace_claim() {
-    let target = live_target(3);
-    let tid = target.threads[0].tid;
-    // As if find_task_by_pid_ns() looked in the reader's namespace: the
-    // new namespace's /proc/<TID> shows our thread.
-    let doctored = Doctored {
-        answer: Some(Box::new(move |path| {
-            let suffix = format!("/root/proc/{tid}/stat");
-            path.ends_with(&suffix)
-                .then(|| live().read(&format!("{tid}/stat")))
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) = fails(
-        "lookup_is_relative_to_the_mounts_pid_namespace",
-        &target,
-        &doctored,
-    );
-    assert!(
-        found.contains("a task of the checker's namespace"),
-        "{found}"
-    );
-}
-
-#[test]
-fn a_task_dir_whose_link_count_ignores_threads_breaks_the_task_claim() {
-    let target = live_target(3);
-    let tid = target.threads[1].tid;
-    // As if proc_task_getattr() did not add the thread count.
-    let doctored = Links(Box::new(move |path| {
-        (path == format!("{tid}/task")).then_some(2)
-    }));
-    let (expected, found) = fails(
-        "task_dir_lists_the_whole_group_from_any_tid",
-        &target,
-        &doctored,
-    );
-    assert!(expected.contains("with 6 links"), "{expected}");
-    assert_eq!(found, "2 links");
-}
-
-/// The live `/proc` with some link counts rewritten.
-type LinksHook = Box<dyn Fn(&str) -> Option<u64> + Sync>;
-struct Links(LinksHook);
-
-impl Procfs for Links {
-    fn root(&self) -> &Path {
-        Path::new("/proc")
-    }
-    fn list_from(&self, dir: &str, pos: i64) -> io::Result<Vec<Dirent>> {
-        live().list_from(dir, pos)
-    }
-    fn read(&self, path: &str) -> io::Result<String> {
-        live().read(path)
-    }
-    fn is_dir(&self, path: &str) -> io::Result<bool> {
-        live().is_dir(path)
-    }
-    fn links(&self, path: &str) -> io::Result<u64> {
-        (self.0)(path).map_or_else(|| live().links(path), Ok)
-    }
-    fn read_link(&self, path: &str) -> io::Result<PathBuf> {
-        live().read_link(path)
-    }
-}
-
-#[test]
-fn a_status_with_the_leaders_view_breaks_the_status_claim() {
-    let target = live_target(3);
-    let (pid, tid) = (target.pid, target.threads[0].tid);
-    let doctored = Doctored {
-        read: Some(Box::new(move |path, text| {
-            if path == format!("{tid}/status") {
-                text.replace(&format!("Pid:\t{tid}"), &format!("Pid:\t{pid}"))
-            } else {
-                text
-            }
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) =
-        fails("tid_status_is_the_threads_own_view", &target, &doctored);
-    assert_eq!(found, format!("Pid: {pid}, Tgid: {pid}"));
-}
-
-#[test]
-fn a_task_dir_that_lists_one_thread_breaks_the_task_claim() {
-    let target = live_target(3);
-    let tid = target.threads[2].tid;
-    let doctored = Doctored {
-        list: Some(Box::new(move |dir, entries| {
-            if dir == format!("{tid}/task") {
+doctored! {
+    fn a_listing_that_shows_a_thread_breaks_the_listing_claim()
+    for listing_shows_the_tgid_but_no_other_tid {
+        let target = live_target(3);
+        let tid = target.threads[0].tid;
+        let doctored = Doctored {
+            list: Some(Box::new(move |dir, mut entries| {
+                if dir == "." {
+                    entries.push(pid_entry(tid));
+                }
                 entries
-                    .into_iter()
-                    .filter(|e| e.pid().is_none() || e.pid() == Some(tid))
-                    .collect()
-            } else {
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        assert!(expected.contains(&tid.to_string()), "{expected}");
+        assert!(found.starts_with(&format!("{tid} listed")), "{found}");
+
+        // What the checker prints then: the snapshot the book shows.
+        let claim = claims::find(ID).unwrap();
+        let report = checker::cli::check(&doctored, &target, &[claim]);
+        assert!(!report.held());
+        let text = checker::report::human(&report);
+        let text = anstream::adapter::strip_str(&text).to_string();
+        let redacted = Redactor::default().target(&target).redact(&text);
+        insta::assert_snapshot!("doctored_listing_fails", redacted);
+    }
+
+    fn a_lookup_that_misses_a_thread_breaks_the_lookup_claim()
+    for every_tid_resolves_by_lookup {
+        let target = live_target(3);
+        let comm = format!("{}/comm", target.threads[1].tid);
+        let doctored = Doctored {
+            answer: Some(Box::new(move |path| {
+                (path == comm).then(|| Err(enoent(Op::Read, path)))
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        let path = format!("/proc/{}/comm", target.threads[1].tid);
+        assert_eq!(expected, format!("to read {path}"));
+        assert_eq!(found, format!("{path}: No such file or directory"));
+    }
+
+    fn a_procfs_that_ignores_its_namespace_breaks_the_namespace_claim()
+    for lookup_is_relative_to_the_mounts_pid_namespace {
+        let target = live_target(3);
+        let tid = target.threads[0].tid;
+        // As if find_task_by_pid_ns() looked in the reader's namespace:
+        // the new namespace's /proc/<TID> shows our thread.
+        let doctored = Doctored {
+            answer: Some(Box::new(move |path| {
+                let suffix = format!("/root/proc/{tid}/stat");
+                path.ends_with(&suffix)
+                    .then(|| live().read(&format!("{tid}/stat")))
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert!(
+            found.contains("a task of the checker's namespace"),
+            "{found}"
+        );
+    }
+
+    fn a_task_dir_whose_link_count_ignores_threads_breaks_the_task_claim()
+    for task_dir_lists_the_whole_group_from_any_tid {
+        let target = live_target(3);
+        let tid = target.threads[1].tid;
+        // As if proc_task_getattr() did not add the thread count.
+        let doctored = Doctored {
+            links: Some(Box::new(move |path| {
+                (path == format!("{tid}/task")).then_some(2)
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        assert!(expected.contains("with 6 links"), "{expected}");
+        assert_eq!(found, "2 links");
+    }
+
+    fn a_status_with_the_leaders_view_breaks_the_status_claim()
+    for tid_status_is_the_threads_own_view {
+        let target = live_target(3);
+        let (pid, tid) = (target.pid, target.threads[0].tid);
+        let doctored = Doctored {
+            read: Some(Box::new(move |path, text| {
+                if path == format!("{tid}/status") {
+                    text.replace(
+                        &format!("Pid:\t{tid}"),
+                        &format!("Pid:\t{pid}"),
+                    )
+                } else {
+                    text
+                }
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert_eq!(found, format!("Pid: {pid}, Tgid: {pid}"));
+    }
+
+    fn a_self_link_to_another_pid_breaks_the_self_claim()
+    for self_links_come_before_the_pids {
+        let target = live_target(3);
+        let doctored = Doctored {
+            link: Some(Box::new(|path, link| {
+                if path == "self" { PathBuf::from("1") } else { link }
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        let me = std::process::id();
+        assert_eq!(expected, format!("/proc/self -> {me}"));
+        assert_eq!(found, "/proc/self -> 1");
+    }
+
+    fn a_listing_with_a_thread_position_breaks_the_offset_claim()
+    for listing_positions_follow_tgid_arithmetic {
+        let target = live_target(3);
+        let doctored = Doctored {
+            list: Some(Box::new(|dir, mut entries| {
+                // As if the kernel stored positions one past the tgid.
+                if dir == "." {
+                    for entry in entries.iter_mut().filter(|e| e.d_off > 258)
+                    {
+                        entry.d_off += 1;
+                    }
+                }
                 entries
-            }
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) = fails(
-        "task_dir_lists_the_whole_group_from_any_tid",
-        &target,
-        &doctored,
-    );
-    assert!(found.ends_with(&format!("/task lists {tid}")), "{found}");
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert!(
+            found.starts_with("the entry before it has d_off"),
+            "{found}"
+        );
+    }
+
+    fn a_lax_name_parser_breaks_the_strict_names_claim()
+    for pid_names_are_parsed_strictly {
+        let target = live_target(3);
+        let tid = target.threads[0].tid;
+        let doctored = Doctored {
+            is_dir: Some(Box::new(move |path| {
+                // As if name_to_int() skipped leading zeros.
+                (path == format!("0{tid}")).then_some(Ok(true))
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        assert_eq!(expected, format!("/proc/0{tid}: ENOENT"));
+        assert_eq!(found, format!("/proc/0{tid} resolves"));
+    }
+
+    fn an_exited_thread_that_resolves_breaks_the_exit_claim()
+    for exited_thread_no_longer_resolves {
+        let target = live_target(3);
+        let (pid, exited) = (target.pid, target.exited[0]);
+        // As if the kernel kept the exited thread in its group's pid
+        // table.
+        let doctored = Doctored {
+            is_dir: Some(Box::new(move |path| {
+                (path == exited.to_string()).then_some(Ok(true))
+            })),
+            files: vec![(
+                format!("{exited}/status"),
+                format!("Tgid:\t{pid}\nPid:\t{exited}\n"),
+            )],
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert!(found.starts_with("it still resolves"), "{found}");
+    }
+
+    fn a_tid_comm_showing_the_leaders_name_breaks_the_comm_claim()
+    for tid_comm_is_the_threads_own_name {
+        let target = live_target(3);
+        let tid = target.threads[0].tid;
+        let doctored = Doctored {
+            read: Some(Box::new(move |path, text| {
+                if path == format!("{tid}/comm") {
+                    "demo-spawner\n".to_string()
+                } else {
+                    text
+                }
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert_eq!(found, "\"demo-spawner\"");
+    }
+
+    fn a_tid_stat_with_its_own_times_breaks_the_stat_claim()
+    for tid_stat_sums_cpu_over_the_group {
+        let target = live_target(3);
+        let pid = target.pid;
+        let doctored = Doctored {
+            // What proc(5) promises: /proc/<TID>/stat the same as
+            // /proc/<TGID>/task/<TID>/stat.
+            read: Some(Box::new(move |path, text| {
+                let Some(tid) = path.strip_suffix("/stat") else {
+                    return text;
+                };
+                if tid.contains('/') || tid == pid.to_string() {
+                    return text;
+                }
+                live()
+                    .read(&format!("{pid}/task/{tid}/stat"))
+                    .unwrap_or(text)
+            })),
+            ..Doctored::default()
+        };
+        let (expected, _) = fails(ID, &target, &doctored);
+        assert!(expected.contains("to include busy thread"), "{expected}");
+    }
 }
 
 #[test]
@@ -308,131 +413,61 @@ fn a_thread_self_link_to_the_leader_breaks_the_self_claim() {
 }
 
 #[test]
-fn a_listing_with_a_thread_position_breaks_the_offset_claim() {
-    let target = live_target(3);
-    let doctored = Doctored {
-        list: Some(Box::new(|dir, mut entries| {
-            // As if the kernel stored positions one past the tgid.
-            if dir == "." {
-                for entry in entries.iter_mut().filter(|e| e.d_off > 258) {
-                    entry.d_off += 1;
-                }
-            }
-            entries
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) = fails(
-        "listing_positions_follow_tgid_arithmetic",
-        &target,
-        &doctored,
-    );
-    assert!(
-        found.starts_with("the entry before it has d_off"),
-        "{found}"
-    );
-}
-
-#[test]
-fn a_lax_name_parser_breaks_the_strict_names_claim() {
-    let target = live_target(3);
-    let tid = target.threads[0].tid;
-    let doctored = Doctored {
-        is_dir: Some(Box::new(move |path| {
-            // As if name_to_int() skipped leading zeros.
-            (path == format!("0{tid}")).then_some(Ok(true))
-        })),
-        ..Doctored::default()
-    };
-    let (expected, found) =
-        fails("pid_names_are_parsed_strictly", &target, &doctored);
-    assert_eq!(expected, format!("/proc/0{tid}: ENOENT"));
-    assert_eq!(found, "Ok(true)");
-}
-
-#[test]
-fn an_exited_thread_that_resolves_breaks_the_exit_claim() {
-    let target = live_target(3);
-    let (pid, exited) = (target.pid, target.exited[0]);
-    // As if the kernel kept the exited thread in its group's pid table.
-    let doctored = Doctored {
-        is_dir: Some(Box::new(move |path| {
-            (path == exited.to_string()).then_some(Ok(true))
-        })),
-        files: vec![(
-            format!("{exited}/status"),
-            format!("Tgid:\t{pid}\nPid:\t{exited}\n"),
-        )],
-        ..Doctored::default()
-    };
-    let (_, found) =
-        fails("exited_thread_no_longer_resolves", &target, &doctored);
-    assert!(found.starts_with("it still resolves"), "{found}");
-}
-
-#[test]
-fn a_tid_comm_showing_the_leaders_name_breaks_the_comm_claim() {
-    let target = live_target(3);
-    let tid = target.threads[0].tid;
-    let doctored = Doctored {
-        read: Some(Box::new(move |path, text| {
-            if path == format!("{tid}/comm") {
-                "demo-spawner\n".to_string()
-            } else {
-                text
-            }
-        })),
-        ..Doctored::default()
-    };
-    let (_, found) =
-        fails("tid_comm_is_the_threads_own_name", &target, &doctored);
-    assert_eq!(found, "\"demo-spawner\"");
-}
-
-#[test]
-fn a_tid_stat_with_its_own_times_breaks_the_stat_claim() {
-    let target = live_target(3);
-    let pid = target.pid;
-    let doctored = Doctored {
-        // What proc(5) promises: /proc/<TID>/stat the same as
-        // /proc/<TGID>/task/<TID>/stat.
-        read: Some(Box::new(move |path, text| {
-            let Some(tid) = path.strip_suffix("/stat") else {
-                return text;
-            };
-            if tid.contains('/') || tid == pid.to_string() {
-                return text;
-            }
-            live()
-                .read(&format!("{pid}/task/{tid}/stat"))
-                .unwrap_or(text)
-        })),
-        ..Doctored::default()
-    };
-    let (expected, _) =
-        fails("tid_stat_sums_cpu_over_the_group", &target, &doctored);
-    assert!(expected.contains("to include busy thread"), "{expected}");
-}
-
-/// The tracing claims read stacks, not `/proc`: their doctored
-/// failures feed altered captures to their verdicts, in `trace.rs`.
-const TRACING: &[&str] = &[
-    "listing_passes_through_proc_pid_readdir",
-    "tid_lookup_passes_through_proc_pid_lookup",
-    "cached_dentry_skips_proc_root_lookup",
-];
-
-#[test]
-fn every_claim_has_a_doctored_failure_here() {
-    let source = include_str!("claims_doctored.rs");
-    for claim in claims::CLAIMS {
-        if TRACING.contains(&claim.id) {
-            continue;
-        }
+fn every_claim_has_a_doctored_failure() {
+    // The tracing claims read stacks, not `/proc`: their doctored
+    // failures feed altered captures to their verdicts, in `trace.rs`.
+    for claim in CLAIMS.iter().filter(|claim| !claim.traces()) {
         assert!(
-            source.contains(&format!("\"{}\"", claim.id)),
-            "claim {} has no doctored-failure test in tests/claims_doctored.rs",
+            DOCTORED.contains(&claim.id),
+            "claim {} has no doctored failure in tests/claims_doctored.rs",
             claim.id
         );
     }
+}
+
+/// A procfs mounted with `hidepid=invisible`, on which process `pid`
+/// is hidden, as a reader who may not see it gets it.
+fn hiding(pid: i32) -> Doctored {
+    let mountinfo = "22 1 0:21 / /proc rw - proc proc rw,hidepid=invisible";
+    Doctored {
+        answer: Some(Box::new(move |path| {
+            let hidden = path.starts_with(&format!("{pid}/"));
+            hidden.then(|| Err(enoent(Op::Read, path)))
+        })),
+        files: vec![("self/mountinfo".into(), format!("{mountinfo}\n"))],
+        ..Doctored::default()
+    }
+}
+
+#[test]
+fn every_skip_reads_as_text_for_people() {
+    use crate::support::{helpers, no_debug_text};
+    let live = live();
+    let mut reports = Vec::new();
+    // A target with one thread, idle: the claims that need a second
+    // thread, a named one, an exited one or a busy one skip, and so do
+    // the tracing claims, without --trace and (here) with it.
+    let single = checker::children::short_lived(&helpers(), 1).unwrap();
+    let one = Target::existing(helpers(), &live, single.ready.pid).unwrap();
+    reports.push(checker::cli::check(&live, &one, CLAIMS));
+    reports.push(checker::cli::check_with(&live, &one, CLAIMS, true));
+    let sleepy = Command::new("sleep").arg("30").spawn().unwrap();
+    let sleeper = sleepy.id() as i32;
+    let alone = Target::existing(helpers(), &live, sleeper).unwrap();
+    reports.push(checker::cli::check(&live, &alone, CLAIMS));
+    // A target the procfs hides: every claim skips.
+    let hides = hiding(single.ready.pid);
+    let hidden =
+        Target::existing(helpers(), &hides, single.ready.pid).unwrap();
+    reports.push(checker::cli::check(&hides, &hidden, CLAIMS));
+    let mut sleepy = sleepy;
+    let _ = sleepy.kill();
+    let _ = sleepy.wait();
+    let mut skips = 0;
+    for report in &reports {
+        no_debug_text(report);
+        skips += report.summary.skip;
+    }
+    assert_eq!(reports[3].summary.skip, CLAIMS.len());
+    assert!(skips >= 2 * CLAIMS.len(), "{skips} skips");
 }

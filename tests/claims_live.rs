@@ -1,10 +1,8 @@
 //! Each claim, checked on the live kernel against a demo target: one
-//! test per claim, so a kernel that breaks one names it.
-//!
-//! A tidy test (`tidy.rs`) checks that every claim of the registry has
-//! its test here.
+//! test per claim of the registry (`checker::each_claim!`), so a kernel
+//! that breaks one names it.
 
-use checker::claims::{self, Context, Outcome};
+use checker::claims::{self, CLAIMS, Context, Outcome};
 
 use crate::support::{live_target, proc};
 
@@ -15,76 +13,57 @@ fn holds(id: &str, threads: u32) {
     let proc = proc();
     let target = live_target(threads);
     let cx = Context::new(&proc, &target);
-    match (claim.check)(&cx) {
+    match claim.run(&cx) {
         Outcome::Pass { observed } => assert!(!observed.is_empty()),
         other => panic!("{id} did not hold on this kernel: {other:?}"),
     }
 }
 
+/// One test per claim of the registry, named after it. A tracing claim
+/// needs root and a kernel that lets root trace: it passes where it
+/// does, and elsewhere skips with the reason, never fails.
 macro_rules! live {
     ($($id:ident),* $(,)?) => {
         $(
             #[test]
             fn $id() {
-                holds(stringify!($id), 3);
-            }
-        )*
-    };
-}
-
-live!(
-    listing_shows_the_tgid_but_no_other_tid,
-    every_tid_resolves_by_lookup,
-    tid_status_is_the_threads_own_view,
-    task_dir_lists_the_whole_group_from_any_tid,
-    self_links_come_before_the_pids,
-    listing_positions_follow_tgid_arithmetic,
-    lookup_is_relative_to_the_mounts_pid_namespace,
-    pid_names_are_parsed_strictly,
-    exited_thread_no_longer_resolves,
-    tid_comm_is_the_threads_own_name,
-    tid_stat_sums_cpu_over_the_group,
-);
-
-/// The tracing claims need root and a kernel that lets root trace: they
-/// pass where it does, and elsewhere skip with the reason, never fail.
-macro_rules! live_or_skip {
-    ($($id:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $id() {
                 let claim = claims::find(stringify!($id)).unwrap();
-                let proc = proc();
-                let target = live_target(1);
-                let cx = Context::new(&proc, &target).with_trace(true);
-                match (claim.check)(&cx) {
-                    Outcome::Pass { .. } => {}
-                    Outcome::Skip { reason } => {
-                        assert!(reason.len() > 20, "a vague reason: {reason}");
-                        eprintln!("skipped: {reason}");
-                    }
-                    fail => panic!("{} failed: {fail:?}", claim.id),
+                match claim.traces() {
+                    false => holds(claim.id, 3),
+                    true => traced_holds_or_skips(claim.id),
                 }
             }
         )*
     };
 }
 
-live_or_skip!(
-    listing_passes_through_proc_pid_readdir,
-    tid_lookup_passes_through_proc_pid_lookup,
-    cached_dentry_skips_proc_root_lookup,
-);
+checker::each_claim!(live);
+
+fn traced_holds_or_skips(id: &str) {
+    let claim = claims::find(id).unwrap();
+    let proc = proc();
+    let target = live_target(1);
+    let cx = Context::new(&proc, &target).with_trace(true);
+    match claim.run(&cx) {
+        Outcome::Pass { .. } => {}
+        Outcome::Skip { reason } => {
+            assert!(reason.len() > 20, "a vague reason: {reason}");
+            eprintln!("skipped: {reason}");
+        }
+        fail => panic!("{} failed: {fail:?}", claim.id),
+    }
+}
 
 #[test]
 fn tracing_claims_skip_unless_asked_for() {
     let proc = proc();
     let target = live_target(1);
     let cx = Context::new(&proc, &target);
-    let claim = claims::find("listing_passes_through_proc_pid_readdir");
-    match (claim.unwrap().check)(&cx) {
-        Outcome::Skip { reason } => assert!(reason.contains("--trace")),
-        other => panic!("{other:?}"),
+    for claim in CLAIMS.iter().filter(|claim| claim.traces()) {
+        match claim.run(&cx) {
+            Outcome::Skip { reason } => assert!(reason.contains("--trace")),
+            other => panic!("{}: {other:?}", claim.id),
+        }
     }
 }
 
@@ -92,9 +71,9 @@ fn tracing_claims_skip_unless_asked_for() {
 fn a_group_of_two_hundred_threads_holds_every_claim() {
     let proc = proc();
     let target = live_target(200);
-    let all: Vec<_> = claims::CLAIMS.iter().collect();
-    let report = checker::cli::check(&proc, &target, &all);
+    let report = checker::cli::check(&proc, &target, CLAIMS);
     assert!(report.held(), "{}", checker::report::json(&report));
     // Only the tracing claims skip, as they were not asked for.
-    assert_eq!(report.summary.skip, 3);
+    let tracing = CLAIMS.iter().filter(|claim| claim.traces()).count();
+    assert_eq!(report.summary.skip, tracing);
 }

@@ -115,7 +115,7 @@ fn zero_threads_is_a_usage_error() {
     assert_eq!(
         line,
         "demo-spawner: invalid value '0' for '--threads <N>': a process \
-         needs at least 1 thread to show; see 'demo-spawner --help'\n"
+         needs at least 1 thread to show; see 'just spawn --help'\n"
     );
 }
 

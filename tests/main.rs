@@ -14,6 +14,7 @@ mod claims_doctored;
 mod claims_live;
 mod demo;
 mod hostile;
+mod statuses;
 mod support;
 mod tidy;
 mod trace;

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use checker::children::Helpers;
 use checker::parse::parse_stat;
 use checker::procfs::LiveProc;
-use checker::target::{DemoProgram, Target};
+use checker::target::Target;
 
 /// `checker`, as built for the tests.
 pub(crate) const CHECKER: &str = env!("CARGO_BIN_EXE_checker-under-test");
@@ -26,10 +27,15 @@ pub(crate) fn proc() -> LiveProc {
     LiveProc::new("/proc")
 }
 
+/// The processes a claim starts (the demo, the pid-namespace probe),
+/// from the checker binary under test and its hidden arguments.
+pub(crate) fn helpers() -> Helpers {
+    Helpers::at(CHECKER)
+}
+
 /// A demo target with `threads` named threads, as the checker starts it.
 pub(crate) fn live_target(threads: u32) -> Target {
-    Target::spawn(DemoProgram::binary(DEMO), threads, &proc())
-        .expect("the demo target starts")
+    Target::spawn(helpers(), threads, &proc()).expect("the demo target starts")
 }
 
 /// Make the process `command` starts die with the test thread that
@@ -177,8 +183,10 @@ impl Redactor {
                 .unwrap_or(digits.len());
             let number = &digits[..end];
             rest = &digits[end..];
-            // Glued to a letter or `_` (v5, x86_64): not a number of ours.
-            let glued = out.ends_with(|c: char| c.is_alphabetic() || c == '_');
+            // Glued to a letter or `_` (v5, x86_64), or a word size
+            // (64-bit): not a number of ours.
+            let glued = out.ends_with(|c: char| c.is_alphabetic() || c == '_')
+                || rest.starts_with("-bit");
             // TAP's plan and summary count claims too.
             let counted = ["1..", "pass ", "fail ", "skip "]
                 .iter()
@@ -224,7 +232,124 @@ impl Redactor {
 fn redaction_names_ids_and_keeps_constants() {
     let redactor = Redactor::default().name(4242, "PID").name(4243, "TID1");
     assert_eq!(
-        redactor.redact("4242 at 4500 (258 + 4242); 04243 and 4243x; 3 of 4; 7 ticks; x86_64"),
-        "[PID] at [N] (258 + [PID]); 0[TID1] and [TID1]x; 3 of 4; [N] ticks; x86_64"
+        redactor.redact(
+            "4242 at 4500 (258 + 4242); 04243 and 4243x; 3 of 4; 7 ticks; \
+             x86_64, 64-bit"
+        ),
+        "[PID] at [N] (258 + [PID]); 0[TID1] and [TID1]x; 3 of 4; [N] \
+         ticks; x86_64, 64-bit"
     );
+}
+
+/// Fail if a report, in any format, shows Rust's Debug form instead of
+/// text for people: `Some(299)`, `Err(Os { code: 2, .. })`, `None`.
+pub(crate) fn no_debug_text(report: &checker::report::Report) {
+    let human = checker::report::human(report);
+    let formats = [
+        ("human", anstream::adapter::strip_str(&human).to_string()),
+        ("tap", checker::report::tap(report)),
+        ("json", checker::report::json(report)),
+    ];
+    for (format, text) in formats {
+        for debug in ["Some(", "None", "Err(", "Ok(", "Os {"] {
+            assert!(
+                !text.contains(debug),
+                "{debug} in the {format} report:\n{text}"
+            );
+        }
+    }
+}
+
+/// A system call a [`refuse`] filter answers with an error instead of
+/// running it: what a kernel, a container runtime or a security module
+/// that forbids it would answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusal {
+    pub(crate) syscall: libc::c_long,
+    /// Refuse only when the first argument has one of these bits (for
+    /// `unshare(CLONE_NEWUSER)`); `None` refuses every call.
+    pub(crate) arg0_bits: Option<u32>,
+    pub(crate) errno: i32,
+}
+
+/// The audit architecture of the seccomp data this filter expects
+/// (include/uapi/linux/audit.h).
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// Install, in the process `command` starts, a seccomp filter that
+/// makes each of `refusals` fail with its errno (seccomp(2),
+/// `SECCOMP_RET_ERRNO`). No privilege needed: `PR_SET_NO_NEW_PRIVS`
+/// first. The filter is inherited by every process it starts.
+pub(crate) fn refuse<'a>(
+    command: &'a mut Command,
+    refusals: &[Refusal],
+) -> &'a mut Command {
+    use std::os::unix::process::CommandExt;
+    // BPF on struct seccomp_data: nr at 0, arch at 4, args[0] at 16
+    // (its low 32 bits, on these little-endian machines).
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    let load =
+        |offset: u32| stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, offset);
+    let ret = |k: u32| stmt(libc::BPF_RET | libc::BPF_K, k);
+    let mut program = vec![
+        load(4),
+        jump(AUDIT_ARCH, 1, 0),
+        ret(libc::SECCOMP_RET_KILL_PROCESS),
+    ];
+    for refusal in refusals {
+        let errno = libc::SECCOMP_RET_ERRNO | refusal.errno as u32;
+        program.push(load(0));
+        match refusal.arg0_bits {
+            None => {
+                program.push(jump(refusal.syscall as u32, 0, 1));
+                program.push(ret(errno));
+            }
+            Some(bits) => {
+                program.push(jump(refusal.syscall as u32, 0, 4));
+                program.push(load(16));
+                program.push(stmt(
+                    libc::BPF_ALU | libc::BPF_AND | libc::BPF_K,
+                    bits,
+                ));
+                program.push(jump(0, 1, 0));
+                program.push(ret(errno));
+            }
+        }
+    }
+    program.push(ret(libc::SECCOMP_RET_ALLOW));
+    // SAFETY: between fork and exec the closure makes only the
+    // async-signal-safe prctl(2) system call, on a program built before
+    // the fork and moved into the closure.
+    unsafe {
+        command.pre_exec(move || {
+            let filter = libc::sock_fprog {
+                len: program.len() as u16,
+                filter: program.as_ptr().cast_mut(),
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &filter as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
 }

@@ -3,8 +3,11 @@
 //! the redacted stacks the book shows. The host that runs the tests
 //! need not be able to trace: the captures are the evidence.
 
-use checker::claims::Outcome;
-use checker::claims::tracing::{judge_cached, judge_listing, judge_lookup};
+use checker::claims::{
+    Proof, cached_dentry_skips_proc_root_lookup as cached,
+    listing_passes_through_proc_pid_readdir as listing,
+    tid_lookup_passes_through_proc_pid_lookup as lookup,
+};
 use checker::trace::{Stack, parse_trace, redacted};
 
 use crate::support::workspace;
@@ -20,21 +23,24 @@ fn capture(kernel: &str, what: &str) -> Vec<Stack> {
     parse_trace(&text)
 }
 
-fn passes(outcome: Outcome) {
-    assert!(matches!(outcome, Outcome::Pass { .. }), "{outcome:?}");
+fn passes(proof: Proof) {
+    assert!(proof.is_ok(), "{proof:?}");
 }
 
-fn fails(outcome: Outcome) {
-    assert!(matches!(outcome, Outcome::Fail { .. }), "{outcome:?}");
+fn fails(proof: Proof) {
+    assert!(
+        matches!(proof, Err(checker::claims::Stop::Fail { .. })),
+        "{proof:?}"
+    );
 }
 
 #[test]
 fn every_kernels_captures_pass_the_tracing_claims() {
     for kernel in KERNELS {
-        passes(judge_listing(&capture(kernel, "listing")));
+        passes(listing::judge(&capture(kernel, "listing")));
         let lookup = capture(kernel, "lookup");
-        passes(judge_lookup("first open", &lookup));
-        passes(judge_cached("comm", &lookup, &capture(kernel, "cached")));
+        passes(lookup::judge("first open", &lookup));
+        passes(cached::judge("comm", &lookup, &capture(kernel, "cached")));
     }
 }
 
@@ -57,26 +63,26 @@ fn without(stacks: &[Stack], name: &str) -> Vec<Stack> {
 #[test]
 fn a_listing_without_proc_pid_readdir_fails() {
     let stacks = capture("6.12", "listing");
-    fails(judge_listing(&without(&stacks, "proc_pid_readdir")));
-    fails(judge_listing(&without(&stacks, "iterate_dir")));
+    fails(listing::judge(&without(&stacks, "proc_pid_readdir")));
+    fails(listing::judge(&without(&stacks, "iterate_dir")));
 }
 
 #[test]
 fn a_lookup_that_bypasses_proc_root_lookup_fails() {
     let stacks = capture("6.12", "lookup");
-    fails(judge_lookup(
+    fails(lookup::judge(
         "first open",
         &without(&stacks, "proc_root_lookup"),
     ));
-    fails(judge_lookup("first open", &[]));
+    fails(lookup::judge("first open", &[]));
 }
 
 #[test]
 fn a_second_open_that_looks_up_again_fails() {
     let lookup = capture("6.12", "lookup");
-    fails(judge_cached("comm", &lookup, &lookup));
+    fails(cached::judge("comm", &lookup, &lookup));
     // Nothing recorded at all proves nothing: that fails too.
-    fails(judge_cached("comm", &[], &[]));
+    fails(cached::judge("comm", &[], &[]));
 }
 
 #[test]

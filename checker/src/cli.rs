@@ -1,30 +1,24 @@
-//! The command line: options, exit codes, and the order of a run.
+//! The command line: options, exit statuses, and the order of a run.
 //!
-//! Book: "Running the checker in CI" documents the exit codes.
+//! Book: "Running the checker in CI" documents the exit statuses, which
+//! are the workspace's ([`exit_status::Status`]).
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
+use exit_status::Status;
 
-use crate::claims::{self, CLAIMS, Claim, Context, Outcome};
+use crate::children::Helpers;
+use crate::claims::{CLAIMS, Claim, Context};
 use crate::procfs::{LiveProc, Procfs, is_procfs};
 use crate::report::{self, Report};
-use crate::target::{DEMO_SPAWNER_ARG, DemoProgram, Target, TargetError};
+use crate::target::{Target, TargetError};
 use crate::vm_init;
 
-/// Exit status: every claim held (or was skipped).
-pub const EXIT_HELD: u8 = 0;
-/// Exit status: at least one claim failed on this kernel.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit status: the command line was wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status: this system cannot be checked (no procfs, not Linux).
-pub const EXIT_SYSTEM: u8 = 3;
-/// Exit status: the target cannot be checked (no such process, a
-/// kernel thread, or it exited during the check).
-pub const EXIT_TARGET: u8 = 4;
+/// How a reader runs the checker from the workspace, for hints.
+pub const RUN: &str = "just check";
 
 /// Check, on the running kernel, why `ls /proc` misses thread ids while
 /// `/proc/<TID>` resolves.
@@ -37,10 +31,11 @@ pub const EXIT_TARGET: u8 = 4;
     name = "checker",
     bin_name = "checker",
     version,
-    after_help = "Exit status: 0 every claim held or was skipped; \
-                  1 a claim failed; 2 usage error; 3 this system cannot \
-                  be checked (no procfs); 4 the target cannot be checked \
-                  (no such process, kernel thread, exited mid-check)."
+    after_help = "Exit status: 0 every claim held (at least one passed, \
+                  none failed); 1 a claim failed; 2 usage error; 3 could \
+                  not run (no procfs, no such process, the target exited \
+                  mid-check); 4 nothing could be verified (every selected \
+                  claim skipped)."
 )]
 pub struct Options {
     /// Check this running process (a thread id selects its process)
@@ -87,7 +82,7 @@ pub enum Format {
     Human,
     /// TAP version 13, for test harnesses.
     Tap,
-    /// One JSON document (schema_version 1).
+    /// One JSON document, whose `schema_version` names its shape.
     Json,
     /// A Markdown table of the claims (with --list).
     Markdown,
@@ -95,11 +90,10 @@ pub enum Format {
 
 /// The binary's entry point.
 pub fn main() -> std::process::ExitCode {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|arg| arg == DEMO_SPAWNER_ARG) {
-        // We are the target the checker started: run demo-spawner.
-        args.splice(0..2, [OsString::from("demo-spawner")]);
-        return demo_spawner::main_with_args(args);
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(code) = crate::children::dispatch(&args) {
+        // We are a process the checker started: the demo, or a probe.
+        return code;
     }
     if vm_init::is_init() {
         // The first process of a throwaway VM (`cargo xtask matrix`).
@@ -111,58 +105,51 @@ pub fn main() -> std::process::ExitCode {
             };
             options.format = Format::Json;
             options.trace = true;
-            let code = run(&options, &mut out);
+            let status = run(&options, &mut out);
             let text = String::from_utf8_lossy(&out).into_owned();
-            if code > EXIT_FAILED && text.is_empty() {
-                return format!("checker: exit status {code}");
+            if text.is_empty() {
+                return format!("checker: exit status {status}");
             }
             text
         })
     }
     let options = match Options::try_parse_from(&args) {
         Ok(options) => options,
-        Err(err) => return usage_error(&err).into(),
+        Err(err) => {
+            let help = format!("'{RUN} --help'");
+            return exit_status::usage_error("checker", &help, &err).into();
+        }
     };
     let mut out = anstream::stdout();
-    let code = run(&options, &mut out);
-    let _ = out.flush();
-    code.into()
+    run(&options, &mut out).into()
 }
 
 /// Run the checks that `options` ask for, write the result to `out`, and
-/// return the exit status. Problems that stop the run go to stderr.
-pub fn run(options: &Options, out: &mut dyn Write) -> u8 {
+/// return the exit status. Problems that stop the run go to stderr, in
+/// one line.
+pub fn run(options: &Options, out: &mut dyn Write) -> Status {
     if options.list {
-        return list(options.format, out);
+        return written(list(options.format), out).unwrap_or(Status::Ok);
     }
     let selected = match select(&options.only) {
         Ok(selected) => selected,
-        Err(message) => {
-            eprintln!("checker: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return error(Status::Usage, message),
     };
     if options.format == Format::Markdown {
-        eprintln!(
-            "checker: --format markdown lists the claims; use it with \
-             --list, or pick human, tap or json"
+        return error(
+            Status::Usage,
+            "--format markdown lists the claims; use it with --list, or \
+             pick human, tap or json",
         );
-        return EXIT_USAGE;
     }
     if let Err(message) = usable_procfs(&options.proc) {
-        eprintln!("checker: {message}");
-        return EXIT_SYSTEM;
+        return error(Status::CannotRun, message);
     }
     let proc = LiveProc::new(&options.proc);
+    let helpers = Helpers::this_executable();
     let target = match options.pid {
-        Some(pid) => {
-            Target::existing(DemoProgram::this_executable(), &proc, pid)
-        }
-        None => Target::spawn(
-            DemoProgram::this_executable(),
-            options.threads,
-            &proc,
-        ),
+        Some(pid) => Target::existing(helpers, &proc, pid),
+        None => Target::spawn(helpers, options.threads, &proc),
     };
     let target = match target {
         Ok(target) => target,
@@ -178,15 +165,14 @@ pub fn run(options: &Options, out: &mut dyn Write) -> u8 {
         Format::Tap => report::tap(&report),
         Format::Json | Format::Markdown => report::json(&report),
     };
-    if out.write_all(text.as_bytes()).is_err() {
-        // A closed pipe (`checker | head`): nothing left to tell.
-        return EXIT_SYSTEM;
-    }
-    if report.held() {
-        EXIT_HELD
-    } else {
-        EXIT_FAILED
-    }
+    written(text, out).unwrap_or(report.status())
+}
+
+/// Write `text`; a status if that ends the run (a closed pipe ends it
+/// quietly with status 0).
+fn written(text: String, out: &mut dyn Write) -> Option<Status> {
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    exit_status::after_write("checker", result)
 }
 
 /// Check `claims` against `target` through `proc`, in registry order,
@@ -207,15 +193,12 @@ pub fn check_with(
     trace: bool,
 ) -> Report {
     let cx = Context::new(proc, target).with_trace(trace);
-    let results: Vec<(&'static Claim, Outcome)> = claims
-        .iter()
-        .map(|claim| (*claim, (claim.check)(&cx)))
-        .collect();
+    let results = claims.iter().map(|claim| (*claim, claim.run(&cx)));
     Report::new(
         kernel_release(),
         proc.root().display().to_string(),
         target,
-        results,
+        results.collect(),
     )
 }
 
@@ -226,73 +209,76 @@ pub fn kernel_release() -> String {
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
-fn list(format: Format, out: &mut dyn Write) -> u8 {
-    let text = match format {
+fn list(format: Format) -> String {
+    match format {
         Format::Human | Format::Tap => report::list_human(CLAIMS),
         Format::Json => report::list_json(CLAIMS),
         Format::Markdown => report::list_markdown(CLAIMS),
-    };
-    match out.write_all(text.as_bytes()) {
-        Ok(()) => EXIT_HELD,
-        Err(_) => EXIT_SYSTEM,
     }
 }
 
 /// The claims `--only` names, in registry order; all if none.
 fn select(only: &[String]) -> Result<Vec<&'static Claim>, String> {
-    for id in only {
-        if claims::find(id).is_none() {
+    if let Some(id) = only.iter().find(|id| crate::claims::find(id).is_none())
+    {
+        return Err(format!(
+            "no claim has the id {id:?}; list them with `{RUN} --list` \
+             (or `cargo run -p checker -- --list`)"
+        ));
+    }
+    let wanted = |claim: &&Claim| {
+        only.is_empty() || only.iter().any(|id| id == claim.id)
+    };
+    Ok(CLAIMS.iter().copied().filter(wanted).collect())
+}
+
+/// Whether `dir` is a procfs of the checker's own pid namespace, or what
+/// to do about it.
+fn usable_procfs(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    match is_procfs(dir) {
+        Ok(true) => {}
+        Ok(false) => {
             return Err(format!(
-                "no claim has the id {id:?}; 'checker --list' shows them"
+                "{shown} is not a procfs; point --proc at a mounted one \
+                 (`findmnt -t proc` lists them)"
+            ));
+        }
+        Err(err) => {
+            return Err(format!(
+                "cannot use {shown}: {}; the checker needs a mounted \
+                 procfs (`findmnt -t proc` lists them)",
+                crate::procfs::describe(&err)
             ));
         }
     }
-    Ok(CLAIMS
-        .iter()
-        .filter(|claim| {
-            only.is_empty() || only.iter().any(|id| id == claim.id)
-        })
-        .collect())
-}
-
-/// Whether `dir` is a procfs we can read, or what to do about it.
-fn usable_procfs(dir: &std::path::Path) -> Result<(), String> {
-    match is_procfs(dir) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(format!(
-            "{} is not a procfs; mount one with 'mount -t proc proc {}'",
-            dir.display(),
-            dir.display()
+    // A procfs numbers pids in the namespace that mounted it; its
+    // `self` names us there. Ids we learn from getpid() and gettid()
+    // are our own namespace's, so they must agree.
+    let me = std::process::id().to_string();
+    match LiveProc::new(dir).read_link("self") {
+        Ok(link) if link == Path::new(&me) => Ok(()),
+        Ok(link) => Err(format!(
+            "{shown} is the procfs of another pid namespace: its self is \
+             {}, but this process is {me} in its own; run the checker in \
+             the namespace that mounted {shown}",
+            link.display()
         )),
-        Err(err) => Err(format!(
-            "cannot use {}: {err}; the checker needs a mounted procfs \
-             ('mount -t proc proc {}')",
-            dir.display(),
-            dir.display()
+        Err(err) if err.is_enoent() => Err(format!(
+            "{shown} is the procfs of a pid namespace this process is not \
+             in ({shown}/self does not resolve); run the checker in the \
+             namespace that mounted it"
         )),
+        Err(err) => Err(format!("cannot use {shown}: {err}")),
     }
 }
 
-fn target_error(err: &TargetError) -> u8 {
-    eprintln!("checker: {err}");
-    EXIT_TARGET
+fn target_error(err: &TargetError) -> Status {
+    error(Status::CannotRun, err)
 }
 
-/// Print clap's help and version as they are, any usage error as one
-/// line.
-fn usage_error(err: &clap::Error) -> u8 {
-    use clap::error::ErrorKind;
-    match err.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print();
-            EXIT_HELD
-        }
-        _ => {
-            let rendered = err.render().to_string();
-            let line = rendered.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
-            eprintln!("checker: {line}; see 'checker --help'");
-            EXIT_USAGE
-        }
-    }
+/// Say `message` in one line on stderr and return `status`.
+fn error(status: Status, message: impl std::fmt::Display) -> Status {
+    eprintln!("checker: {message}");
+    status
 }

@@ -9,35 +9,7 @@
 
 use std::fmt;
 
-/// `d_type` of a symbolic link, as `getdents64` reports it.
-pub const DT_LNK: u8 = 10;
-/// `d_type` of a directory.
-pub const DT_DIR: u8 = 4;
-
-/// One `struct linux_dirent64` record from `getdents64(2)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dirent {
-    pub ino: u64,
-    /// The position to `lseek` to for the entry *after* this one.
-    pub d_off: i64,
-    pub d_type: u8,
-    pub name: String,
-}
-
-impl Dirent {
-    /// The name as a number, for the pid directories.
-    pub fn pid(&self) -> Option<i32> {
-        parse_pid(&self.name)
-    }
-}
-
-/// A decimal pid as the kernel writes it: digits only, no leading zero.
-pub fn parse_pid(name: &str) -> Option<i32> {
-    let strict = !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_digit())
-        && (name == "0" || !name.starts_with('0'));
-    if strict { name.parse().ok() } else { None }
-}
+pub use crate::procfs::{DT_DIR, DT_LNK, Dirent, parse_pid};
 
 /// What a parser could not make sense of.
 #[derive(Debug, Clone, PartialEq, Eq)]

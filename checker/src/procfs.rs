@@ -6,12 +6,17 @@
 //! real one: it lists directories with `getdents64(2)` itself, because
 //! the claims are about the offsets (`d_off`) that `readdir(3)` hides.
 //!
+//! Every error is a [`ProcError`], made here, where `/proc` is read: it
+//! carries the path and the operation, displays as `/proc/4242/comm: No
+//! such file or directory`, and a claim passes it on with `?`.
+//!
 //! At 10,000 threads the claims make tens of thousands of calls here, so
 //! the live layer does no more system calls than each answer needs: a
 //! file is `open`, `read` to the end, `close` (no `statx` for a size
 //! hint, as `std::fs::read_to_string` makes), and a directory is listed
 //! with 64 KiB `getdents64` calls. Book: "Performance".
 
+use std::fmt;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
@@ -21,31 +26,194 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::{Whence, lseek};
 
-use crate::parse::{Dirent, parse_dirents};
+use crate::parse::{
+    ParseError, Stat, StatusIds, parse_dirents, parse_stat, parse_status,
+};
 
 /// A view of a procfs mount, addressed by paths relative to its root
 /// (`"4242/task"`, `"self"`).
 pub trait Procfs: Sync {
     /// Where this view is mounted, for messages.
     fn root(&self) -> &Path;
-    /// Every entry of directory `dir`, in the order the kernel emits
-    /// them, with their offsets; `"."` is the root.
-    fn list(&self, dir: &str) -> io::Result<Vec<Dirent>> {
-        self.list_from(dir, 0)
-    }
-    /// The entries from position `pos` on: `lseek(fd, pos, SEEK_SET)`,
-    /// then `getdents64` until the end.
-    fn list_from(&self, dir: &str, pos: i64) -> io::Result<Vec<Dirent>>;
+    /// The entries from position `pos` on, in the order the kernel emits
+    /// them, with their offsets: `lseek(fd, pos, SEEK_SET)`, then
+    /// `getdents64` until the end; `"."` is the root.
+    fn list_from(&self, dir: &str, pos: i64)
+    -> Result<Vec<Dirent>, ProcError>;
     /// The contents of a file.
-    fn read(&self, path: &str) -> io::Result<String>;
+    fn read(&self, path: &str) -> Result<String, ProcError>;
     /// Whether a path resolves: `Ok(true)` for a directory, `Ok(false)`
     /// for anything else, the error (often `ENOENT`) otherwise.
-    fn is_dir(&self, path: &str) -> io::Result<bool>;
+    fn is_dir(&self, path: &str) -> Result<bool, ProcError>;
     /// The link count (`st_nlink`) that `stat(2)` reports for a path:
     /// for a `task` directory procfs computes it from the thread count.
-    fn links(&self, path: &str) -> io::Result<u64>;
+    fn links(&self, path: &str) -> Result<u64, ProcError>;
     /// The target of a symbolic link.
-    fn read_link(&self, path: &str) -> io::Result<PathBuf>;
+    fn read_link(&self, path: &str) -> Result<PathBuf, ProcError>;
+
+    /// Every entry of directory `dir`, from the start.
+    fn list(&self, dir: &str) -> Result<Vec<Dirent>, ProcError> {
+        self.list_from(dir, 0)
+    }
+
+    /// The numeric entries of `dir`: pids at the root, TIDs in `task/`.
+    fn pids(&self, dir: &str) -> Result<Vec<i32>, ProcError> {
+        Ok(self.list(dir)?.iter().filter_map(Dirent::pid).collect())
+    }
+
+    /// `Pid:` and `Tgid:` of a `status` file.
+    fn status(&self, path: &str) -> Result<StatusIds, ProcError> {
+        let text = self.read(path)?;
+        parse_status(&text).map_err(|err| self.parse_error(path, err))
+    }
+
+    /// The fields of a `stat` file that the claims use.
+    fn stat(&self, path: &str) -> Result<Stat, ProcError> {
+        let text = self.read(path)?;
+        parse_stat(&text).map_err(|err| self.parse_error(path, err))
+    }
+
+    /// `path` under the root, as messages show it.
+    fn path(&self, relative: &str) -> PathBuf {
+        if relative == "." {
+            self.root().to_path_buf()
+        } else {
+            self.root().join(relative)
+        }
+    }
+
+    /// The error for a file the kernel wrote that we could not parse.
+    fn parse_error(&self, path: &str, err: ParseError) -> ProcError {
+        ProcError {
+            op: Op::Read,
+            path: self.path(path),
+            cause: Cause::Parse(err),
+        }
+    }
+}
+
+/// `d_type` of a symbolic link, as `getdents64` reports it.
+pub const DT_LNK: u8 = 10;
+/// `d_type` of a directory.
+pub const DT_DIR: u8 = 4;
+
+/// One `struct linux_dirent64` record from `getdents64(2)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirent {
+    pub ino: u64,
+    /// The position to `lseek` to for the entry *after* this one.
+    pub d_off: i64,
+    pub d_type: u8,
+    pub name: String,
+}
+
+impl Dirent {
+    /// The name as a number, for the pid directories.
+    pub fn pid(&self) -> Option<i32> {
+        parse_pid(&self.name)
+    }
+}
+
+/// A decimal pid as the kernel writes it: digits only, no leading zero.
+pub fn parse_pid(name: &str) -> Option<i32> {
+    let strict = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_digit())
+        && (name == "0" || !name.starts_with('0'));
+    if strict { name.parse().ok() } else { None }
+}
+
+/// What was being done when `/proc` answered with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    List,
+    Read,
+    Stat,
+    ReadLink,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::List => "list",
+            Op::Read => "read",
+            Op::Stat => "stat",
+            Op::ReadLink => "read the link",
+        })
+    }
+}
+
+/// An error from reading `/proc`, with the path it happened at.
+#[derive(Debug)]
+pub struct ProcError {
+    pub op: Op,
+    pub path: PathBuf,
+    cause: Cause,
+}
+
+#[derive(Debug)]
+enum Cause {
+    /// The kernel refused: the system's answer.
+    Io(io::Error),
+    /// The kernel answered and our parser could not read it: our bug.
+    Parse(ParseError),
+}
+
+impl ProcError {
+    /// `op` on `path` failed with `err`.
+    pub fn new(op: Op, path: impl Into<PathBuf>, err: io::Error) -> Self {
+        ProcError {
+            op,
+            path: path.into(),
+            cause: Cause::Io(err),
+        }
+    }
+
+    /// Whether the kernel said `ENOENT`: nothing has that name.
+    pub fn is_enoent(&self) -> bool {
+        self.errno() == Some(libc::ENOENT)
+    }
+
+    /// The errno, if the kernel refused (not for a parse error).
+    pub fn errno(&self) -> Option<i32> {
+        match &self.cause {
+            Cause::Io(err) => err.raw_os_error(),
+            Cause::Parse(_) => None,
+        }
+    }
+
+    /// Whether our parser, not the kernel, failed.
+    pub fn is_our_bug(&self) -> bool {
+        matches!(self.cause, Cause::Parse(_))
+    }
+
+    /// What went wrong, without the path: `No such file or directory`.
+    pub fn cause(&self) -> String {
+        match &self.cause {
+            Cause::Io(err) => describe(err),
+            Cause::Parse(err) => format!(
+                "{err}: a bug of the checker's parser, not of the kernel; \
+                 please report it"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ProcError {
+    /// `/proc/4242/comm: No such file or directory`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.cause())
+    }
+}
+
+impl std::error::Error for ProcError {}
+
+/// An I/O error as a person reads it: the errno's description without
+/// Rust's `(os error 2)` suffix.
+pub fn describe(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => err.to_string(),
+    }
 }
 
 /// The real procfs, normally at `/proc`.
@@ -58,14 +226,6 @@ impl LiveProc {
     pub fn new(root: impl Into<PathBuf>) -> LiveProc {
         LiveProc { root: root.into() }
     }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        if relative == "." {
-            self.root.clone()
-        } else {
-            self.root.join(relative)
-        }
-    }
 }
 
 impl Procfs for LiveProc {
@@ -73,50 +233,49 @@ impl Procfs for LiveProc {
         &self.root
     }
 
-    fn list_from(&self, dir: &str, pos: i64) -> io::Result<Vec<Dirent>> {
-        let fd = open(
-            &self.path(dir),
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
+    fn list_from(
+        &self,
+        dir: &str,
+        pos: i64,
+    ) -> Result<Vec<Dirent>, ProcError> {
+        let path = self.path(dir);
+        let error = |err: nix::Error| {
+            ProcError::new(Op::List, &path, io::Error::from(err))
+        };
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let fd = open(&path, flags, Mode::empty()).map_err(error)?;
         if pos != 0 {
-            lseek(&fd, pos, Whence::SeekSet)?;
+            lseek(&fd, pos, Whence::SeekSet).map_err(error)?;
         }
         getdents_to_end(&fd)
+            .map_err(|err| ProcError::new(Op::List, &path, err))
     }
 
-    fn read(&self, path: &str) -> io::Result<String> {
-        let mut file = std::fs::File::open(self.path(path))?;
-        // Most /proc files the claims read (comm, stat, status) fit in
-        // one read; the second read sees the end of the file.
-        let mut bytes = vec![0u8; READ_BYTES];
-        let mut len = 0;
-        loop {
-            if len == bytes.len() {
-                bytes.resize(len * 2, 0);
-            }
-            match file.read(&mut bytes[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
+    fn read(&self, path: &str) -> Result<String, ProcError> {
+        let path = self.path(path);
+        read_whole(&path).map_err(|err| ProcError::new(Op::Read, path, err))
+    }
+
+    fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
+        let path = self.path(path);
+        match std::fs::metadata(&path) {
+            Ok(meta) => Ok(meta.is_dir()),
+            Err(err) => Err(ProcError::new(Op::Stat, path, err)),
         }
-        bytes.truncate(len);
-        String::from_utf8(bytes)
-            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
     }
 
-    fn is_dir(&self, path: &str) -> io::Result<bool> {
-        Ok(std::fs::metadata(self.path(path))?.is_dir())
+    fn links(&self, path: &str) -> Result<u64, ProcError> {
+        let path = self.path(path);
+        match std::fs::metadata(&path) {
+            Ok(meta) => Ok(meta.nlink()),
+            Err(err) => Err(ProcError::new(Op::Stat, path, err)),
+        }
     }
 
-    fn links(&self, path: &str) -> io::Result<u64> {
-        Ok(std::fs::metadata(self.path(path))?.nlink())
-    }
-
-    fn read_link(&self, path: &str) -> io::Result<PathBuf> {
-        std::fs::read_link(self.path(path))
+    fn read_link(&self, path: &str) -> Result<PathBuf, ProcError> {
+        let path = self.path(path);
+        std::fs::read_link(&path)
+            .map_err(|err| ProcError::new(Op::ReadLink, path, err))
     }
 }
 
@@ -127,6 +286,29 @@ const READ_BYTES: usize = 4096;
 /// Buffer for one `getdents64` call: /proc with 10,000 processes is
 /// about 300 KiB of records, so a few calls list it all.
 const GETDENTS_BYTES: usize = 64 * 1024;
+
+/// `open`, `read` to the end, `close`.
+fn read_whole(path: &Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    // Most /proc files the claims read (comm, stat, status) fit in
+    // one read; the second read sees the end of the file.
+    let mut bytes = vec![0u8; READ_BYTES];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            bytes.resize(len * 2, 0);
+        }
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    bytes.truncate(len);
+    String::from_utf8(bytes)
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
+}
 
 fn getdents_to_end(fd: &OwnedFd) -> io::Result<Vec<Dirent>> {
     let mut entries = Vec::new();
@@ -224,23 +406,35 @@ mod tests {
     #[test]
     fn live_listing_of_proc_holds_our_own_pid() {
         let proc = LiveProc::new("/proc");
-        let me = std::process::id().to_string();
-        let names: Vec<String> = proc
-            .list(".")
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        assert!(names.contains(&me), "{me} not in {names:?}");
-        assert!(proc.is_dir(&me).unwrap());
+        let me = std::process::id() as i32;
+        assert!(proc.pids(".").unwrap().contains(&me));
+        assert!(proc.is_dir(&me.to_string()).unwrap());
         assert!(proc.read(&format!("{me}/comm")).is_ok());
     }
 
     #[test]
-    fn errors_are_io_errors_with_the_kernels_errno() {
+    fn errors_carry_the_path_and_read_like_the_kernels_errno() {
         let proc = LiveProc::new("/proc");
         let err = proc.is_dir("0not-a-pid").unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.is_enoent());
+        assert!(!err.is_our_bug());
+        assert_eq!(
+            err.to_string(),
+            "/proc/0not-a-pid: No such file or directory"
+        );
+        let err = proc.read("self/no-such-file").unwrap_err();
+        assert_eq!(err.op, Op::Read);
+        assert_eq!(err.path, Path::new("/proc/self/no-such-file"));
+    }
+
+    #[test]
+    fn a_parse_error_says_it_is_our_bug() {
+        let proc = LiveProc::new("/proc");
+        // `comm` is not a `stat` file: the parser refuses it.
+        let err = proc.stat("self/comm").unwrap_err();
+        assert!(err.is_our_bug());
+        assert!(err.to_string().starts_with("/proc/self/comm: cannot parse"));
+        assert!(err.to_string().contains("a bug of the checker's parser"));
     }
 
     #[test]

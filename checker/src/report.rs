@@ -6,16 +6,17 @@
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use serde::Serialize;
+use exit_status::Status;
+use serde::{Deserialize, Serialize};
 
-use crate::claims::{Claim, Outcome};
+use crate::claims::{Claim, Outcome, count};
 use crate::target::{Origin, Target};
 
 /// Bumped when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Everything one run found.
-#[derive(Debug, Clone, Serialize)]
+/// Everything one run found; `cargo xtask matrix` reads it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub kernel: Kernel,
@@ -25,16 +26,16 @@ pub struct Report {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
     /// `uname -r`.
     pub release: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetSummary {
     /// `spawned` (the demo) or `existing` (`--pid`).
-    pub origin: &'static str,
+    pub origin: String,
     pub pid: i32,
     pub comm: String,
     /// Threads besides the leader, when the checks started.
@@ -43,16 +44,18 @@ pub struct TargetSummary {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClaimResult {
-    pub id: &'static str,
-    pub statement: &'static str,
-    pub kernel: &'static str,
+    pub id: String,
+    pub statement: String,
+    pub kernel: String,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -76,9 +79,9 @@ impl Report {
                     Outcome::Skip { .. } => summary.skip += 1,
                 }
                 ClaimResult {
-                    id: claim.id,
-                    statement: claim.statement,
-                    kernel: claim.kernel,
+                    id: claim.id.to_string(),
+                    statement: claim.statement.to_string(),
+                    kernel: claim.kernel.to_string(),
                     outcome,
                 }
             })
@@ -91,7 +94,8 @@ impl Report {
                 origin: match target.origin {
                     Origin::Spawned => "spawned",
                     Origin::Existing => "existing",
-                },
+                }
+                .to_string(),
                 pid: target.pid,
                 comm: target.comm.clone(),
                 threads: target.threads.len(),
@@ -102,9 +106,21 @@ impl Report {
         }
     }
 
-    /// Whether every claim held or was skipped.
+    /// Whether no claim failed and at least one passed: only then did
+    /// every claim that could be told hold.
     pub fn held(&self) -> bool {
-        self.summary.fail == 0
+        self.status() == Status::Ok
+    }
+
+    /// The exit status this report means: a failure outweighs
+    /// everything; with none, a run that passed nothing verified
+    /// nothing.
+    pub fn status(&self) -> Status {
+        match self.summary {
+            Summary { fail: 1.., .. } => Status::Failed,
+            Summary { pass: 0, .. } => Status::Skipped,
+            _ => Status::Ok,
+        }
     }
 }
 
@@ -160,21 +176,28 @@ pub fn human(report: &Report) -> String {
             }
         }
     }
+    let _ = writeln!(out, "\n{}", totals(report));
+    out
+}
+
+/// The closing line: `14 claims: 11 passed, 0 failed, 3 skipped: every
+/// claim held`, styled.
+pub fn totals(report: &Report) -> String {
     let summary = report.summary;
-    let verdict = if report.held() {
-        format!("{PASS}every claim held{PASS:#}")
-    } else {
-        format!("{FAIL}{} claim(s) failed{FAIL:#}", summary.fail)
+    let verdict = match report.status() {
+        Status::Ok => format!("{PASS}every claim held{PASS:#}"),
+        Status::Skipped => {
+            format!("{SKIP}nothing was verified: every claim skipped{SKIP:#}")
+        }
+        _ => format!("{FAIL}{} failed{FAIL:#}", count(summary.fail, "claim")),
     };
-    let _ = writeln!(
-        out,
-        "\n{} claims: {} passed, {} failed, {} skipped: {verdict}",
-        report.claims.len(),
+    format!(
+        "{}: {} passed, {} failed, {} skipped: {verdict}",
+        count(report.claims.len(), "claim"),
         summary.pass,
         summary.fail,
         summary.skip
-    );
-    out
+    )
 }
 
 /// The report as TAP version 13, with evidence in YAML blocks.
@@ -188,7 +211,7 @@ pub fn tap(report: &Report) -> String {
     );
     for (index, result) in report.claims.iter().enumerate() {
         let number = index + 1;
-        let id = result.id;
+        let id = &result.id;
         match &result.outcome {
             Outcome::Pass { observed } => {
                 let _ = writeln!(out, "ok {number} - {id}");
@@ -237,7 +260,7 @@ pub fn json(report: &Report) -> String {
 }
 
 /// `--list`: one claim per paragraph.
-pub fn list_human(claims: &[Claim]) -> String {
+pub fn list_human(claims: &[&Claim]) -> String {
     let mut out = String::new();
     for claim in claims {
         let _ = writeln!(
@@ -257,7 +280,7 @@ struct ListedClaim {
 }
 
 /// `--list --format json`.
-pub fn list_json(claims: &[Claim]) -> String {
+pub fn list_json(claims: &[&Claim]) -> String {
     let listed: Vec<ListedClaim> = claims
         .iter()
         .map(|claim| ListedClaim {
@@ -272,7 +295,7 @@ pub fn list_json(claims: &[Claim]) -> String {
 /// `--list --format markdown`: the book's claims reference, one table
 /// row per claim, each with an anchor named after the claim so chapters
 /// can link `claims.md#<id>`.
-pub fn list_markdown(claims: &[Claim]) -> String {
+pub fn list_markdown(claims: &[&Claim]) -> String {
     let escape = |text: &str| {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")

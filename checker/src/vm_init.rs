@@ -17,12 +17,12 @@ use std::panic::{self, AssertUnwindSafe};
 use nix::mount::{MsFlags, mount};
 use nix::sys::reboot::{RebootMode, reboot};
 
-/// Line printed before the report. The runner's parser matches it exactly.
-pub(crate) const REPORT_BEGIN: &str = "--- checker report begin ---";
+/// Line printed before the report; `cargo xtask matrix` looks for it.
+pub const REPORT_BEGIN: &str = "--- checker report begin ---";
 /// Line printed after the report.
-pub(crate) const REPORT_END: &str = "--- checker report end ---";
+pub const REPORT_END: &str = "--- checker report end ---";
 /// Line printed (then the panic message) when the report closure panics.
-pub(crate) const REPORT_PANIC: &str = "--- checker panicked ---";
+pub const REPORT_PANIC: &str = "--- checker panicked ---";
 
 /// The file systems the claims read, in mount order: tracefs lives
 /// inside sysfs, so sysfs comes first.
@@ -35,7 +35,7 @@ const MOUNTS: &[(&str, &str)] = &[
 
 /// The variable `cargo xtask matrix` puts on the kernel command line;
 /// the kernel passes it to `/init` as environment.
-pub(crate) const VM_MARKER: &str = "PROC_THREADS_VM";
+pub const VM_MARKER: &str = "PROC_THREADS_VM";
 
 /// True when this process is the `/init` of a matrix VM: pid 1 *and*
 /// started with [`VM_MARKER`]. Pid 1 alone is not enough: `unshare

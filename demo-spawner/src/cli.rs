@@ -5,8 +5,9 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::Parser;
+use exit_status::Status;
 
-use crate::spawn::{self, ExitCode};
+use crate::spawn;
 
 /// Spawn threads and print their TIDs, as the article's program does.
 ///
@@ -14,7 +15,15 @@ use crate::spawn::{self, ExitCode};
 /// `My thread's TID: <n>` for one spawned thread, then waits for Ctrl-C.
 /// Look for the thread's TID with `ls /proc`, then `cat /proc/<TID>/comm`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "demo-spawner", bin_name = "demo-spawner", version)]
+#[command(
+    name = "demo-spawner",
+    bin_name = "demo-spawner",
+    version,
+    after_help = "Exit status: 0 stopped by a signal or --exit-after; 2 \
+                  usage error; 3 could not run (the system would not give \
+                  the threads asked for, or stdout and signals could not \
+                  be set up)."
+)]
 pub struct Options {
     /// How many threads to spawn besides the main thread.
     #[arg(
@@ -83,39 +92,17 @@ pub fn main_with_args(
 ) -> std::process::ExitCode {
     let options = match Options::try_parse_from(args) {
         Ok(options) => options,
-        Err(err) => return report_usage_error(&err),
+        Err(err) => {
+            let help = "'just spawn --help'";
+            return exit_status::usage_error("demo-spawner", help, &err)
+                .into();
+        }
     };
     match spawn::run(&options) {
-        Ok(()) => ExitCode::Clean.into(),
+        Ok(()) => Status::Ok.into(),
         Err(err) => {
             eprintln!("demo-spawner: {err}");
-            err.exit_code().into()
+            Status::CannotRun.into()
         }
     }
-}
-
-/// Print clap's help and version as they are, but any usage error as one
-/// line, so a script or a workshop attendee sees the cause at once.
-fn report_usage_error(err: &clap::Error) -> std::process::ExitCode {
-    use clap::error::ErrorKind;
-    match err.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print();
-            ExitCode::Clean.into()
-        }
-        _ => {
-            eprintln!(
-                "demo-spawner: {}; see 'demo-spawner --help'",
-                first_line(err)
-            );
-            ExitCode::Usage.into()
-        }
-    }
-}
-
-/// The first line of a clap error, without its `error: ` prefix.
-fn first_line(err: &clap::Error) -> String {
-    let rendered = err.render().to_string();
-    let line = rendered.lines().next().unwrap_or("invalid arguments");
-    line.strip_prefix("error: ").unwrap_or(line).to_string()
 }

@@ -16,4 +16,4 @@ mod limits;
 mod spawn;
 
 pub use cli::{Options, main, main_with_args};
-pub use spawn::{ExitCode, Ready, SpawnError, ThreadInfo, run};
+pub use spawn::{Ready, SpawnError, ThreadInfo, article_lines, run};

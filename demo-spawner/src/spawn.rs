@@ -45,25 +45,6 @@ pub struct ThreadInfo {
     pub busy_ms: u64,
 }
 
-/// The exit codes of `demo-spawner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// Stopped by a signal or by `--exit-after`.
-    Clean = 0,
-    /// The command line was wrong.
-    Usage = 2,
-    /// The system would not give us the threads asked for.
-    Limit = 3,
-    /// stdout or a signal could not be set up.
-    Io = 4,
-}
-
-impl From<ExitCode> for std::process::ExitCode {
-    fn from(code: ExitCode) -> Self {
-        std::process::ExitCode::from(code as u8)
-    }
-}
-
 /// Why the threads could not be set up.
 #[derive(Debug)]
 pub enum SpawnError {
@@ -85,17 +66,6 @@ pub enum SpawnError {
         what: &'static str,
         source: std::io::Error,
     },
-}
-
-impl SpawnError {
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            SpawnError::OverLimit { .. } | SpawnError::Create { .. } => {
-                ExitCode::Limit
-            }
-            SpawnError::Io { .. } => ExitCode::Io,
-        }
-    }
 }
 
 impl fmt::Display for SpawnError {
@@ -363,7 +333,8 @@ fn print_ready(ready: &Ready, json: bool) -> Result<(), SpawnError> {
         let line = serde_json::to_string(ready).unwrap_or_default();
         writeln!(out, "{line}")
     } else {
-        article_lines(ready)
+        let tids: Vec<i32> = ready.threads.iter().map(|t| t.tid).collect();
+        article_lines(ready.pid, &tids)
             .iter()
             .try_for_each(|line| writeln!(out, "{line}"))
     };
@@ -375,12 +346,14 @@ fn print_ready(ready: &Ready, json: bool) -> Result<(), SpawnError> {
         })
 }
 
-/// The lines the article's program prints, in a fixed order.
-pub(crate) fn article_lines(ready: &Ready) -> Vec<String> {
+/// The lines the article's program prints, in a fixed order, for
+/// process `pid` and its threads `tids`: the workshop shows the same
+/// lines for the demo it starts.
+pub fn article_lines(pid: i32, tids: &[i32]) -> Vec<String> {
     // ANCHOR: article_lines
-    let mut lines = vec![format!("My TID: {}", ready.pid)];
-    for thread in &ready.threads {
-        lines.push(format!("My thread's TID: {}", thread.tid));
+    let mut lines = vec![format!("My TID: {pid}")];
+    for tid in tids {
+        lines.push(format!("My thread's TID: {tid}"));
     }
     // ANCHOR_END: article_lines
     lines
@@ -423,24 +396,8 @@ mod tests {
 
     #[test]
     fn article_lines_put_the_main_thread_first() {
-        let ready = Ready {
-            pid: 10,
-            threads: vec![
-                ThreadInfo {
-                    tid: 11,
-                    name: None,
-                    busy_ms: 0,
-                },
-                ThreadInfo {
-                    tid: 12,
-                    name: None,
-                    busy_ms: 0,
-                },
-            ],
-            exited: vec![],
-        };
         assert_eq!(
-            article_lines(&ready),
+            article_lines(10, &[11, 12]),
             ["My TID: 10", "My thread's TID: 11", "My thread's TID: 12"]
         );
     }

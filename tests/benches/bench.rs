@@ -18,9 +18,9 @@
 //!   one `sh -c` per thread, on a sample of threads (it costs
 //!   milliseconds each);
 //! - **peak memory**: of a child process that runs only the checker's
-//!   code, every claim (tracing ones skip) against the 10,000-thread target as `--pid`
-//!   would, read with `getrusage(RUSAGE_SELF)`: the target is another
-//!   process and is not counted.
+//!   code, every claim (tracing ones skip) against the 10,000-thread
+//!   target as `--pid` would, read with `getrusage(RUSAGE_SELF)`: the
+//!   target is another process and is not counted.
 //!
 //! Times are medians of several rounds after one warm-up round, so
 //! that the first lookup of each `/proc/<TID>` (which builds its
@@ -31,11 +31,13 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use checker::children::Helpers;
 use checker::claims::{self, CLAIMS, Claim};
 use checker::procfs::LiveProc;
-use checker::target::{DemoProgram, Target};
+use checker::target::Target;
 
-const DEMO: &str = env!("CARGO_BIN_EXE_demo-spawner-under-test");
+/// The checker binary, whose hidden arguments start the demo.
+const CHECKER: &str = env!("CARGO_BIN_EXE_checker-under-test");
 const SIZES: [u32; 4] = [1, 100, 1_000, 10_000];
 const ROUNDS: usize = 7;
 const SHELL_SAMPLE: usize = 20;
@@ -85,7 +87,7 @@ fn main() {
     .collect();
     let mut last = None;
     for threads in SIZES {
-        let target = Target::spawn(DemoProgram::binary(DEMO), threads, &proc)
+        let target = Target::spawn(Helpers::at(CHECKER), threads, &proc)
             .expect("the demo target starts");
         let tids = target.tids();
         let floor = || reference(&tids, false);
@@ -305,11 +307,10 @@ fn peak_of_checker(pid: i32) -> Result<(u64, Duration), String> {
 fn peak_child(pid: i32) {
     let start = Instant::now();
     let proc = LiveProc::new("/proc");
-    let target = Target::existing(DemoProgram::binary(DEMO), &proc, pid)
+    let target = Target::existing(Helpers::at(CHECKER), &proc, pid)
         .expect("the target is there");
     // The tracing claims skip: tracing is not asked for.
-    let all: Vec<&'static Claim> = CLAIMS.iter().collect();
-    let report = checker::cli::check(&proc, &target, &all);
+    let report = checker::cli::check(&proc, &target, CLAIMS);
     let text = checker::report::json(&report);
     assert!(report.held(), "{text}");
     let took = start.elapsed();

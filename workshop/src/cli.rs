@@ -5,20 +5,14 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
+use checker::children::Helpers;
 use checker::procfs::{LiveProc, is_procfs};
-use checker::target::{DEMO_SPAWNER_ARG, DemoProgram, Target};
+use checker::target::Target;
 use clap::{CommandFactory, FromArgMatches, Parser};
+use exit_status::Status;
 
 use crate::narrate::Narrator;
 use crate::steps::{STEPS, Walk};
-
-/// The exit statuses are the checker's, so a script treats both alike:
-/// 0 the walk ran to its end and every claim held (or was skipped), 1 a
-/// claim failed, 2 usage, 3 no procfs at /proc, 4 the demo program did
-/// not start.
-pub use checker::cli::{
-    EXIT_FAILED, EXIT_HELD as EXIT_DONE, EXIT_SYSTEM, EXIT_TARGET, EXIT_USAGE,
-};
 
 /// The threads the demo program starts besides its leader: two, so
 /// that every claim has a busy thread and an idle sibling to compare.
@@ -66,9 +60,9 @@ fn after_help() -> String {
     for (index, step) in STEPS.iter().enumerate() {
         text += &format!("  {}  {}\n", index + 1, step.title);
     }
-    text += "\nExit status: 0 the walk ended and every claim held or was \
-             skipped; 1 a claim failed; 2 usage error; 3 no procfs at \
-             /proc; 4 the demo program did not start. Ctrl-C ends the \
+    text += "\nExit status: 0 the walk ended and no claim failed; 1 a \
+             claim failed; 2 usage error; 3 could not run (no procfs at \
+             /proc, or the demo program did not start). Ctrl-C ends the \
              walk by SIGINT (a shell shows 130), and the kernel ends the \
              demo program with it.";
     text
@@ -76,11 +70,10 @@ fn after_help() -> String {
 
 /// The binary's entry point.
 pub fn main() -> std::process::ExitCode {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|arg| arg == DEMO_SPAWNER_ARG) {
-        // We are the demo program the walk started: run demo-spawner.
-        args.splice(0..2, [OsString::from("demo-spawner")]);
-        return demo_spawner::main_with_args(args);
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(code) = checker::children::dispatch(&args) {
+        // A process the walk started: the demo program, or a probe.
+        return code;
     }
     let command = Options::command().after_help(after_help());
     let options = command
@@ -88,7 +81,10 @@ pub fn main() -> std::process::ExitCode {
         .and_then(|matches| Options::from_arg_matches(&matches));
     match options {
         Ok(options) => run(&options).into(),
-        Err(err) => usage_error(&err).into(),
+        Err(err) => {
+            let help = "'just demo --help'";
+            exit_status::usage_error("workshop", help, &err).into()
+        }
     }
 }
 
@@ -113,7 +109,7 @@ fn pausing(options: &Options) -> bool {
 /// in its own SIGINT handler first. Ctrl-C while the walk waits for
 /// Enter also reaps the demo program before we die (`interrupt.rs`).
 /// Either way a shell sees status 130.
-pub fn run(options: &Options) -> u8 {
+pub fn run(options: &Options) -> Status {
     let root = std::path::Path::new("/proc");
     match is_procfs(root) {
         Ok(true) => {}
@@ -122,20 +118,20 @@ pub fn run(options: &Options) -> u8 {
                 "workshop: /proc is not a procfs; mount one with 'mount -t \
                  proc proc /proc' (in a container, do not mask /proc)"
             );
-            return EXIT_SYSTEM;
+            return Status::CannotRun;
         }
     }
     let proc = LiveProc::new(root);
     // Started from the main thread: the death signal follows the
     // thread that forked, and the main thread lives as long as we do.
-    let target =
-        match Target::spawn(DemoProgram::this_executable(), THREADS, &proc) {
-            Ok(target) => target,
-            Err(err) => {
-                eprintln!("workshop: {err}");
-                return EXIT_TARGET;
-            }
-        };
+    let helpers = Helpers::this_executable();
+    let target = match Target::spawn(helpers, THREADS, &proc) {
+        Ok(target) => target,
+        Err(err) => {
+            eprintln!("workshop: {err}");
+            return Status::CannotRun;
+        }
+    };
     let mut walk = Walk {
         proc: &proc,
         target: &target,
@@ -181,24 +177,5 @@ pub fn run(options: &Options) -> u8 {
     let failed = walk.failed;
     // Kill and reap the demo program (Target's Drop): no process left.
     drop(target);
-    if failed { EXIT_FAILED } else { EXIT_DONE }
-}
-
-/// Print clap's help and version as they are, any usage error as one
-/// line.
-fn usage_error(err: &clap::Error) -> u8 {
-    use clap::error::ErrorKind;
-    match err.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print();
-            EXIT_DONE
-        }
-        _ => {
-            let rendered = err.render().to_string();
-            let line = rendered.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
-            eprintln!("workshop: {line}; see 'workshop --help'");
-            EXIT_USAGE
-        }
-    }
+    if failed { Status::Failed } else { Status::Ok }
 }

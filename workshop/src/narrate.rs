@@ -9,7 +9,7 @@ use std::io::{BufRead, Write};
 
 use anstyle::{AnsiColor, Style};
 use checker::claims::{Claim, Outcome};
-use checker::report::{FAIL, PASS, verdict};
+use checker::report::{Report, verdict};
 use nix::unistd::Pid;
 
 use crate::interrupt;
@@ -165,22 +165,8 @@ impl Narrator {
     }
 
     /// The checker's closing line: the counts and the verdict.
-    pub(crate) fn totals(
-        &mut self,
-        total: usize,
-        pass: usize,
-        fail: usize,
-        skip: usize,
-    ) {
-        let verdict = if fail == 0 {
-            format!("{PASS}every claim held{PASS:#}")
-        } else {
-            format!("{FAIL}{fail} claim(s) failed{FAIL:#}")
-        };
-        self.put(&format!(
-            "{total} claims: {pass} passed, {fail} failed, {skip} skipped: \
-             {verdict}\n"
-        ));
+    pub(crate) fn totals(&mut self, report: &Report) {
+        self.put(&format!("{}\n", checker::report::totals(report)));
     }
 
     /// Wait for Enter before step `next`, if pausing. End of input

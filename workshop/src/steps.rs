@@ -94,7 +94,7 @@ impl Walk<'_> {
 
     fn check(&mut self, claim: &Claim, trace: bool) -> Outcome {
         let cx = Context::new(self.proc, self.target).with_trace(trace);
-        let outcome = (claim.check)(&cx);
+        let outcome = claim.run(&cx);
         if matches!(outcome, Outcome::Fail { .. }) {
             self.failed = true;
         }
@@ -110,11 +110,8 @@ pub const SPAWN_COMMAND: &str = "just spawn --threads 2 --name tid-demo";
 fn start_the_program(w: &mut Walk<'_>) {
     let target = w.target;
     w.say.prompt(SPAWN_COMMAND);
-    let mut lines = vec![format!("My TID: {}", target.pid)];
-    for thread in &target.threads {
-        lines.push(format!("My thread's TID: {}", thread.tid));
-    }
-    w.say.lines(&lines);
+    let tids = target.other_tids();
+    w.say.lines(&demo_spawner::article_lines(target.pid, &tids));
     w.say.say(&format!(
         "The workshop runs this program for you until the end of the walk. \
          It is one process with three threads: its process id, {pid}, is \
@@ -274,8 +271,8 @@ fn same_skip(one: &Outcome, other: &Outcome) -> bool {
 
 fn summary(w: &mut Walk<'_>) {
     w.say.prompt("just check");
-    let all: Vec<&'static Claim> = CLAIMS.iter().collect();
-    let report = checker::cli::check_with(w.proc, w.target, &all, w.root);
+    let all = CLAIMS;
+    let report = checker::cli::check_with(w.proc, w.target, all, w.root);
     let outcomes: Vec<&Outcome> =
         report.claims.iter().map(|result| &result.outcome).collect();
     for (index, (claim, outcome)) in all.iter().zip(&outcomes).enumerate() {
@@ -285,13 +282,8 @@ fn summary(w: &mut Walk<'_>) {
             .is_some_and(|next| same_skip(outcome, next));
         w.say.claim_line(claim, outcome, !repeated);
     }
-    w.say.totals(
-        report.claims.len(),
-        report.summary.pass,
-        report.summary.fail,
-        report.summary.skip,
-    );
-    if !report.held() {
+    w.say.totals(&report);
+    if report.status() == exit_status::Status::Failed {
         w.failed = true;
     }
     w.say.say(

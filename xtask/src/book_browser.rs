@@ -15,10 +15,10 @@
 //! prints the DOM once the page's scripts have run for the virtual-time
 //! budget; no server is needed.
 //!
-//! Exit codes: 0 every page passed; 1 a page failed a check; 2 xtask
-//! could not run (no built book, Chromium crashed or timed out); 4
-//! skipped, because no Chromium is installed (the message says which
-//! package to install).
+//! Exit statuses, the workspace's: 0 every page passed; 1 a page failed
+//! a check; 2 usage; 3 could not run (no built book, Chromium crashed
+//! or timed out); 4 skipped, because no Chromium is installed (the
+//! message says which package to install).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -26,10 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EXIT_OK: i32 = 0;
-const EXIT_FAILED: i32 = 1;
-const EXIT_ERROR: i32 = 2;
-const EXIT_SKIP: i32 = 4;
+use exit_status::Status;
 
 /// The term the search must find: a function every reader looks for.
 const SEARCH_TERM: &str = "proc_pid_lookup";
@@ -37,42 +34,32 @@ const SEARCH_TERM: &str = "proc_pid_lookup";
 /// How long one page may take, from start to a dumped DOM.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
-const USAGE: &str = "\
-usage: cargo xtask book-browser [--build-dir DIR]
+/// Opens every page of the built book in headless Chromium and fails if
+/// a page shows a raw {{#include}}, has an empty <code> element, or if
+/// the search does not find proc_pid_lookup. Set CHROMIUM to use
+/// another browser binary.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 all pages pass; 1 a page fails; 2 \
+                        usage error; 3 could not run; 4 skipped: no \
+                        Chromium installed.")]
+pub(crate) struct Args {
+    /// The built book (default: book/build, written by `mdbook build
+    /// book`).
+    #[arg(long, value_name = "DIR")]
+    build_dir: Option<PathBuf>,
+}
 
-Opens every page of the built book (default: book/build, written by
-`mdbook build book`) in headless Chromium and fails if a page shows a raw
-{{#include}}, has an empty <code> element, or if the search does not find
-proc_pid_lookup. Set CHROMIUM to use another browser binary.
-
-exit: 0 all pages pass, 1 a page fails, 2 could not run,
-      4 skipped: no Chromium installed";
-
-/// Runs the job and returns the process exit code.
-pub(crate) fn main(mut args: impl Iterator<Item = String>) -> i32 {
-    let mut build_dir = workspace_root().join("book/build");
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return EXIT_OK;
-            }
-            "--build-dir" => match args.next() {
-                Some(dir) => build_dir = dir.into(),
-                None => return usage_error("--build-dir needs a directory"),
-            },
-            other => {
-                return usage_error(&format!("unknown argument {other:?}"));
-            }
-        }
-    }
+/// Runs the job and returns its exit status.
+pub(crate) fn main(args: Args) -> Status {
+    let build_dir = (args.build_dir)
+        .unwrap_or_else(|| workspace_root().join("book/build"));
     let Some(chromium) = find_chromium() else {
         eprintln!(
             "xtask book-browser: skipped: no Chromium found (looked for \
              $CHROMIUM, chromium and chromium-browser on PATH); install \
              Debian's package with `apt-get install -y chromium`"
         );
-        return EXIT_SKIP;
+        return Status::Skipped;
     };
     if !build_dir.join("index.html").is_file() {
         eprintln!(
@@ -80,10 +67,10 @@ pub(crate) fn main(mut args: impl Iterator<Item = String>) -> i32 {
              first with `mdbook build book`",
             build_dir.display()
         );
-        return EXIT_ERROR;
+        return Status::CannotRun;
     }
     match run(&chromium, &build_dir) {
-        Ok(failures) if failures.is_empty() => EXIT_OK,
+        Ok(failures) if failures.is_empty() => Status::Ok,
         Ok(failures) => {
             for failure in &failures {
                 eprintln!("{failure}");
@@ -93,18 +80,13 @@ pub(crate) fn main(mut args: impl Iterator<Item = String>) -> i32 {
                  tests book` for the chapter and line of a broken include",
                 failures.len()
             );
-            EXIT_FAILED
+            Status::Failed
         }
         Err(why) => {
             eprintln!("xtask book-browser: {why}");
-            EXIT_ERROR
+            Status::CannotRun
         }
     }
-}
-
-fn usage_error(why: &str) -> i32 {
-    eprintln!("xtask book-browser: {why}\n\n{USAGE}");
-    EXIT_ERROR
 }
 
 /// Checks every page, then the search; returns the problems found.
@@ -192,7 +174,9 @@ fn html_pages(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// `$CHROMIUM`, else `chromium` or `chromium-browser` on `PATH`.
 fn find_chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
+    // An empty CHROMIUM is no choice, as an empty PATH entry is none.
+    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty())
+    {
         return Some(path.into());
     }
     let path = std::env::var_os("PATH")?;

@@ -9,15 +9,12 @@
 //! cargo xtask excerpts --locate      regenerate book/excerpts/LOCATIONS.md
 //! ```
 //!
-//! Exit codes, so that CI can tell a stale book from a machine that
-//! cannot judge (the kernel selftests' convention):
-//!
-//! - 0: every excerpt matches the kernel source;
-//! - 1: an excerpt differs from, or moved in, the kernel source;
-//! - 2: xtask itself could not run (bad arguments, a malformed excerpt,
-//!   an I/O error);
-//! - 4: skipped, the kernel source cannot be had here (no apt-get, or no
-//!   apt source that carries the pinned package).
+//! Exit statuses, the workspace's, so that CI can tell a stale book from
+//! a machine that cannot judge: 0 every excerpt matches; 1 an excerpt
+//! differs from, or moved in, the kernel source, or is malformed; 2
+//! usage; 3 could not run (an I/O or apt error); 4 skipped: the kernel
+//! source cannot be had here (no apt-get, or no apt source that
+//! carries the pinned package).
 //!
 //! The comparison is in `excerpts/compare.rs`, free of I/O; this file and
 //! `excerpts/source.rs` are the thin layer that reads files and runs apt.
@@ -31,86 +28,50 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use compare::{Excerpt, Verdict};
+use exit_status::Status;
 use source::{PINNED, SourceError, Tree};
-
-const EXIT_OK: i32 = 0;
-const EXIT_DIFFERS: i32 = 1;
-const EXIT_ERROR: i32 = 2;
-const EXIT_SKIP: i32 = 4;
 
 /// Where the excerpts live, relative to the workspace root.
 const EXCERPT_DIR: &str = "book/excerpts";
 
-const USAGE: &str = "\
-usage: cargo xtask excerpts [--source DIR | --locate]
-
-Checks that every book/excerpts/*.c file is a verbatim copy of the kernel
-source its first line names, pinned to Linux 6.12.117 (Debian
-linux-source-6.12). Without --source the source is fetched with
-`apt-get download` into target/kernel-src/ and reused across runs.
-
-  --source DIR  compare with an already unpacked kernel tree (the
-                directory that holds Makefile, fs/ and kernel/)
-  --locate      find each excerpt in Linux 6.1.192 and 6.12.117 and write
-                book/excerpts/LOCATIONS.md
-
-exit: 0 all match, 1 an excerpt differs, 2 xtask could not run,
-      4 skipped: no apt source for the kernel package";
-
-/// What the command line asked for.
-enum Mode {
-    Check { source: Option<PathBuf> },
-    Locate,
-    Help,
+/// Checks that every book/excerpts/*.c file is a verbatim copy of the
+/// kernel source its first line names, pinned to Linux 6.12.117
+/// (Debian linux-source-6.12). Without --source the source is fetched
+/// with `apt-get download` into target/kernel-src/ and reused.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 all match; 1 an excerpt differs \
+                        or is malformed; 2 usage error; 3 could not run; \
+                        4 skipped: no apt source for the kernel package.")]
+pub(crate) struct Args {
+    /// Compare with an already unpacked kernel tree (the directory
+    /// that holds Makefile, fs/ and kernel/).
+    #[arg(long, value_name = "DIR", conflicts_with = "locate")]
+    source: Option<PathBuf>,
+    /// Find each excerpt in Linux 6.1.192 and 6.12.117 and write
+    /// book/excerpts/LOCATIONS.md.
+    #[arg(long)]
+    locate: bool,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
-    let mut mode = Mode::Check { source: None };
-    while let Some(arg) = args.next() {
-        mode = match (arg.as_str(), mode) {
-            ("-h" | "--help", _) => Mode::Help,
-            ("--source", Mode::Check { .. }) => {
-                let dir = args.next().ok_or("--source needs a directory")?;
-                Mode::Check {
-                    source: Some(dir.into()),
-                }
-            }
-            ("--locate", Mode::Check { source: None }) => Mode::Locate,
-            ("--source" | "--locate", _) => {
-                return Err("--source and --locate do not combine".into());
-            }
-            (other, _) => return Err(format!("unknown argument {other:?}")),
-        };
-    }
-    Ok(mode)
-}
-
-/// Runs the job and returns the process exit code.
-pub(crate) fn main(args: impl Iterator<Item = String>) -> i32 {
-    let mode = match parse_args(args) {
-        Ok(mode) => mode,
-        Err(why) => {
-            eprintln!("xtask excerpts: {why}\n\n{USAGE}");
-            return EXIT_ERROR;
-        }
-    };
-    let result = match mode {
-        Mode::Help => {
-            println!("{USAGE}");
-            return EXIT_OK;
-        }
-        Mode::Check { source } => check(source.as_deref()),
-        Mode::Locate => write_locations(),
+/// Runs the job and returns its exit status.
+pub(crate) fn main(args: Args) -> Status {
+    let result = match args.locate {
+        true => write_locations(),
+        false => check(args.source.as_deref()),
     };
     match result {
-        Ok(code) => code,
+        Ok(status) => status,
         Err(SourceError::Unavailable(why)) => {
             eprintln!("xtask excerpts: skipped: {why}");
-            EXIT_SKIP
+            Status::Skipped
+        }
+        Err(SourceError::Malformed(why)) => {
+            eprintln!("xtask excerpts: {why}");
+            Status::Failed
         }
         Err(SourceError::Failed(why)) => {
             eprintln!("xtask excerpts: {why}");
-            EXIT_ERROR
+            Status::CannotRun
         }
     }
 }
@@ -170,7 +131,7 @@ fn load_excerpts(root: &Path) -> Result<Vec<Excerpt>, SourceError> {
     if errors.is_empty() {
         Ok(excerpts)
     } else {
-        Err(SourceError::Failed(errors.join("\nxtask excerpts: ")))
+        Err(SourceError::Malformed(errors.join("\nxtask excerpts: ")))
     }
 }
 
@@ -211,7 +172,7 @@ fn ensure_version(root: &Path, tree: &Tree) -> Result<(), SourceError> {
 }
 
 /// The pinned check: every excerpt against the pinned tree.
-fn check(source: Option<&Path>) -> Result<i32, SourceError> {
+fn check(source: Option<&Path>) -> Result<Status, SourceError> {
     let root = workspace_root();
     let excerpts = load_excerpts(&root)?;
     // Headers must all name the pinned release: the book promises one
@@ -230,7 +191,7 @@ fn check(source: Option<&Path>) -> Result<i32, SourceError> {
         })
         .collect();
     if !wrong.is_empty() {
-        return Err(SourceError::Failed(wrong.join("\nxtask excerpts: ")));
+        return Err(SourceError::Malformed(wrong.join("\nxtask excerpts: ")));
     }
     let tree_root = match source {
         Some(dir) => dir.to_path_buf(),
@@ -279,19 +240,19 @@ fn check(source: Option<&Path>) -> Result<i32, SourceError> {
     let total = excerpts.len();
     if failed == 0 {
         println!("all {total} excerpts match {}", PINNED.release());
-        Ok(EXIT_OK)
+        Ok(Status::Ok)
     } else {
         println!(
             "{failed} of {total} excerpts do not match {}",
             PINNED.release()
         );
-        Ok(EXIT_DIFFERS)
+        Ok(Status::Failed)
     }
 }
 
 /// `--locate`: finds every excerpt in every fetchable tree and writes the
 /// table to `book/excerpts/LOCATIONS.md` (and to stdout).
-fn write_locations() -> Result<i32, SourceError> {
+fn write_locations() -> Result<Status, SourceError> {
     let root = workspace_root();
     let excerpts = load_excerpts(&root)?;
     let files = needed_files(&excerpts);
@@ -315,7 +276,7 @@ fn write_locations() -> Result<i32, SourceError> {
     })?;
     print!("{table}");
     eprintln!("xtask excerpts: wrote {}", path.display());
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 /// Tidy checks on the book's own files. They need neither the network nor
@@ -328,9 +289,11 @@ mod tests {
     fn excerpts() -> Vec<Excerpt> {
         match load_excerpts(&workspace_root()) {
             Ok(excerpts) => excerpts,
-            Err(SourceError::Failed(why) | SourceError::Unavailable(why)) => {
-                panic!("{why}")
-            }
+            Err(
+                SourceError::Failed(why)
+                | SourceError::Malformed(why)
+                | SourceError::Unavailable(why),
+            ) => panic!("{why}"),
         }
     }
 

@@ -1,50 +1,193 @@
-//! The claims, in one ordered registry.
+//! The claims: one file per claim, named after it, and the ordered
+//! registry of them, [`CLAIMS`].
 //!
-//! Each claim is one function named as a true sentence about `/proc`. Its
-//! first doc line is the claim (the registry repeats it, and a tidy test
-//! checks they agree); the rest names the kernel function that makes it
-//! true, at the kernel version the book pins (Linux 6.12.117). A claim
-//! returns [`Outcome::Pass`] with what it observed, [`Outcome::Fail`] with
-//! what it expected and what `/proc` said, or [`Outcome::Skip`] with the
-//! reason it cannot tell on this system. A claim never aborts the run.
+//! Start reading at `listing_shows_the_tgid_but_no_other_tid.rs`, the
+//! article's own observation. Each claim file opens with its
+//! [`Claim`]: its one-sentence statement, the kernel code that makes
+//! it true at the version the book pins (Linux 6.12.117), and its book
+//! chapter; then its proof, a function that reads top-down like a
+//! kselftest program. A proof returns `Ok` with what it observed, or
+//! stops early with [`fail`] ("expected X, found Y") or [`skip`] (the
+//! reason this system cannot tell); `?` passes on a [`ProcError`], which
+//! names its path, as a failure. A claim never aborts the run.
 //!
-//! Where is the claim about X? Listing `/proc` and its offsets:
-//! `listing.rs`. Resolving `/proc/<TID>` by name: `lookup.rs`. What is
-//! inside `/proc/<TID>/`: `tid_dir.rs`. Which kernel functions run, from
-//! recorded kernel stacks: `tracing.rs`.
-//!
-//! Book: every chapter links its claims; "Claims reference" is generated
-//! from [`CLAIMS`].
+//! What proofs share is here: the [`Context`] (the procfs, the target,
+//! the root listing read once) and [`Context::each_thread`], the one
+//! place that tolerates threads that come and go under `--pid`.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::io;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::parse::{Dirent, ParseError, StatusIds, parse_stat, parse_status};
-use crate::procfs::Procfs;
+use crate::children::Helpers;
+use crate::parse::StatusIds;
+use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::target::{Origin, Target};
 
-pub mod listing;
-pub mod lookup;
-pub mod tid_dir;
+/// The one list of claims, in the order reports show them, the
+/// article's observation first: calls `$then!` with every claim's id.
+/// The registry below expands it, and so do the tests that need one
+/// test per claim.
+#[macro_export]
+macro_rules! each_claim {
+    ($then:ident) => {
+        $then!(
+            listing_shows_the_tgid_but_no_other_tid,
+            every_tid_resolves_by_lookup,
+            tid_status_is_the_threads_own_view,
+            task_dir_lists_the_whole_group_from_any_tid,
+            self_links_come_before_the_pids,
+            listing_positions_follow_tgid_arithmetic,
+            lookup_is_relative_to_the_mounts_pid_namespace,
+            pid_names_are_parsed_strictly,
+            exited_thread_no_longer_resolves,
+            tid_comm_is_the_threads_own_name,
+            tid_stat_sums_cpu_over_the_group,
+            listing_passes_through_proc_pid_readdir,
+            tid_lookup_passes_through_proc_pid_lookup,
+            cached_dentry_skips_proc_root_lookup,
+        );
+    };
+}
+
+/// The registry: declares each claim's module, and lists the claims.
+macro_rules! registry {
+    ($($claim:ident),* $(,)?) => {
+        $(pub mod $claim;)*
+        /// Every claim, in the order reports list them.
+        pub static CLAIMS: &[&Claim] = &[$(&$claim::CLAIM),*];
+    };
+}
+
+each_claim!(registry);
+
 pub mod tracing;
 
-/// One claim of the registry.
+/// One claim: a true sentence about `/proc`, and its proof.
 #[derive(Debug)]
 pub struct Claim {
-    /// The function's name, used in reports, `--only` and the book.
+    /// Its module's name, used in reports, `--only` and the book.
     pub id: &'static str,
-    /// The claim as one sentence: the function's first doc line.
+    /// The claim as one sentence.
     pub statement: &'static str,
     /// The kernel code that makes it true, at the pinned version.
     pub kernel: &'static str,
-    pub check: fn(&Context<'_>) -> Outcome,
+    /// Where the book explains it.
+    pub chapter: Chapter,
+    /// The proof.
+    pub check: fn(&Context<'_>) -> Proof,
 }
 
-/// What checking one claim found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The claim id of the module `path` names (its last segment): so a
+/// claim's id is its file's name, written nowhere else.
+pub const fn id_of(path: &'static str) -> &'static str {
+    let bytes = path.as_bytes();
+    let mut start = bytes.len();
+    while start > 0 && bytes[start - 1] != b':' {
+        start -= 1;
+    }
+    let (_, last) = bytes.split_at(start);
+    match std::str::from_utf8(last) {
+        Ok(id) => id,
+        Err(_) => panic!("a module path is UTF-8"),
+    }
+}
+
+impl Claim {
+    /// Run the proof and say how it came out. A target that the procfs
+    /// hides from this reader (`hidepid=`) cannot tell any claim.
+    pub fn run(&self, cx: &Context<'_>) -> Outcome {
+        if let Some(reason) = &cx.target.hidden {
+            return Outcome::skip(reason.clone());
+        }
+        match (self.check)(cx) {
+            Ok(observed) => Outcome::Pass { observed },
+            Err(Stop::Fail { expected, found }) => {
+                Outcome::Fail { expected, found }
+            }
+            Err(Stop::Skip { reason }) => Outcome::Skip { reason },
+        }
+    }
+
+    /// Whether the proof records kernel stacks (`--trace`).
+    pub fn traces(&self) -> bool {
+        self.chapter == Chapter::Tracing
+    }
+}
+
+/// The book chapter that explains a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chapter {
+    Listing,
+    Lookup,
+    Beyond,
+    Tracing,
+}
+
+impl Chapter {
+    /// The chapter's page in `book/src/`.
+    pub fn page(self) -> &'static str {
+        match self {
+            Chapter::Listing => "listing.md",
+            Chapter::Lookup => "lookup.md",
+            Chapter::Beyond => "beyond.md",
+            Chapter::Tracing => "tracing.md",
+        }
+    }
+
+    /// The chapter's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Chapter::Listing => "The listing path",
+            Chapter::Lookup => "The lookup path",
+            Chapter::Beyond => "Beyond the article",
+            Chapter::Tracing => "Tracing it yourself",
+        }
+    }
+}
+
+/// What a proof returns: what it observed, or why it stopped.
+pub type Proof = Result<String, Stop>;
+
+/// Why a proof stopped before it passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The claim does not hold on this kernel.
+    Fail { expected: String, found: String },
+    /// This system cannot tell (privilege, target, kernel feature).
+    Skip { reason: String },
+}
+
+/// Stop the proof: the claim expected `expected`, `/proc` said `found`.
+pub fn fail<T>(
+    expected: impl ToString,
+    found: impl ToString,
+) -> Result<T, Stop> {
+    let (expected, found) = (expected.to_string(), found.to_string());
+    Err(Stop::Fail { expected, found })
+}
+
+/// Stop the proof: this system cannot tell, for `reason`.
+pub fn skip<T>(reason: impl ToString) -> Result<T, Stop> {
+    Err(Stop::Skip {
+        reason: reason.to_string(),
+    })
+}
+
+impl From<ProcError> for Stop {
+    /// A read that `/proc` refused: the path and the error are the
+    /// evidence.
+    fn from(err: ProcError) -> Stop {
+        Stop::Fail {
+            expected: format!("to {} {}", err.op, err.path.display()),
+            found: err.to_string(),
+        }
+    }
+}
+
+/// What checking one claim found, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum Outcome {
     /// The claim holds; `observed` is the evidence.
@@ -56,22 +199,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn pass(observed: impl Into<String>) -> Outcome {
-        Outcome::Pass {
-            observed: observed.into(),
-        }
-    }
-
-    pub fn fail(
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Self {
-        Outcome::Fail {
-            expected: expected.into(),
-            found: found.into(),
-        }
-    }
-
     pub fn skip(reason: impl Into<String>) -> Outcome {
         Outcome::Skip {
             reason: reason.into(),
@@ -88,133 +215,12 @@ impl Outcome {
     }
 }
 
-/// Builds a registry entry whose id is the function's own name. A
-/// target that the procfs hides from this reader (`hidepid=`) cannot
-/// tell any claim, so every check first asks [`Context::hidden`].
-macro_rules! claim {
-    ($module:ident :: $function:ident, $statement:literal, $kernel:literal) => {
-        Claim {
-            id: stringify!($function),
-            statement: $statement,
-            kernel: $kernel,
-            check: |cx: &Context<'_>| match cx.hidden() {
-                Some(skip) => skip,
-                None => $module::$function(cx),
-            },
-        }
-    };
-}
-
-/// Every claim, in the order reports list them: the article's own
-/// observation first, then what follows from the same kernel code.
-pub static CLAIMS: &[Claim] = &[
-    claim!(
-        listing::listing_shows_the_tgid_but_no_other_tid,
-        "Listing /proc shows the target's thread-group id and none of its \
-         other thread ids.",
-        "next_tgid() (fs/proc/base.c) keeps only pids with a \
-         PIDTYPE_TGID task"
-    ),
-    claim!(
-        lookup::every_tid_resolves_by_lookup,
-        "Looking up /proc/<TID> works for every thread: the directory \
-         stats, comm and status read.",
-        "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
-         (kernel/pid.c)"
-    ),
-    claim!(
-        tid_dir::tid_status_is_the_threads_own_view,
-        "/proc/<TID>/status is that thread's view: Pid: is the TID, Tgid: \
-         the leader.",
-        "task_state() (fs/proc/array.c)"
-    ),
-    claim!(
-        tid_dir::task_dir_lists_the_whole_group_from_any_tid,
-        "/proc/<TGID>/task/ lists every thread, and /proc/<TID>/task/ lists \
-         the whole group too.",
-        "proc_task_readdir() and first_tid() (fs/proc/base.c)"
-    ),
-    claim!(
-        listing::self_links_come_before_the_pids,
-        "self and thread-self are symlinks listed before the first pid, \
-         resolving to the reader's tgid and <tgid>/task/<tid>.",
-        "proc_pid_readdir() (fs/proc/base.c), proc_self_get_link() \
-         (fs/proc/self.c), proc_thread_self_get_link() \
-         (fs/proc/thread_self.c)"
-    ),
-    claim!(
-        listing::listing_positions_follow_tgid_arithmetic,
-        "The listing is ordered by tgid at positions TGID_OFFSET + tgid, \
-         and seeking to TGID_OFFSET + <TID> resumes at the next tgid, \
-         never at the thread.",
-        "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
-         filldir64() (fs/readdir.c)"
-    ),
-    claim!(
-        lookup::lookup_is_relative_to_the_mounts_pid_namespace,
-        "Lookup is relative to the procfs's pid namespace: in a new \
-         namespace's /proc, 1 is its first process and no TID of the \
-         target names the target's thread.",
-        "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
-         (kernel/pid.c) in the namespace of proc_init_fs_context() \
-         (fs/proc/root.c)"
-    ),
-    claim!(
-        lookup::pid_names_are_parsed_strictly,
-        "/proc/0<TID> and /proc/<TID>x do not resolve, though /proc/<TID> \
-         does.",
-        "name_to_int() (fs/proc/util.c)"
-    ),
-    claim!(
-        lookup::exited_thread_no_longer_resolves,
-        "A thread that has exited no longer resolves: /proc/<TID> gives \
-         ENOENT.",
-        "release_task() (kernel/exit.c) -> __unhash_process() -> \
-         detach_pid() (kernel/pid.c)"
-    ),
-    claim!(
-        tid_dir::tid_comm_is_the_threads_own_name,
-        "/proc/<TID>/comm shows the thread's own name while \
-         /proc/<TGID>/comm keeps the leader's.",
-        "comm_show() (fs/proc/base.c) -> proc_task_name() \
-         (fs/proc/array.c)"
-    ),
-    claim!(
-        tid_dir::tid_stat_sums_cpu_over_the_group,
-        "/proc/<TID>/stat shows the TID first but CPU times summed over \
-         the group, unlike /proc/<TGID>/task/<TID>/stat.",
-        "proc_tgid_stat() -> do_task_stat(whole=1) vs proc_tid_stat() \
-         (fs/proc/array.c)"
-    ),
-    claim!(
-        tracing::listing_passes_through_proc_pid_readdir,
-        "Listing /proc enters proc_root_readdir and then proc_pid_readdir, \
-         both called from iterate_dir.",
-        "iterate_dir() (fs/readdir.c) -> proc_root_readdir() \
-         (fs/proc/root.c) -> proc_pid_readdir() (fs/proc/base.c)"
-    ),
-    claim!(
-        tracing::tid_lookup_passes_through_proc_pid_lookup,
-        "Opening /proc/<TID>/comm for the first time goes through \
-         __lookup_slow, proc_root_lookup and proc_pid_lookup.",
-        "__lookup_slow() (fs/namei.c) -> proc_root_lookup() \
-         (fs/proc/root.c) -> proc_pid_lookup() (fs/proc/base.c)"
-    ),
-    claim!(
-        tracing::cached_dentry_skips_proc_root_lookup,
-        "A second open of the same /proc/<TID>/comm, with the dentry \
-         cached, does not reach proc_root_lookup.",
-        "lookup_fast() (fs/namei.c) with pid_revalidate() \
-         (fs/proc/base.c)"
-    ),
-];
-
 /// Look a claim up by id.
 pub fn find(id: &str) -> Option<&'static Claim> {
-    CLAIMS.iter().find(|claim| claim.id == id)
+    CLAIMS.iter().copied().find(|claim| claim.id == id)
 }
 
-/// What every claim gets: `/proc`, the target, and what is read once
+/// What every proof gets: `/proc`, the target, and what is read once
 /// for all of them.
 pub struct Context<'a> {
     pub proc: &'a dyn Procfs,
@@ -223,11 +229,10 @@ pub struct Context<'a> {
     pub trace: bool,
     /// The listing of the procfs root, read once: claims that need it
     /// share one `getdents64` pass, even at 10,000 threads.
-    root: OnceCell<Result<Vec<Dirent>, String>>,
+    listing: OnceCell<Result<Vec<Dirent>, String>>,
     /// The ids in each TID's `status`, kept from the first read: the
     /// lookup claim reads `status` and the status claim checks the ids,
-    /// without reading 10,000 files twice. Ids, not text, so that the
-    /// cache stays small (a `status` is about 1.5 KiB).
+    /// without reading 10,000 files twice.
     statuses: RefCell<HashMap<i32, StatusIds>>,
 }
 
@@ -246,7 +251,7 @@ impl<'a> Context<'a> {
             proc,
             target,
             trace: false,
-            root: OnceCell::new(),
+            listing: OnceCell::new(),
             statuses: RefCell::new(HashMap::new()),
         }
     }
@@ -257,42 +262,42 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// The entries of the procfs root, or why they could not be read.
-    pub fn root_listing(&self) -> Result<&[Dirent], Outcome> {
-        self.root
-            .get_or_init(|| {
-                self.proc.list(".").map_err(|err| {
-                    format!("cannot list {}: {err}", self.at("."))
-                })
-            })
-            .as_deref()
-            .map_err(|message| Outcome::fail("a listing", message.clone()))
-    }
-
-    /// The ids in `/proc/<tid>/status`, read once per run. The outer
-    /// error is the read's, the inner one the parser's.
-    pub fn status_ids(
-        &self,
-        tid: i32,
-    ) -> io::Result<Result<StatusIds, ParseError>> {
-        if let Some(ids) = self.statuses.borrow().get(&tid) {
-            return Ok(Ok(*ids));
-        }
-        let parsed = parse_status(&self.proc.read(&format!("{tid}/status"))?);
-        if let Ok(ids) = parsed {
-            self.statuses.borrow_mut().insert(tid, ids);
-        }
-        Ok(parsed)
-    }
-
-    /// A path under the procfs root, for messages.
+    /// `relative` under the procfs root, for evidence: `/proc/4242`.
     pub fn at(&self, relative: &str) -> String {
-        let root = self.proc.root();
-        if relative == "." {
-            root.display().to_string()
-        } else {
-            root.join(relative).display().to_string()
+        self.proc.path(relative).display().to_string()
+    }
+
+    /// The entries that `getdents64` lists at the procfs root, in the
+    /// kernel's order, with their offsets.
+    pub fn root_listing(&self) -> Result<&[Dirent], Stop> {
+        let listing = self.listing.get_or_init(|| {
+            self.proc.list(".").map_err(|err| err.to_string())
+        });
+        match listing {
+            Ok(entries) => Ok(entries),
+            Err(found) => fail(format!("to list {}", self.at(".")), found),
         }
+    }
+
+    /// The pids among them.
+    pub fn listed_pids(&self) -> Result<HashSet<i32>, Stop> {
+        let pids = self.root_listing()?.iter().filter_map(Dirent::pid);
+        Ok(pids.collect())
+    }
+
+    /// `Pid:` and `Tgid:` of `/proc/<tid>/status`, read once per run.
+    pub fn status_ids(&self, tid: i32) -> Result<StatusIds, ProcError> {
+        if let Some(ids) = self.statuses.borrow().get(&tid) {
+            return Ok(*ids);
+        }
+        let ids = self.proc.status(&format!("{tid}/status"))?;
+        self.statuses.borrow_mut().insert(tid, ids);
+        Ok(ids)
+    }
+
+    /// How to start the processes some claims need.
+    pub fn helpers(&self) -> &Helpers {
+        &self.target.helpers
     }
 
     /// Whether we started the target and so know its threads' names,
@@ -301,21 +306,52 @@ impl<'a> Context<'a> {
         self.target.origin == Origin::Spawned
     }
 
-    /// Every claim's skip when the target is hidden from this reader.
-    pub fn hidden(&self) -> Option<Outcome> {
-        self.target.hidden.as_ref().map(Outcome::skip)
+    /// Check `each` for every TID of `tids`, and tell a thread that
+    /// exited (or left the group) during the check from one that broke
+    /// the claim.
+    ///
+    /// Threads come and go in real programs, and that is not a broken
+    /// claim: a TID whose check stopped is looked at again, and counts
+    /// as exited if its thread is gone. One whose check passed but that
+    /// left the group before the end may have been answered by a newer
+    /// task with its number, so it counts as exited too. Any other stop
+    /// is the claim's. A target we started holds still: there, every
+    /// stop is the claim's.
+    pub fn each_thread<T>(
+        &self,
+        tids: impl IntoIterator<Item = i32>,
+        mut each: impl FnMut(i32) -> Result<T, Stop>,
+    ) -> Result<Threads<T>, Stop> {
+        let mut held = Vec::new();
+        let mut exited = Vec::new();
+        for tid in tids {
+            match each(tid) {
+                Ok(value) => held.push((tid, value)),
+                Err(_) if self.gone(tid) => exited.push(tid),
+                Err(stop) => return Err(stop),
+            }
+        }
+        if !self.spawned() && !held.is_empty() {
+            let now: HashSet<i32> = self
+                .proc
+                .pids(&format!("{}/task", self.target.pid))
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let (stayed, left): (Vec<_>, Vec<_>) =
+                held.into_iter().partition(|(tid, _)| now.contains(tid));
+            held = stayed;
+            exited.extend(left.into_iter().map(|(tid, _)| tid));
+        }
+        Ok(Threads { held, exited })
     }
 
     /// Whether thread `tid` of an existing target has gone since its
-    /// threads were listed. Threads come and go in real programs; that
-    /// is not a broken claim. A claim asks only when `/proc` surprised
-    /// it, so this costs one lookup, not a listing.
-    ///
-    /// Gone means: the process has exited (its pidfd says so), or
-    /// `/proc/<PID>/task/<tid>` no longer resolves (`proc_task_lookup()`
-    /// finds only threads of the group), or the task there started after
-    /// the listing, so its TID was given to a new thread. A TID is never
-    /// taken for the thread it once named.
+    /// threads were listed: the process has exited (its pidfd says so),
+    /// or `/proc/<PID>/task/<tid>` no longer resolves
+    /// (`proc_task_lookup()` finds only threads of the group), or the
+    /// task there started after the listing, so its TID was given to a
+    /// new thread. A TID is never taken for the thread it once named.
     pub fn gone(&self, tid: i32) -> bool {
         if self.spawned() {
             return false;
@@ -324,46 +360,67 @@ impl<'a> Context<'a> {
             return true;
         }
         let path = format!("{}/task/{tid}/stat", self.target.pid);
-        match self.proc.read(&path).map(|text| parse_stat(&text)) {
-            Ok(Ok(stat)) => self.target.started_after_listing(stat.starttime),
-            _ => true,
+        match self.proc.stat(&path) {
+            Ok(stat) => self.target.started_after_listing(stat.starttime),
+            Err(_) => true,
         }
-    }
-
-    /// Of `tids`, those still in the group when the claim ends, and
-    /// those that left it meanwhile (existing targets only: one listing
-    /// of `/proc/<PID>/task`, however many threads). A claim that
-    /// observed something of a TID that then left cannot be sure it
-    /// observed the thread, so it does not count it.
-    pub fn still_in_group(&self, tids: Vec<i32>) -> (Vec<i32>, Vec<i32>) {
-        if self.spawned() {
-            return (tids, Vec::new());
-        }
-        let path = format!("{}/task", self.target.pid);
-        let now: HashSet<i32> = match self.proc.list(&path) {
-            Ok(entries) => entries.iter().filter_map(Dirent::pid).collect(),
-            Err(_) => HashSet::new(),
-        };
-        tids.into_iter().partition(|tid| now.contains(tid))
     }
 }
 
-/// `4243, 4244, 4245` or `4243, 4244, 4245, … (10000 in all)`: short
-/// evidence however many threads there are.
+/// What [`Context::each_thread`] found: the TIDs whose check held, with
+/// what each check returned, and those that exited meanwhile.
+#[derive(Debug)]
+pub struct Threads<T> {
+    pub held: Vec<(i32, T)>,
+    pub exited: Vec<i32>,
+}
+
+impl<T> Threads<T> {
+    /// The TIDs whose check held.
+    pub fn tids(&self) -> Vec<i32> {
+        self.held.iter().map(|(tid, _)| *tid).collect()
+    }
+
+    /// `; 2 exited during the check (4250, 4251)`, or nothing.
+    pub fn exited_note(&self) -> String {
+        match self.exited.len() {
+            0 => String::new(),
+            n => format!(
+                "; {n} exited during the check ({})",
+                some(&self.exited)
+            ),
+        }
+    }
+}
+
+/// `4243, 4244, 4245` or `4243, 4244, 4245, 4246, 4247, … (10000 in
+/// all)`: short evidence however many threads there are.
 pub fn some(ids: &[i32]) -> String {
-    const SHOWN: usize = 5;
-    let shown: Vec<String> =
-        ids.iter().take(SHOWN).map(|id| id.to_string()).collect();
-    if ids.len() > SHOWN {
-        format!("{}, … ({} in all)", shown.join(", "), ids.len())
-    } else {
-        shown.join(", ")
+    let shown: Vec<String> = ids.iter().take(5).map(i32::to_string).collect();
+    match ids.len() {
+        n if n > 5 => format!("{}, … ({n} in all)", shown.join(", ")),
+        _ => shown.join(", "),
     }
 }
 
-/// Whether an I/O error is `ENOENT`.
-pub fn is_enoent(err: &io::Error) -> bool {
-    err.raw_os_error() == Some(libc::ENOENT)
+/// `1 thread`, `2 threads`: a count with its noun, singular or plural.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// At most `count` items spread evenly over `items`, first and last
+/// included: a sample where checking every thread would be quadratic.
+pub fn spread(items: &[i32], count: usize) -> Vec<i32> {
+    if items.len() <= count {
+        return items.to_vec();
+    }
+    (0..count)
+        .map(|i| items[i * (items.len() - 1) / (count - 1)])
+        .collect()
 }
 
 #[cfg(test)]
@@ -371,20 +428,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claim_ids_are_unique() {
+    fn claim_ids_are_unique_and_their_modules_names() {
         for (index, claim) in CLAIMS.iter().enumerate() {
             assert!(
                 CLAIMS[..index].iter().all(|other| other.id != claim.id),
                 "{} twice in CLAIMS",
                 claim.id
             );
+            assert!(!claim.id.contains(':'), "{}", claim.id);
         }
+        assert_eq!(id_of("checker::claims::a_b"), "a_b");
+        assert_eq!(id_of("plain"), "plain");
     }
 
     #[test]
-    fn evidence_stays_short() {
+    fn evidence_stays_short_and_counts_read_well() {
         assert_eq!(some(&[1, 2]), "1, 2");
         let many: Vec<i32> = (1..=10_000).collect();
         assert_eq!(some(&many), "1, 2, 3, 4, 5, … (10000 in all)");
+        assert_eq!(count(1, "claim"), "1 claim");
+        assert_eq!(count(0, "TID"), "0 TIDs");
+    }
+
+    #[test]
+    fn samples_spread_over_the_whole_group() {
+        let tids: Vec<i32> = (100..200).collect();
+        assert_eq!(spread(&tids, 4), [100, 133, 166, 199]);
+        assert_eq!(spread(&tids[..3], 4), [100, 101, 102]);
     }
 }

@@ -60,9 +60,12 @@ pub(crate) const OLDER: Tree = Tree {
 #[derive(Debug)]
 pub(crate) enum SourceError {
     /// This machine cannot provide the source (no apt, package not in
-    /// the apt sources): not a verdict on the excerpts. Exit code 4.
+    /// the apt sources): not a verdict on the excerpts. Skipped (4).
     Unavailable(String),
-    /// Something that should have worked did not. Exit code 2.
+    /// An excerpt of the book is broken (a bad header, the wrong
+    /// release): the book's fault. Failed (1).
+    Malformed(String),
+    /// Something that should have worked did not. Could not run (3).
     Failed(String),
 }
 

@@ -29,11 +29,12 @@
 //! source tree, so CI re-verifies every kernel without dirtying the
 //! checkout and says when the page has gone stale.
 //!
-//! Exit status: 0 every kernel reported and no claim failed; 1 a claim
-//! failed; 2 some kernel gave no report (fetch, boot or parse failed);
-//! 3 the runner itself could not run (bad options, missing tools);
-//! 4 all held, but a kernel's outcomes differ from the recorded ones in
-//! `book/verified/` (run `just matrix --record` and commit).
+//! Exit statuses, the workspace's: 0 every kernel reported and no claim
+//! failed; 1 a check failed: a claim failed on a kernel, a kernel gave
+//! no report (fetch, boot or parse failed), or a kernel's outcomes
+//! differ from the recorded ones in `book/verified/` (run `just matrix
+//! --record` and commit); 2 usage; 3 the runner itself could not run
+//! (missing tools). Each message says which.
 
 mod apt;
 mod child;
@@ -51,145 +52,91 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use apt::{AptRoot, CachedKernel, Mirror};
+use exit_status::Status;
 use kernels::KernelSpec;
 use qemu::{Accel, Boot};
 use report::{Column, Console};
 
-const HELP: &str = "\
-cargo xtask matrix: run the checker on Debian kernels under QEMU
-
-usage: cargo xtask matrix [options]
-
-options:
-  --kernel TEXT   only lines of the kernel list containing TEXT
-                  (repeatable)
-  --list PATH     kernel list (default: matrix/kernels.list)
-  --init PATH     boot this static binary as /init instead of building
-                  the checker
-  --no-host       skip the native run on this machine
-  --record        write the report into book/verified/ for the book's
-                  \"Verified on\" page (a full run only; then commit it)
-  --refresh       run apt-get update even if the lists are fresh
-  --jobs N        boots at once (default: number of cores)
-  --timeout SECS  limit per boot (default: 60)
-  --accel NAME    kvm or tcg (default: probe whether KVM works)
-  -h, --help      this text
-
-exit status: 0 all held, 1 a claim failed, 2 a kernel gave no report,
-3 the runner could not run, 4 all held but the outcomes differ from
-book/verified/ (run `just matrix --record` and commit)";
-
-#[derive(Debug)]
-struct Options {
+/// Run the checker on Debian kernels under QEMU, and natively on this
+/// machine, and tabulate each claim's outcome per kernel.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 all held; 1 a check failed (a \
+                        claim failed, a kernel gave no report, or the \
+                        outcomes differ from book/verified/: run `just \
+                        matrix --record` and commit); 2 usage error; 3 \
+                        could not run (a tool is missing).")]
+pub(crate) struct Args {
+    /// Only lines of the kernel list containing TEXT (repeatable).
+    #[arg(long = "kernel", value_name = "TEXT")]
     only: Vec<String>,
+    /// The kernel list (default: matrix/kernels.list).
+    #[arg(long, value_name = "PATH")]
     list: Option<PathBuf>,
+    /// Boot this static binary as /init instead of building the
+    /// checker.
+    #[arg(long, value_name = "PATH")]
     init: Option<PathBuf>,
+    /// Skip the native run on this machine.
+    #[arg(long = "no-host", action = clap::ArgAction::SetFalse)]
     host: bool,
+    /// Write the report into book/verified/ for the book's "Verified
+    /// on" page (a full run only; then commit it).
+    #[arg(long, conflicts_with_all = ["only", "list", "init", "host"])]
     record: bool,
+    /// Run apt-get update even if the lists are fresh.
+    #[arg(long)]
     refresh: bool,
-    jobs: usize,
-    timeout: Duration,
-    accel: Option<Accel>,
+    /// Boots at once (default: the number of cores).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..),
+    )]
+    jobs: Option<u32>,
+    /// Limit per boot, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// kvm or tcg (default: probe whether KVM works).
+    #[arg(long, value_name = "NAME", value_parser = ["kvm", "tcg"])]
+    accel: Option<String>,
     /// Where the report goes: `target/matrix` unless a test says.
+    #[arg(skip)]
     out: Option<PathBuf>,
 }
 
-impl Options {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+impl Args {
+    fn jobs(&self) -> usize {
         let cores =
             std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut o = Options {
-            only: Vec::new(),
-            list: None,
-            init: None,
-            host: true,
-            record: false,
-            refresh: false,
-            jobs: cores,
-            timeout: Duration::from_secs(60),
-            accel: None,
-            out: None,
-        };
-        while let Some(arg) = args.next() {
-            let mut value = || {
-                args.next()
-                    .ok_or(format!("{arg} needs a value; see --help"))
-            };
-            match arg.as_str() {
-                "--kernel" => o.only.push(value()?),
-                "--list" => o.list = Some(value()?.into()),
-                "--init" => o.init = Some(value()?.into()),
-                "--no-host" => o.host = false,
-                "--record" => o.record = true,
-                "--refresh" => o.refresh = true,
-                "--jobs" => {
-                    o.jobs = value()?
-                        .parse()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or("--jobs needs a positive number")?;
-                }
-                "--timeout" => {
-                    let secs: u64 = value()?
-                        .parse()
-                        .map_err(|_| "--timeout needs whole seconds")?;
-                    o.timeout = Duration::from_secs(secs);
-                }
-                "--accel" => {
-                    o.accel = Some(match value()?.as_str() {
-                        "kvm" => Accel::Kvm,
-                        "tcg" => Accel::Tcg,
-                        other => {
-                            return Err(format!(
-                                "--accel {other:?}: expected kvm or tcg"
-                            ));
-                        }
-                    });
-                }
-                "-h" | "--help" => return Err(String::new()),
-                _ => {
-                    return Err(format!("unknown option {arg:?}; see --help"));
-                }
-            }
+        self.jobs.map_or(cores, |n| n as usize)
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+
+    fn accel(&self) -> Option<Accel> {
+        match self.accel.as_deref() {
+            Some("kvm") => Some(Accel::Kvm),
+            Some(_) => Some(Accel::Tcg),
+            None => None,
         }
-        let partial = !o.only.is_empty()
-            || !o.host
-            || o.list.is_some()
-            || o.init.is_some();
-        if o.record && partial {
-            return Err("--record writes the book's \"Verified on\" page, \
-                        which shows every kernel of matrix/kernels.list \
-                        and the host booting the checker: drop --kernel, \
-                        --no-host, --list and --init"
-                .into());
-        }
-        Ok(o)
     }
 }
 
 /// Entry point from `xtask/src/main.rs`; returns the exit status.
-pub(crate) fn main(args: impl Iterator<Item = String>) -> i32 {
+pub(crate) fn main(opts: Args) -> Status {
     // Before any thread starts, so that they all inherit the mask.
     child::handle_signals();
-    let opts = match Options::parse(args) {
-        Ok(o) => o,
-        Err(e) if e.is_empty() => {
-            println!("{HELP}");
-            return 0;
-        }
-        Err(e) => {
-            eprintln!("matrix: {e}");
-            return 3;
-        }
-    };
     let result = run(&opts);
     child::stop_if_cancelled();
-    match result.and_then(|(code, json)| against_recorded(&opts, code, &json))
+    match result
+        .and_then(|(status, json)| against_recorded(&opts, status, &json))
     {
-        Ok(code) => code,
+        Ok(status) => status,
         Err(e) => {
             eprintln!("matrix: {e}");
-            3
+            Status::CannotRun
         }
     }
 }
@@ -204,10 +151,10 @@ fn workspace() -> PathBuf {
 /// `--record`: writes the book's copy of a complete report. Otherwise
 /// compares with it; a change turns exit status 0 into 4.
 fn against_recorded(
-    opts: &Options,
-    code: i32,
+    opts: &Args,
+    code: Status,
     fresh: &serde_json::Value,
-) -> Result<i32, String> {
+) -> Result<Status, String> {
     let workspace = workspace();
     let dir = workspace.join(verified::DIR);
     if opts.record {
@@ -223,7 +170,7 @@ fn against_recorded(
                     dir.display()
                 ),
             );
-            return Ok(code.max(2));
+            return Ok(code.worst(Status::Failed));
         }
         verified::record(&workspace, fresh)?;
         say(
@@ -259,7 +206,7 @@ fn against_recorded(
         "verified",
         format!("the \"Verified on\" page is stale: {}", verified::FIX),
     );
-    Ok(if code == 0 { 4 } else { code })
+    Ok(code.worst(Status::Failed))
 }
 
 fn say(who: &str, what: impl std::fmt::Display) {
@@ -276,7 +223,7 @@ struct Fetched {
 
 /// The matrix: fetch, build, boot, parse; writes the report into
 /// `target/matrix` and returns the exit status and the JSON report.
-fn run(opts: &Options) -> Result<(i32, serde_json::Value), String> {
+fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
     let wall = Instant::now();
     let workspace = workspace();
     let cache = workspace.join("target/matrix-cache");
@@ -357,7 +304,7 @@ fn run(opts: &Options) -> Result<(i32, serde_json::Value), String> {
 
     // Step 3: boot, as many at once as there are cores.
     let first = fetched.iter().find_map(|f| f.kernel.as_ref().ok());
-    let accel = match (opts.accel, first) {
+    let accel = match (opts.accel(), first) {
         (Some(a), _) => a,
         (None, None) => Accel::Tcg,
         (None, Some(k)) => {
@@ -377,9 +324,9 @@ fn run(opts: &Options) -> Result<(i32, serde_json::Value), String> {
         init: &init,
         initrd: &initrd,
         consoles: &out.join("console"),
-        timeout: opts.timeout,
+        timeout: opts.timeout(),
     };
-    let columns = run_jobs(jobs, opts.jobs, &ctx);
+    let columns = run_jobs(jobs, opts.jobs(), &ctx);
     child::stop_if_cancelled();
 
     // Step 4: the report.
@@ -405,12 +352,10 @@ fn run(opts: &Options) -> Result<(i32, serde_json::Value), String> {
             .flat_map(|o| &o.claims)
             .any(|r| r.outcome == "fail")
     });
-    let code = if no_report {
-        2
-    } else if failed {
-        1
+    let code = if no_report || failed {
+        Status::Failed
     } else {
-        0
+        Status::Ok
     };
     Ok((code, json))
 }
@@ -683,6 +628,18 @@ fn run_vm(f: &Fetched, ctx: &Ctx<'_>) -> Column {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    /// The matrix's arguments as a command line would give them.
+    fn test_args(args: &[&str]) -> Args {
+        #[derive(Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: Args,
+        }
+        let argv = std::iter::once("matrix").chain(args.iter().copied());
+        Command::try_parse_from(argv).expect("valid arguments").args
+    }
 
     /// Whether `program` runs at all.
     fn installed(program: &str) -> bool {
@@ -716,7 +673,7 @@ mod tests {
             eprintln!("skipped: {why}");
             return;
         }
-        let mut opts = Options::parse(std::iter::empty()).unwrap();
+        let mut opts = test_args(&[]);
         opts.only = vec!["6.12.".into()];
         opts.host = false;
         opts.out = Some(workspace().join("target/matrix-test"));
@@ -730,6 +687,6 @@ mod tests {
         for c in claims {
             assert_eq!(c["outcome"], "pass", "{c:#}");
         }
-        assert_eq!(code, 0);
+        assert_eq!(code, Status::Ok);
     }
 }

@@ -16,14 +16,18 @@ use super::report::{self, Console};
 pub(crate) const QEMU: &str = "qemu-system-x86_64";
 pub(crate) const QBOOT: &str = "/usr/share/qemu/qboot.rom";
 
-/// `quiet loglevel=1` keeps kernel messages from landing inside the
-/// report; `panic=-1` with `-no-reboot` turns a guest panic into a
-/// QEMU exit at once. The kernel hands `/init` the parameters it does
-/// not know as environment: `PROC_THREADS_VM=1` tells the checker it is
-/// this VM's init (see `vm_init` in the checker). After `--`, arguments
-/// go to `/init`'s argv.
-const CMDLINE: &str = "console=ttyS0 quiet loglevel=1 panic=-1 \
-                       PROC_THREADS_VM=1 -- --format json";
+/// The kernel command line. `quiet loglevel=1` keeps kernel messages
+/// from landing inside the report; `panic=-1` with `-no-reboot` turns a
+/// guest panic into a QEMU exit at once. The kernel hands `/init` the
+/// parameters it does not know as environment: `<VM_MARKER>=1` tells
+/// the checker it is this VM's init (see `vm_init` in the checker).
+/// After `--`, arguments go to `/init`'s argv.
+fn cmdline() -> String {
+    format!(
+        "console=ttyS0 quiet loglevel=1 panic=-1 {}=1 -- --format json",
+        checker::vm_init::VM_MARKER
+    )
+}
 
 /// The accelerator QEMU uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +98,7 @@ pub(crate) fn boot(
         cmd.args(["-bios", QBOOT]);
     }
     cmd.arg("-kernel").arg(image).arg("-initrd").arg(initrd);
-    cmd.args(["-append", CMDLINE]);
+    cmd.args(["-append", &cmdline()]);
     let console = File::create(log)
         .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err_log = log.with_extension("stderr");

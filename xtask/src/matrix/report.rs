@@ -5,12 +5,12 @@
 //! panics, so a kernel counts as reported only if the checker's report
 //! appears between its markers (see `checker/src/vm_init.rs`).
 
+use checker::claims::{CLAIMS, Outcome};
+use checker::report::Report;
+use checker::vm_init::{
+    REPORT_BEGIN as BEGIN, REPORT_END as END, REPORT_PANIC as PANIC,
+};
 use serde_json::{Value, json};
-
-/// Marker lines; must match `checker/src/vm_init.rs`.
-pub(crate) const BEGIN: &str = "--- checker report begin ---";
-pub(crate) const END: &str = "--- checker report end ---";
-pub(crate) const PANIC: &str = "--- checker panicked ---";
 
 /// What a console log says.
 #[derive(Debug, PartialEq, Eq)]
@@ -140,66 +140,38 @@ pub(crate) struct Outcomes {
     pub(crate) claims: Vec<ClaimResult>,
 }
 
-/// Reads the checker's JSON report. The one place that knows its
-/// schema: `{"kernel": {"release": ...}, "claims": [{"id": ...,
-/// "outcome": ..., "observed" | "expected" and "found" | "reason":
-/// ...}, ...]}`.
+/// Reads the checker's JSON report, with the checker's own type.
 pub(crate) fn parse_report(json: &str) -> Result<Outcomes, String> {
-    let v: Value = serde_json::from_str(json.trim())
-        .map_err(|e| format!("report is not JSON ({e})"))?;
-    let release = v
-        .pointer("/kernel/release")
-        .and_then(Value::as_str)
-        .ok_or("report has no string kernel.release")?
-        .to_owned();
-    let list = v
-        .get("claims")
-        .and_then(Value::as_array)
-        .ok_or("report has no claims array")?;
-    let mut claims = Vec::new();
-    for (i, c) in list.iter().enumerate() {
-        let field = |name: &str| {
-            c.get(name)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or(format!("claims[{i}] has no string {name:?}"))
-        };
-        let outcome = field("outcome")?;
-        let evidence = match outcome.as_str() {
-            "pass" => field("observed")?,
-            "fail" => {
-                let (expected, found) = (field("expected")?, field("found")?);
-                format!("expected: {expected}; found: {found}")
+    let report: Report = serde_json::from_str(json.trim())
+        .map_err(|e| format!("report is not the checker's JSON ({e})"))?;
+    let claims = (report.claims.into_iter())
+        .map(|c| {
+            let (outcome, evidence) = match c.outcome {
+                Outcome::Pass { observed } => ("pass", observed),
+                Outcome::Fail { expected, found } => {
+                    ("fail", format!("expected: {expected}; found: {found}"))
+                }
+                Outcome::Skip { reason } => ("skip", reason),
+            };
+            ClaimResult {
+                id: c.id,
+                outcome: outcome.to_string(),
+                evidence,
             }
-            "skip" => field("reason")?,
-            other => {
-                return Err(format!(
-                    "claims[{i}] has outcome {other:?}, not pass, fail \
-                     or skip"
-                ));
-            }
-        };
-        claims.push(ClaimResult {
-            id: field("id")?,
-            outcome,
-            evidence,
-        });
-    }
-    Ok(Outcomes { release, claims })
+        })
+        .collect();
+    Ok(Outcomes {
+        release: report.kernel.release,
+        claims,
+    })
 }
 
-/// The checker's source of its claim registry, read at compile time:
-/// the claims it lists under `tracing::` are the ones whose evidence
-/// is kernel stacks. Reading the registry keeps this runner from
-/// holding a second list of claims.
-const REGISTRY: &str = include_str!("../../../checker/src/claims/mod.rs");
-
-/// Ids of the tracing claims, in registry order.
+/// Ids of the tracing claims, in registry order: the claims whose
+/// evidence is kernel stacks.
 pub(crate) fn tracing_claims() -> Vec<&'static str> {
-    REGISTRY
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("tracing::"))
-        .filter_map(|l| l.strip_suffix(','))
+    (CLAIMS.iter())
+        .filter(|claim| claim.traces())
+        .map(|claim| claim.id)
         .collect()
 }
 
@@ -471,11 +443,17 @@ pub(crate) fn for_terminal(md: &str) -> String {
 mod tests {
     use super::*;
 
-    const REPORT: &str = r#"{"kernel":{"release":"6.1.0-56-cloud-amd64"},
-        "claims":[{"id":"a","outcome":"pass","observed":"x <- y"},
-                  {"id":"b","outcome":"skip","reason":"no tracefs"},
-                  {"id":"c","outcome":"fail","expected":"1",
-                   "found":"2"}]}"#;
+    const REPORT: &str = r#"{"schema_version":1,
+        "kernel":{"release":"6.1.0-56-cloud-amd64"}, "proc":"/proc",
+        "target":{"origin":"spawned","pid":2,"comm":"demo","threads":3},
+        "claims":[
+          {"id":"a","statement":"","kernel":"","outcome":"pass",
+           "observed":"x <- y"},
+          {"id":"b","statement":"","kernel":"","outcome":"skip",
+           "reason":"no tracefs"},
+          {"id":"c","statement":"","kernel":"","outcome":"fail",
+           "expected":"1","found":"2"}],
+        "summary":{"pass":1,"fail":1,"skip":1}}"#;
 
     #[test]
     fn strips_csi_charset_and_reset_sequences() {
@@ -554,9 +532,11 @@ mod tests {
                 ("c", "fail", "expected: 1; found: 2"),
             ]
         );
-        assert!(parse_report("{}").unwrap_err().contains("kernel.release"));
-        let bad = r#"{"kernel":{"release":"x"},"claims":[{"id":"a"}]}"#;
-        assert!(parse_report(bad).unwrap_err().contains("claims[0]"));
+        let err = parse_report("{}").unwrap_err();
+        assert!(err.contains("missing field `schema_version`"), "{err}");
+        let bad = REPORT.replace(r#""outcome":"pass""#, r#""outcome":"x""#);
+        let err = parse_report(&bad).unwrap_err();
+        assert!(err.contains("unknown variant `x`"), "{err}");
     }
 
     #[test]

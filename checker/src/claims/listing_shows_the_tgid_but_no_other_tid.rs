@@ -1,0 +1,55 @@
+//! The article's observation, as a claim: `ls /proc` shows a process
+//! but none of its other threads.
+
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some};
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "Listing /proc shows the target's thread-group id and none \
+                of its other thread ids.",
+    kernel: "next_tgid() (fs/proc/base.c) keeps only pids with a \
+             PIDTYPE_TGID task",
+    chapter: Chapter::Listing,
+    check,
+};
+
+/// `proc_pid_readdir()` (fs/proc/base.c) walks the pid namespace with
+/// `next_tgid()`, which takes each allocated pid in turn (`find_ge_pid()`)
+/// and keeps it only if `pid_task(pid, PIDTYPE_TGID)` finds a task. Only
+/// a thread-group leader is attached to its pid as `PIDTYPE_TGID`
+/// (`copy_process()` in kernel/fork.c), so every other thread's pid is
+/// stepped over. proc_pid_task(5) says the same of `/proc/tid`: "not
+/// visible when iterating through /proc with getdents(2)".
+fn check(cx: &Context<'_>) -> Proof {
+    let pid = cx.target.pid;
+    let tids: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
+    if tids.is_empty() {
+        return skip(format!(
+            "process {pid} has a single thread: there is no other thread \
+             id to look for; pick a multi-threaded process"
+        ));
+    }
+    let listed = cx.listed_pids()?;
+    let root = cx.proc.root().display();
+    if !listed.contains(&pid) {
+        return fail(
+            format!("{pid} among the pid entries of {root}"),
+            format!("{pid} missing from {} pid entries", listed.len()),
+        );
+    }
+    let shown: Vec<i32> =
+        tids.iter().copied().filter(|tid| listed.contains(tid)).collect();
+    if !shown.is_empty() {
+        return fail(
+            format!("none of the thread ids {} listed", some(&tids)),
+            format!("{} listed in {root} alongside {pid}", some(&shown)),
+        );
+    }
+    Ok(format!(
+        "{pid} listed among {} pid entries; none of its {} other thread \
+         ids ({}) is",
+        listed.len(),
+        tids.len(),
+        some(&tids)
+    ))
+}

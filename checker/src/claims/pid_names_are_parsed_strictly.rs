@@ -1,0 +1,44 @@
+//! Which names a lookup accepts: a pid written as the kernel writes it,
+//! and nothing else.
+
+use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "/proc/0<TID> and /proc/<TID>x do not resolve, though \
+                /proc/<TID> does.",
+    kernel: "name_to_int() (fs/proc/util.c)",
+    chapter: Chapter::Beyond,
+    check,
+};
+
+/// `name_to_int()` (fs/proc/util.c) accepts only plain decimal: a leading
+/// `0` is refused outright (so that one pid has one name) and any
+/// non-digit ends the parse with a failure. `proc_pid_lookup()` then
+/// returns `-ENOENT` and the lookup falls back to no static entry.
+/// Checked for every TID: two failed lookups each, no listing.
+fn check(cx: &Context<'_>) -> Proof {
+    let threads = cx.each_thread(cx.target.tids(), |tid| {
+        cx.proc.is_dir(&tid.to_string())?;
+        for odd in [format!("0{tid}"), format!("{tid}x")] {
+            let expected = format!("{}: ENOENT", cx.at(&odd));
+            match cx.proc.is_dir(&odd) {
+                Err(err) if err.is_enoent() => {}
+                Err(err) => return fail(expected, err),
+                Ok(_) => {
+                    return fail(expected, format!("{} resolves", cx.at(&odd)));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let tids = threads.tids();
+    let tid = cx.target.other_tids().first().copied().unwrap_or(cx.target.pid);
+    Ok(format!(
+        "{tid} resolves; 0{tid} and {tid}x give ENOENT; so for all {} \
+         ({}){}",
+        crate::claims::count(tids.len(), "TID"),
+        some(&tids),
+        threads.exited_note()
+    ))
+}

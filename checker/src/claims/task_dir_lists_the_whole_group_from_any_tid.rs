@@ -1,0 +1,138 @@
+//! Where the threads are listed: `task/`, from the leader's directory
+//! and from any thread's.
+
+use std::collections::BTreeSet;
+
+use crate::claims::{
+    Chapter, Claim, Context, Proof, count, fail, some, spread,
+};
+use crate::procfs::ProcError;
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "/proc/<TGID>/task/ lists every thread, and \
+                /proc/<TID>/task/ lists the whole group too.",
+    kernel: "proc_task_readdir() and first_tid() (fs/proc/base.c)",
+    chapter: Chapter::Beyond,
+    check,
+};
+
+/// How many `/proc/<TID>/task/` listings to compare in full: each is as
+/// long as the group, so listing all of them would be quadratic. Every
+/// TID's `task/` is still checked, by its link count.
+const SAMPLE: usize = 16;
+
+/// `proc_task_readdir()` (fs/proc/base.c) starts from the task of the
+/// directory and walks its whole thread group (`first_tid()`,
+/// `next_tid()`), whichever thread the directory was built for: the
+/// `task` entry is in `tgid_base_stuff`, which `/proc/<TID>` shares.
+/// The positions in `task/` are indexes into the group, not ids.
+///
+/// For every TID, `stat("/proc/<TID>/task")` is checked: its link count
+/// is 2 plus the number of threads in the group, which
+/// `proc_task_getattr()` (fs/proc/base.c) adds with `get_nr_threads()`
+/// of the directory's task. That is one `stat` per thread, not a
+/// listing as long as the group; the full listings are compared for a
+/// sample spread over the group.
+fn check(cx: &Context<'_>) -> Proof {
+    let pid = cx.target.pid;
+    let group_path = format!("{pid}/task");
+    let listed = |path: &str| -> Result<BTreeSet<i32>, ProcError> {
+        Ok(cx.proc.pids(path)?.into_iter().collect())
+    };
+    let group = listed(&group_path)?;
+    let each_listed = cx.each_thread(cx.target.tids(), |tid| {
+        if !group.contains(&tid) {
+            let group: Vec<i32> = group.iter().copied().collect();
+            return fail(
+                format!("{} to list {tid}", cx.at(&group_path)),
+                format!("it lists {}", some(&group)),
+            );
+        }
+        Ok(())
+    })?;
+    // Every TID: the link count of its task/ counts the whole group.
+    let links = 2 + group.len() as u64;
+    let counted = cx.each_thread(cx.target.tids(), |tid| {
+        let path = format!("{tid}/task");
+        let of_group = || cx.proc.links(&group_path);
+        let (found, agreed) = settled(of_group, || cx.proc.links(&path))?;
+        if !agreed {
+            return fail(
+                format!(
+                    "{} with {links} links: 2 + the {} of the group",
+                    cx.at(&path),
+                    count(group.len(), "thread"),
+                ),
+                format!("{found} links"),
+            );
+        }
+        Ok(())
+    })?;
+    // A sample: the same threads listed as in the leader's task/.
+    let sample = spread(&cx.target.other_tids(), SAMPLE);
+    let compared = cx.each_thread(sample, |tid| {
+        let path = format!("{tid}/task");
+        let (found, agreed) =
+            settled(|| listed(&group_path), || listed(&path))?;
+        if !agreed {
+            let found: Vec<i32> = found.into_iter().collect();
+            return fail(
+                format!(
+                    "{} to list the same threads as {}",
+                    cx.at(&path),
+                    cx.at(&group_path)
+                ),
+                format!("{} lists {}", cx.at(&path), some(&found)),
+            );
+        }
+        Ok(())
+    })?;
+    let compared = compared.tids();
+    if compared.is_empty() {
+        return Ok(format!(
+            "{group_path} lists the {} of {pid}; there is no other thread \
+             whose task/ to compare",
+            count(group.len(), "thread")
+        ));
+    }
+    Ok(format!(
+        "{group_path} lists all {} threads; /proc/<TID>/task of each of \
+         {} TIDs has {links} links (2 + {}), and lists the same threads \
+         for {} of them ({}){}",
+        group.len(),
+        counted.held.len(),
+        group.len(),
+        compared.len(),
+        some(&compared),
+        each_listed.exited_note()
+    ))
+}
+
+/// How many times [`settled`] reads before it calls a difference real.
+const ATTEMPTS: usize = 3;
+
+/// What a TID's `task/` shows (its link count or listing), and whether
+/// it agrees with the leader's, read just before and just after it. A
+/// real program starts and ends threads meanwhile, so a difference is
+/// read again, up to [`ATTEMPTS`] times; a group that stands still (the
+/// demo) agrees at once.
+fn settled<T: PartialEq>(
+    of_group: impl Fn() -> Result<T, ProcError>,
+    of_tid: impl Fn() -> Result<T, ProcError>,
+) -> Result<(T, bool), ProcError> {
+    let mut attempt = 1;
+    loop {
+        let before = of_group();
+        let found = of_tid()?;
+        let after = of_group();
+        let same = |group: &Result<T, ProcError>| {
+            group.as_ref().is_ok_and(|group| *group == found)
+        };
+        if same(&before) || same(&after) || attempt == ATTEMPTS {
+            let agreed = same(&before) || same(&after);
+            return Ok((found, agreed));
+        }
+        attempt += 1;
+    }
+}

@@ -1,0 +1,65 @@
+//! What `/proc/<TID>/comm` says: the thread's own name.
+
+use std::collections::HashMap;
+
+use crate::claims::{Chapter, Claim, Context, Proof, count, fail, skip};
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "/proc/<TID>/comm shows the thread's own name while \
+                /proc/<TGID>/comm keeps the leader's.",
+    kernel: "comm_show() (fs/proc/base.c) -> proc_task_name() \
+             (fs/proc/array.c)",
+    chapter: Chapter::Beyond,
+    check,
+};
+
+/// `comm_show()` (fs/proc/base.c) prints `proc_task_name()`
+/// (fs/proc/array.c) of the directory's own task, and a thread's name is
+/// per task (`PR_SET_NAME` and `pthread_setname_np` set `current->comm`).
+fn check(cx: &Context<'_>) -> Proof {
+    let pid = cx.target.pid;
+    let comm = |path: &str| -> Result<String, crate::procfs::ProcError> {
+        Ok(cx.proc.read(path)?.trim_end_matches('\n').to_string())
+    };
+    let leader = comm(&format!("{pid}/comm"))?;
+    if leader != cx.target.comm {
+        let expected = format!("\"{}\"", cx.target.comm);
+        let path = cx.at(&format!("{pid}/comm"));
+        return fail(format!("{path}: {expected}"), format!("\"{leader}\""));
+    }
+    // The names we gave the threads, if we started them.
+    let given: HashMap<i32, &str> = (cx.target.threads.iter())
+        .filter_map(|t| Some((t.tid, t.name.as_deref()?)))
+        .collect();
+    let threads = cx.each_thread(cx.target.other_tids(), |tid| {
+        // The thread's own name: given by us, or as its task/ entry in
+        // its group shows it.
+        let own = match given.get(&tid) {
+            Some(name) => name.to_string(),
+            None => comm(&format!("{pid}/task/{tid}/comm"))?,
+        };
+        let path = format!("{tid}/comm");
+        let shown = comm(&path)?;
+        if shown != own {
+            let expected = format!("{}: \"{own}\"", cx.at(&path));
+            return fail(expected, format!("\"{shown}\""));
+        }
+        Ok(own)
+    })?;
+    let named: Vec<&(i32, String)> =
+        threads.held.iter().filter(|(_, name)| *name != leader).collect();
+    let Some((tid, name)) = named.first() else {
+        return skip(format!(
+            "every thread of {pid} is named like its leader (\"{leader}\"), \
+             so the names cannot tell the files apart; pick a process with \
+             named threads"
+        ));
+    };
+    Ok(format!(
+        "{pid}/comm shows \"{leader}\"; {} have their own name in \
+         /proc/<TID>/comm, e.g. /proc/{tid}/comm shows \"{name}\"{}",
+        count(named.len(), "thread"),
+        threads.exited_note()
+    ))
+}

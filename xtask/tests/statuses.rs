@@ -1,0 +1,174 @@
+//! `cargo xtask`'s jobs and the workspace's exit statuses: every status
+//! a job's `--help` documents is reached here by a real run of the
+//! xtask binary, except the matrix's ok and failed, which need QEMU and
+//! kernels (the matrix's own end-to-end test in `xtask/src/matrix`
+//! boots one; `just matrix` runs them all).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// Run `xtask args`, with `env` set, and return the output.
+fn xtask(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(XTASK);
+    command.args(args).current_dir(workspace());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("xtask runs")
+}
+
+fn code(output: &Output) -> Option<i32> {
+    output.status.code()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The status numbers a job's `--help` documents.
+fn documented(job: &str) -> Vec<i32> {
+    let help = String::from_utf8_lossy(&xtask(&[job, "--help"], &[]).stdout)
+        .into_owned();
+    let at = help.find("Exit status:").expect("an Exit status paragraph");
+    help[at..]
+        .split(';')
+        .filter_map(|part| {
+            let part = part.trim_start_matches("Exit status:").trim();
+            part.split(' ').next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// A scratch directory under the target directory, empty.
+fn scratch(name: &str) -> PathBuf {
+    let dir = workspace()
+        .join("target/xtask-statuses")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A kernel tree made of the book's own excerpts: each file holds the
+/// excerpts that name it at the lines they name, and the Makefile says
+/// 6.12.117. Every excerpt matches it; altering one line breaks one.
+fn tree_of_the_excerpts(dir: &Path) {
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(workspace().join("book/excerpts")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "c") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let place = header.trim_start_matches("/* ").split(' ').next();
+        let (file, line) = place.unwrap().rsplit_once(':').unwrap();
+        let start: usize = line.parse().unwrap();
+        let kernel = files.entry(file.to_string()).or_default();
+        for (at, body) in lines.enumerate() {
+            let index = start - 1 + at;
+            if kernel.len() <= index {
+                kernel.resize(index + 1, String::new());
+            }
+            kernel[index] = body.to_string();
+        }
+    }
+    for (file, lines) in files {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
+    std::fs::write(
+        dir.join("Makefile"),
+        "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn excerpts_reaches_every_status_it_documents() {
+    let tree = scratch("tree");
+    tree_of_the_excerpts(&tree);
+    let source = tree.to_str().unwrap();
+    let ok = xtask(&["excerpts", "--source", source], &[]);
+    assert_eq!(code(&ok), Some(0), "{}", text(&ok));
+    // One line of name_to_int() changed: that excerpt no longer matches.
+    let util = tree.join("fs/proc/util.c");
+    let changed = std::fs::read_to_string(&util).unwrap().replacen(
+        "const char *name",
+        "const char *nom",
+        1,
+    );
+    std::fs::write(&util, changed).unwrap();
+    let failed = xtask(&["excerpts", "--source", source], &[]);
+    assert_eq!(code(&failed), Some(1), "{}", text(&failed));
+    assert!(text(&failed).contains("FAIL book/excerpts/name_to_int.c"));
+    let usage = xtask(&["excerpts", "--bogus"], &[]);
+    assert_eq!(code(&usage), Some(2), "{}", text(&usage));
+    let missing = tree.join("missing");
+    let cannot =
+        xtask(&["excerpts", "--source", missing.to_str().unwrap()], &[]);
+    assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
+    // No cached source and no apt-get: nothing can be verified.
+    let empty = scratch("target");
+    let skipped = xtask(
+        &["excerpts"],
+        &[("PATH", ""), ("CARGO_TARGET_DIR", empty.to_str().unwrap())],
+    );
+    assert_eq!(code(&skipped), Some(4), "{}", text(&skipped));
+    assert!(text(&skipped).contains("skipped: `apt-get` is not installed"));
+    assert_eq!(documented("excerpts"), [0, 1, 2, 3, 4]);
+    let _ = std::fs::remove_dir_all(&tree);
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+#[test]
+fn book_browser_reaches_the_statuses_that_need_no_book() {
+    // 0 and 1 need a built book: `.ci/book` runs them.
+    let usage = xtask(&["book-browser", "--bogus"], &[]);
+    assert_eq!(code(&usage), Some(2), "{}", text(&usage));
+    let skipped = xtask(&["book-browser"], &[("PATH", ""), ("CHROMIUM", "")]);
+    assert_eq!(code(&skipped), Some(4), "{}", text(&skipped));
+    let empty = scratch("book");
+    let cannot = xtask(
+        &["book-browser", "--build-dir", empty.to_str().unwrap()],
+        &[("CHROMIUM", "/bin/true")],
+    );
+    assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
+    assert!(text(&cannot).contains("has no index.html"));
+    assert_eq!(documented("book-browser"), [0, 1, 2, 3, 4]);
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+#[test]
+fn the_matrix_reaches_usage_and_could_not_run() {
+    let usage = xtask(&["matrix", "--record", "--no-host"], &[]);
+    assert_eq!(code(&usage), Some(2), "{}", text(&usage));
+    assert!(text(&usage).starts_with("xtask: the argument '--record'"));
+    // No QEMU on the PATH: the runner cannot run.
+    let cannot = xtask(&["matrix", "--no-host"], &[("PATH", "")]);
+    assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
+    assert_eq!(documented("matrix"), [0, 1, 2, 3]);
+}
+
+#[test]
+fn an_unknown_job_is_a_usage_error() {
+    let output = xtask(&["no-such-job"], &[]);
+    assert_eq!(code(&output), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.ends_with("see 'cargo xtask --help'\n"), "{stderr}");
+}
