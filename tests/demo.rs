@@ -174,17 +174,15 @@ impl Drop for PidsCgroup {
 }
 
 #[test]
+#[ignore = "needs root: creates a pids cgroup that limits the demo"]
 fn a_thread_the_kernel_refuses_is_a_one_line_error() {
     // A pids cgroup that holds 20 tasks (the main thread and 19 more):
     // the kernel refuses thread 20 with EAGAIN, as at any real limit,
     // while the limits demo-spawner checks beforehand allow 101 tasks.
-    let Some(cgroup) = PidsCgroup::new(20) else {
-        eprintln!(
-            "skipped: needs root and a pids cgroup controller (cgroup v1 \
-             /sys/fs/cgroup/pids, or v2 with pids enabled); run as root"
-        );
-        return;
-    };
+    let cgroup = PidsCgroup::new(20).expect(
+        "a pids cgroup (cgroup v1 /sys/fs/cgroup/pids, or v2 with pids in \
+         cgroup.subtree_control)",
+    );
     let procs = std::ffi::CString::new(
         cgroup
             .dir

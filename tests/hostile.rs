@@ -2,10 +2,12 @@
 //! on this machine: another pid namespace, procfs mount options, races,
 //! unprivileged and missing `/proc`, and garbage fed to the parsers.
 //!
-//! A test skips (printing why) only where the kernel or our privilege
-//! forbids the setup, as the kernel's selftests do; each one leaves no
-//! process and no mount behind (mounts are made in private mount
-//! namespaces, which die with their last process). The peers among the
+//! A test that needs root says so (`#[ignore = "needs root: ..."]`:
+//! `cargo test` lists it as ignored, `.ci/run` runs it as root), and one
+//! that needs a facility a system may refuse is ignored where
+//! `tests/build.rs` found it refused; none returns early as a pass. Each
+//! leaves no process and no mount behind (mounts are made in private
+//! mount namespaces, which die with their last process). The peers among the
 //! kernel's selftests are tools/testing/selftests/proc/
 //! proc-fsconfig-hidepid.c, proc-subset-pid.c and proc-multiple-procfs.c.
 //! Book: "Performance" (the races) and "Beyond the article".
@@ -20,17 +22,9 @@ use checker::procfs::ProcError;
 use checker::procfs::{Procfs, procfs_options};
 use checker::target::Target;
 
-use crate::support::{CHECKER, DEMO, alive, helpers, live_target, proc, run};
-
-/// Whether we may create namespaces and mount: root here, or say why
-/// not and skip.
-fn root_or_skip(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    eprintln!("skipped {test}: needs root to mount a procfs");
-    false
-}
+use crate::support::{
+    CHECKER, DEMO, alive, as_a_user, helpers, live_target, proc, run,
+};
 
 fn text(output: &Output) -> (String, String) {
     (
@@ -59,10 +53,8 @@ fn host_proc_mounts() -> usize {
 }
 
 #[test]
+#[ignore = "needs root: unshare --pid --mount-proc, without a user namespace"]
 fn the_checker_holds_inside_a_new_pid_namespace() {
-    if !root_or_skip("pid namespace") {
-        return;
-    }
     let mounts = host_proc_mounts();
     let output = in_namespaces(
         &["--pid", "--fork", "--mount-proc"],
@@ -80,26 +72,25 @@ fn the_checker_holds_inside_a_new_pid_namespace() {
 }
 
 #[test]
-fn an_unprivileged_pid_namespace_works_too() {
-    // As nobody, with a user namespace: what a non-root reader gets.
-    let output = run(Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .args(["unshare", "--user", "--pid", "--fork", "--mount-proc"])
+#[cfg_attr(
+    userns_refused,
+    ignore = "needs unprivileged user namespaces, \
+    which this system refuses (tests/build.rs probed them)"
+)]
+fn an_unprivileged_user_namespace_holds_the_checker_too() {
+    // In a user and pid namespace of an unprivileged user: what a
+    // non-root reader who runs the checker in a container gets.
+    let output = run(as_a_user("unshare")
+        .args(["--user", "--pid", "--fork", "--mount-proc"])
         .args(["sh", "-c", "\"$0\" --format tap", CHECKER]));
     let (stdout, stderr) = text(&output);
-    if stderr.contains("unshare failed") {
-        eprintln!("skipped: no unprivileged user namespaces: {stderr}");
-        return;
-    }
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     assert!(!stdout.contains("not ok"), "{stdout}");
 }
 
 #[test]
+#[ignore = "needs root: mounts a procfs with hidepid=invisible"]
 fn hidepid_turns_another_users_process_into_skips() {
-    if !root_or_skip("hidepid") {
-        return;
-    }
     let mounts = host_proc_mounts();
     // A root-owned target, and a nobody-owned checker reading a
     // hidepid=invisible procfs in a private mount namespace.
@@ -123,10 +114,8 @@ fn hidepid_turns_another_users_process_into_skips() {
 }
 
 #[test]
+#[ignore = "needs root: mounts a procfs with hidepid=invisible"]
 fn hidepid_still_shows_the_checker_its_own_demo() {
-    if !root_or_skip("hidepid") {
-        return;
-    }
     let script = "dir=$(mktemp -d) && chmod 755 \"$dir\" && mount -t proc \
          -o hidepid=invisible proc \"$dir\" && setpriv --reuid=65534 \
          --regid=65534 --clear-groups \"$CHECKER\" --proc \"$dir\" \
@@ -134,24 +123,23 @@ fn hidepid_still_shows_the_checker_its_own_demo() {
     let output = in_namespaces(&["--mount"], script);
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("# pass 11, fail 0, skip 3"), "{stdout}");
+    let summary = crate::support::tap_all_held(crate::support::Runner::User);
+    assert!(stdout.contains(&summary), "{stdout}");
 }
 
 #[test]
+#[ignore = "needs root: mounts a procfs with subset=pid"]
 fn subset_pid_has_no_static_entries_and_the_listing_claims_hold() {
-    if !root_or_skip("subset=pid") {
-        return;
-    }
     let script = "dir=$(mktemp -d) && mount -t proc -o subset=pid proc \
          \"$dir\" && ls -a \"$dir\" | grep -v '^[0-9]*$' | tr '\\n' ' ' && \
          echo && \"$CHECKER\" --proc \"$dir\" --format tap; code=$?; \
          umount \"$dir\"; rmdir \"$dir\"; exit $code";
     let output = in_namespaces(&["--mount"], script);
     let (stdout, stderr) = text(&output);
-    if stderr.contains("subset") && stderr.contains("mount") {
-        eprintln!("skipped: this kernel has no subset=pid: {stderr}");
-        return;
-    }
+    assert!(
+        !(stderr.contains("subset") && stderr.contains("mount")),
+        "this kernel refuses subset=pid (Linux 5.8 added it): {stderr}"
+    );
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     // Only the pid directories and the two links: no static entry,
     // not even `.` and `..` (proc_readdir() returns before them).
@@ -168,10 +156,8 @@ fn subset_pid_has_no_static_entries_and_the_listing_claims_hold() {
 }
 
 #[test]
+#[ignore = "needs root: unmounts /proc in a private mount namespace"]
 fn no_proc_at_all_is_one_line_and_exit_3() {
-    if !root_or_skip("unmounted /proc") {
-        return;
-    }
     let output =
         in_namespaces(&["--mount"], "umount -l /proc && exec \"$CHECKER\"");
     let (stdout, stderr) = text(&output);
@@ -200,13 +186,12 @@ fn an_empty_dir_as_proc_is_one_line_and_exit_3() {
 }
 
 #[test]
-fn as_nobody_every_claim_holds_or_skips_for_tracing() {
-    let output = run(Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .args([CHECKER, "--format", "tap"]));
+fn as_a_user_every_claim_holds_or_skips_for_tracing() {
+    let output = run(as_a_user(CHECKER).args(["--format", "tap"]));
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("# pass 11, fail 0, skip 3"), "{stdout}");
+    let summary = crate::support::tap_all_held(crate::support::Runner::User);
+    assert!(stdout.contains(&summary), "{stdout}");
 }
 
 #[test]
@@ -386,10 +371,8 @@ fn process_with_pid(pid: i32) -> io::Result<i32> {
 }
 
 #[test]
+#[ignore = "needs root: clone3() with set_tid needs CAP_CHECKPOINT_RESTORE"]
 fn a_reused_tid_is_not_taken_for_the_thread_it_named() {
-    if !root_or_skip("TID reuse") {
-        return;
-    }
     // A thread of ours, listed as part of the target (this process)...
     let (tx, rx) = std::sync::mpsc::channel();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
@@ -411,12 +394,7 @@ fn a_reused_tid_is_not_taken_for_the_thread_it_named() {
     });
     let other = match other {
         Ok(pid) => nix::unistd::Pid::from_raw(pid),
-        Err(err) => {
-            eprintln!(
-                "skipped: cannot create a process with pid {tid}: {err}"
-            );
-            return;
-        }
+        Err(err) => panic!("cannot create a process with pid {tid}: {err}"),
     };
     let proc = proc();
     let cx = Context::new(&proc, &target);
@@ -525,4 +503,133 @@ fn the_parsers_never_panic_on_arbitrary_bytes() {
         let _ = parse_stat(&text);
         let _ = procfs_options(&text, std::path::Path::new("/proc"));
     }
+}
+
+/// `unshare(2)` with `CLONE_NEWUSER` refused, as Ubuntu's AppArmor
+/// (for an unprivileged user) or a container's seccomp policy refuses
+/// it.
+const NO_USER_NAMESPACES: crate::support::Refusal = crate::support::Refusal {
+    syscall: libc::SYS_unshare,
+    arg0_bits: Some(libc::CLONE_NEWUSER as u32),
+    errno: libc::EPERM,
+};
+
+/// The claims of a JSON report, by id: outcome and the text behind it.
+fn outcomes(stdout: &str) -> Vec<(String, String, String)> {
+    let report: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let text = |claim: &serde_json::Value, key: &str| {
+        claim[key].as_str().unwrap_or_default().to_string()
+    };
+    report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|claim| {
+            let evidence = [text(claim, "observed"), text(claim, "reason")];
+            (text(claim, "id"), text(claim, "outcome"), evidence.concat())
+        })
+        .collect()
+}
+
+const NAMESPACE_CLAIM: &str = "lookup_is_relative_to_the_mounts_pid_namespace";
+
+#[test]
+fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
+    let mut command = as_a_user(CHECKER);
+    command.args(["--format", "json"]);
+    let output =
+        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    for (id, outcome, evidence) in outcomes(&stdout) {
+        let traces = checker::claims::find(&id).unwrap().traces();
+        match id.as_str() {
+            NAMESPACE_CLAIM => {
+                assert_eq!(outcome, "skip", "{evidence}");
+                assert!(
+                    evidence.contains(
+                        "unshare(CLONE_NEWUSER) failed with \
+                                       EPERM: Operation not permitted"
+                    ),
+                    "{evidence}"
+                );
+                assert!(evidence.contains("seccomp"), "{evidence}");
+            }
+            _ if traces => assert_eq!(outcome, "skip", "{id}: {evidence}"),
+            _ => assert_eq!(outcome, "pass", "{id}: {evidence}"),
+        }
+    }
+}
+
+#[test]
+fn where_user_namespaces_are_refused_the_workshop_says_why_and_ends_well() {
+    let workshop = env!("CARGO_BIN_EXE_workshop-under-test");
+    let mut command = as_a_user(workshop);
+    command
+        .args(["--no-pause", "--width", "0"])
+        .env("NO_COLOR", "1");
+    let output =
+        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let summary = stdout.split("Step 7 of 7").nth(1).unwrap_or_default();
+    let skip = format!("SKIP {NAMESPACE_CLAIM}");
+    let at = summary.find(&skip).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        summary[at..].contains("unshare(CLONE_NEWUSER) failed with EPERM"),
+        "{summary}"
+    );
+    assert!(!stdout.contains("FAIL "), "{stdout}");
+}
+
+/// `setpriv` arguments that run a root process without CAP_SYS_ADMIN,
+/// as root in a container runs: out of the bounding set, so that exec
+/// does not give it back.
+const WITHOUT_CAP_SYS_ADMIN: [&str; 2] =
+    ["--bounding-set=-sys_admin", "--inh-caps=-sys_admin"];
+
+#[test]
+#[ignore = "needs root: runs the checker as root without CAP_SYS_ADMIN"]
+fn as_root_without_cap_sys_admin_the_checker_passes_what_it_can() {
+    let output = run(Command::new("setpriv")
+        .args(WITHOUT_CAP_SYS_ADMIN)
+        .args([CHECKER, "--trace", "--format", "json"]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    for (id, outcome, evidence) in outcomes(&stdout) {
+        let traces = checker::claims::find(&id).unwrap().traces();
+        if traces {
+            // tracefs is not mounted here, and mounting needs the
+            // capability.
+            assert_eq!(outcome, "skip", "{id}: {evidence}");
+            assert!(evidence.contains("without CAP_SYS_ADMIN"), "{evidence}");
+        } else {
+            // The pid-namespace claim too: a user namespace gives the
+            // probe the capability inside it.
+            assert_eq!(outcome, "pass", "{id}: {evidence}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs root: runs the checker as root without CAP_SYS_ADMIN"]
+fn as_a_containers_root_the_namespace_claim_skips_naming_the_capability() {
+    // No CAP_SYS_ADMIN, and no user namespace to get it from: a
+    // container runtime's defaults.
+    let mut command = Command::new("setpriv");
+    command
+        .args(WITHOUT_CAP_SYS_ADMIN)
+        .args([CHECKER, "--format", "json"]);
+    let output =
+        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (_, outcome, reason) = outcomes(&stdout)
+        .into_iter()
+        .find(|(id, _, _)| id == NAMESPACE_CLAIM)
+        .unwrap();
+    assert_eq!(outcome, "skip", "{reason}");
+    assert!(reason.contains("as root, unshare(CLONE_NEWPID"), "{reason}");
+    assert!(reason.contains("without CAP_SYS_ADMIN"), "{reason}");
 }

@@ -75,6 +75,9 @@ pub struct Refused {
     pub errno: i32,
     /// Whether the probe had created a user namespace first.
     pub in_user_namespace: bool,
+    /// Whether, as root, it had first been refused the pid namespace
+    /// without a user namespace (EPERM: no `CAP_SYS_ADMIN`).
+    pub after_root_refusal: bool,
 }
 
 impl PidNamespaceProbe {
@@ -147,15 +150,17 @@ fn first_line(fd: std::os::fd::BorrowedFd<'_>) -> String {
     line
 }
 
-/// `ready <pid>`, or `refused <step> <errno> <user|nouser>`.
+/// `ready <pid>`, or `refused <step> <errno> <in-user> <after-root>`
+/// with the two flags as 0 or 1.
 fn parse_report(line: &str) -> Result<i32, Option<Refused>> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         ["ready", pid] => pid.parse().map_err(|_| None),
-        ["refused", step, errno, user] => Err(Some(Refused {
+        ["refused", step, errno, user, root] => Err(Some(Refused {
             step: (*step).to_string(),
             errno: errno.parse().unwrap_or(0),
-            in_user_namespace: *user == "user",
+            in_user_namespace: *user == "1",
+            after_root_refusal: *root == "1",
         })),
         _ => Err(None),
     }
@@ -223,8 +228,15 @@ pub fn explain(refused: &Refused, facts: &Facts) -> String {
         "private" => "making / a private mount (MS_REC | MS_PRIVATE)",
         _ => "mounting a procfs in the new namespace",
     };
-    let observed = format!("{what} failed with {errno}");
+    let mut observed = format!("{what} failed with {errno}");
+    if refused.after_root_refusal {
+        observed = format!(
+            "as root, unshare(CLONE_NEWPID | CLONE_NEWNS) failed with \
+             EPERM, and then {observed}"
+        );
+    }
     let denied = matches!(errno, Errno::EPERM | Errno::EACCES);
+    let capless = facts.root && facts.cap_sys_admin == Some(false);
     let why = if facts.apparmor_restricts_userns == Some(true)
         && refused.in_user_namespace
         && denied
@@ -234,7 +246,6 @@ pub fn explain(refused: &Refused, facts: &Facts) -> String {
          on Ubuntu 24.04 and later): run the checker as root (`sudo`), \
          or allow them with `sudo sysctl \
          kernel.apparmor_restrict_unprivileged_userns=0`"
-            .to_string()
     } else if refused.step == "user"
         && facts.unprivileged_userns_clone == Some(false)
     {
@@ -242,31 +253,28 @@ pub fn explain(refused: &Refused, facts: &Facts) -> String {
          (kernel.unprivileged_userns_clone = 0): run the checker as root, \
          or enable them with `sudo sysctl \
          kernel.unprivileged_userns_clone=1`"
-            .to_string()
     } else if refused.step == "user" && facts.max_user_namespaces == Some(0) {
         "user namespaces are off (user.max_user_namespaces = 0): run the \
          checker as root, or raise the limit with `sudo sysctl \
          user.max_user_namespaces=15000`"
-            .to_string()
+    } else if capless || refused.after_root_refusal {
+        "the checker runs as root without CAP_SYS_ADMIN (CapEff in \
+         /proc/self/status), which a pid namespace needs, as in most \
+         containers, and no user namespace could give it: run it on the \
+         host, in a VM, or in a container started with --cap-add \
+         SYS_ADMIN"
     } else if refused.step == "user" && denied {
         "the kernel refused to create a user namespace; a seccomp policy \
          (a container runtime's default one forbids it) or a security \
-         module may deny it: run the checker on the host or in a VM"
-            .to_string()
+         module may deny it: run the checker as root, on the host or in \
+         a VM"
     } else if refused.step == "mount" && refused.in_user_namespace && denied {
         "in a user namespace the kernel mounts a new procfs only where \
          the whole of an existing one is visible (mount_too_revealing() \
          in fs/namespace.c), and a container that masks parts of /proc \
          hides some: run the checker on the host or in a VM"
-            .to_string()
-    } else if facts.root && facts.cap_sys_admin == Some(false) {
-        "the checker runs as root without CAP_SYS_ADMIN (CapEff in \
-         /proc/self/status), as in most containers, and creating the \
-         namespace needs it: run it on the host, in a VM, or in a \
-         container started with --cap-add SYS_ADMIN"
-            .to_string()
     } else {
-        "run the checker on the host or in a VM".to_string()
+        "run the checker on the host or in a VM"
     };
     format!(
         "cannot make a pid namespace with its own procfs: {observed}; {why}"
@@ -289,14 +297,11 @@ pub(crate) fn probe_main() -> Status {
             return Status::Ok;
         }
         Err(refused) => format!(
-            "refused {} {} {}",
+            "refused {} {} {} {}",
             refused.step,
             refused.errno,
-            if refused.in_user_namespace {
-                "user"
-            } else {
-                "nouser"
-            }
+            u8::from(refused.in_user_namespace),
+            u8::from(refused.after_root_refusal),
         ),
     };
     let _ = writeln!(out, "{line}");
@@ -307,18 +312,24 @@ pub(crate) fn probe_main() -> Status {
 /// mounted its procfs. Returns it and the pipe end whose closing ends
 /// it.
 fn start_namespace() -> Result<(Pid, OwnedFd), Refused> {
+    let namespaces = CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
+    // Root tries without a user namespace first; a root without
+    // CAP_SYS_ADMIN (a container's) is refused and falls back to one.
+    let as_root = match geteuid().is_root() {
+        true => Some(unshare(namespaces)),
+        false => None,
+    };
+    let after_root_refusal = as_root == Some(Err(Errno::EPERM));
     let refused = |step: &str, errno: Errno, user: bool| Refused {
         step: step.to_string(),
         errno: errno as i32,
         in_user_namespace: user,
+        after_root_refusal,
     };
-    let namespaces = CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
-    // Root tries without a user namespace first; a root without
-    // CAP_SYS_ADMIN (a container's) is refused and falls back to one.
-    let mut user = !geteuid().is_root();
-    if !user && unshare(namespaces) == Err(Errno::EPERM) {
-        user = true;
+    if let Some(Err(errno)) = as_root.filter(|_| !after_root_refusal) {
+        return Err(refused("pid", errno, false));
     }
+    let user = as_root.is_none() || after_root_refusal;
     if user {
         unshare(CloneFlags::CLONE_NEWUSER)
             .map_err(|e| refused("user", e, false))?;
@@ -391,6 +402,7 @@ mod tests {
             step: step.into(),
             errno,
             in_user_namespace: user,
+            after_root_refusal: false,
         }
     }
 
@@ -398,7 +410,7 @@ mod tests {
     fn the_report_line_is_parsed() {
         assert_eq!(parse_report("ready 4242\n"), Ok(4242));
         assert_eq!(
-            parse_report("refused user 1 nouser\n"),
+            parse_report("refused user 1 0 0\n"),
             Err(Some(refused("user", 1, false)))
         );
         assert_eq!(parse_report(""), Err(None));
@@ -423,6 +435,16 @@ mod tests {
             ..ubuntu
         };
         let why = explain(&refused("pid", libc::EPERM, false), &root);
+        assert!(why.contains("without CAP_SYS_ADMIN"), "{why}");
+        // A container's root: refused the pid namespace, then the user
+        // namespace that would have given the capability.
+        let after = Refused {
+            after_root_refusal: true,
+            ..refused("user", libc::EPERM, false)
+        };
+        let why = explain(&after, &Facts::default());
+        assert!(why.contains("as root, unshare(CLONE_NEWPID"), "{why}");
+        assert!(why.contains("then unshare(CLONE_NEWUSER)"), "{why}");
         assert!(why.contains("without CAP_SYS_ADMIN"), "{why}");
     }
 

@@ -48,7 +48,8 @@ pub use parse::{
 use tracefs::ELSEWHERE;
 
 /// Why tracing cannot be used here, said so that a user can fix it
-/// (not root, lockdown, tracefs missing, function not traceable).
+/// (not root, lockdown in confidentiality mode, tracefs missing, a
+/// function not traceable, a refusal from elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unavailable {
     /// One lowercase sentence: what failed, with the path and error,
@@ -92,7 +93,7 @@ impl Session {
     /// Sets up an instance tracing `functions` for the calling thread.
     ///
     /// Fails, with the reason, when tracing is impossible here: not
-    /// root, tracefs not mountable, lockdown, a function that this
+    /// root, tracefs not mountable, a refusal, a function that this
     /// kernel cannot trace (inlined, or `notrace`).
     pub fn start(functions: &[&str]) -> Result<Session, Unavailable> {
         let fs = tracefs::locate()?;
@@ -274,9 +275,9 @@ mod tests {
     use super::*;
 
     /// Test that starting a session either works or says why not, on
-    /// whatever host runs the tests (this project's development host is
-    /// locked down), and that a working session sees `ls /proc` pass
-    /// through `proc_root_readdir`.
+    /// whatever host runs the tests (this project's development host
+    /// refuses tracing to root), and that a working session sees `ls
+    /// /proc` pass through `proc_root_readdir`.
     #[test]
     fn start_traces_or_gives_a_reason() {
         let functions = ["proc_root_readdir"];

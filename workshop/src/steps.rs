@@ -227,7 +227,7 @@ fn kernel_stacks(w: &mut Walk<'_>) {
         .filter_map(|id| claims::find(id))
         .map(|claim| (claim, w.check(claim, true)))
         .collect();
-    // One reason for all three (lockdown, no tracefs) is said once.
+    // One reason for all three (a refusal, no tracefs) is said once.
     if let Some(reason) = same_skip_reason(&results) {
         w.say.lines(&[format!("Skipped: {reason}")]);
         return;

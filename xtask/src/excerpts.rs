@@ -76,20 +76,13 @@ pub(crate) fn main(args: Args) -> Status {
     }
 }
 
-/// The workspace root: xtask's manifest sits one level below it.
 fn workspace_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    crate::workspace()
 }
 
-/// Where fetched kernel sources are cached: under cargo's target
-/// directory, which git ignores and `cargo clean` empties.
-fn cache_dir(root: &Path) -> PathBuf {
-    // Cargo reads a relative CARGO_TARGET_DIR from the current directory.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .and_then(|dir| std::path::absolute(dir).ok())
-        .unwrap_or_else(|| root.join("target"));
-    target.join("kernel-src")
+/// Where fetched kernel sources are cached.
+fn cache_dir(_root: &Path) -> PathBuf {
+    crate::target_dir().join("kernel-src")
 }
 
 /// Reads and parses every excerpt, sorted by file name. All malformed

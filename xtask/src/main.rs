@@ -24,6 +24,23 @@ enum Job {
     Matrix(matrix::Args),
 }
 
+/// The workspace root: xtask's manifest sits one level below it.
+pub(crate) fn workspace() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Cargo's target directory, where every job keeps what it fetches,
+/// builds and writes: `CARGO_TARGET_DIR` (relative to the current
+/// directory, as cargo reads it) or the workspace's `target/`, which
+/// git ignores and `cargo clean` empties.
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .and_then(|dir| std::path::absolute(dir).ok())
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
 fn main() -> std::process::ExitCode {
     let job = match Job::try_parse() {
         Ok(job) => job,

@@ -50,10 +50,10 @@ fn documented(job: &str) -> Vec<i32> {
         .collect()
 }
 
-/// A scratch directory under the target directory, empty.
+/// A scratch directory, empty.
 fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target/xtask-statuses")
+    let dir = std::env::temp_dir()
+        .join("xtask-statuses")
         .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

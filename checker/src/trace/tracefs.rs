@@ -1,10 +1,24 @@
 //! Finding tracefs, and turning a refused tracefs operation into a
-//! reason the user can act on (plumbing for the tracing chapter).
+//! reason that says what was observed (plumbing for the tracing chapter).
 //!
 //! The kernel says little when it refuses: EPERM means "not root" to
-//! one user and "kernel lockdown" to another. So a failure is explained
-//! here, after the fact, by looking at who we are and what
-//! `/sys/kernel/security/lockdown` says.
+//! one user, "kernel lockdown" to another, and something else again to
+//! a third. So a failure is explained here, after the fact, by what the
+//! checker can see: who it is and which capabilities it holds, what
+//! `/sys/kernel/security/lockdown` and `/sys/kernel/security/lsm` say,
+//! and whether `available_tracers` lists `function`. The reason states
+//! those facts and only those, and a fix only where one exists.
+//!
+//! Lockdown, at Linux 6.12.117: `lockdown_is_locked_down()`
+//! (security/lockdown/lockdown.c) refuses a reason when the kernel's
+//! level is at or above it, and include/linux/security.h orders
+//! `LOCKDOWN_TRACEFS` and `LOCKDOWN_KPROBES` after
+//! `LOCKDOWN_INTEGRITY_MAX`: integrity mode allows tracefs, only
+//! confidentiality mode restricts it. `lockdown=` accepts `integrity`
+//! and `confidentiality` only (`lockdown_param()`), so there is no
+//! command-line switch that turns a lockdown off. tracefs itself makes
+//! no capability check (fs/tracefs/inode.c, kernel/trace/trace.c):
+//! root owns its files; mounting it needs `CAP_SYS_ADMIN`.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -20,6 +34,8 @@ pub(super) const TRACEFS: &str = "/sys/kernel/tracing";
 const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
 /// The lockdown LSM's state, e.g. `none [integrity] confidentiality`.
 const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
+/// The active security modules, e.g. `lockdown,capability,bpf`.
+const LSM: &str = "/sys/kernel/security/lsm";
 const SECURITYFS: &str = "/sys/kernel/security";
 
 /// The advice every "you cannot trace here" reason ends with.
@@ -52,29 +68,49 @@ pub(super) fn locate() -> Result<Tracefs, Unavailable> {
         )));
     }
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    match mount(
+    let mounted = mount(
         Some("tracefs"),
         TRACEFS,
         Some("tracefs"),
         flags,
         None::<&str>,
-    ) {
+    );
+    let observed = || Observed::now();
+    match mounted {
         Ok(()) => Ok(Tracefs {
             dir: TRACEFS.into(),
             mounted_by_us: true,
         }),
-        Err(Errno::EPERM) if !is_root() => Err(not_root(&format!(
-            "tracefs is not mounted at {TRACEFS} and only root may mount it"
-        ))),
         Err(Errno::ENOENT) => Err(Unavailable::new(format!(
             "{TRACEFS} does not exist: this kernel has no tracefs \
              (CONFIG_TRACING is off); {ELSEWHERE}"
         ))),
-        Err(e) => Err(Unavailable::new(format!(
-            "tracefs is not mounted at {TRACEFS} and mounting it failed: \
-             {e}; mount it with `mount -t tracefs tracefs {TRACEFS}`"
-        ))),
+        Err(errno) => Err(Unavailable::new(not_mounted(errno, &observed()))),
     }
+}
+
+/// Why tracefs could not be mounted, from what was observed.
+fn not_mounted(errno: Errno, observed: &Observed) -> String {
+    let did = format!(
+        "tracefs is not mounted at {TRACEFS}, and mounting it failed \
+         with {errno}"
+    );
+    if errno == Errno::EPERM && !observed.root {
+        return format!(
+            "{did}: only root may mount it; run the checker as root \
+             (`sudo`), or {ELSEWHERE}"
+        );
+    }
+    if errno == Errno::EPERM && observed.cap_sys_admin == Some(false) {
+        return format!(
+            "{did}: the checker runs as root without CAP_SYS_ADMIN \
+             (CapEff in /proc/self/status), which mounting needs, as in \
+             most containers; mount it first with `mount -t tracefs \
+             tracefs {TRACEFS}` where root has that capability, or \
+             {ELSEWHERE}"
+        );
+    }
+    format!("{did}; mount it with `mount -t tracefs tracefs {TRACEFS}`")
 }
 
 /// Unmounts the tracefs we mounted. Lazily, so that a file still open
@@ -83,11 +119,43 @@ pub(super) fn unmount(dir: &Path) {
     let _ = umount2(dir, MntFlags::MNT_DETACH);
 }
 
+/// What the checker could see when the kernel refused it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Observed {
+    pub(super) root: bool,
+    /// `CAP_SYS_ADMIN` in our effective set (`CapEff:` of
+    /// `/proc/self/status`), if that could be read.
+    pub(super) cap_sys_admin: Option<bool>,
+    /// The lockdown file's line: `none [integrity] confidentiality`.
+    pub(super) lockdown: Option<String>,
+    /// The security modules: `lockdown,capability,landlock,bpf`.
+    pub(super) lsm: Option<String>,
+    /// The top-level `available_tracers`.
+    pub(super) tracers: Option<String>,
+}
+
+impl Observed {
+    /// Read off this system; what cannot be read stays unknown.
+    fn now() -> Observed {
+        let security = securityfs(|| (read_line(LOCKDOWN), read_line(LSM)));
+        let (lockdown, lsm) = security.unwrap_or((None, None));
+        Observed {
+            root: nix::unistd::geteuid().is_root(),
+            cap_sys_admin: cap_sys_admin(),
+            lockdown,
+            lsm,
+            tracers: [TRACEFS, DEBUGFS_TRACING].into_iter().find_map(|dir| {
+                read_line(&format!("{dir}/available_tracers"))
+            }),
+        }
+    }
+}
+
 /// Explains why `what` (an operation on `path`) failed with `err`.
 ///
 /// `what` reads like "writing `function` to"; the reason then names
-/// the path, the error and, when the error is a refusal, the likely
-/// cause and what to do.
+/// the path and the error and, when the error is a refusal, what the
+/// checker observed about who refused.
 pub(super) fn explain(
     what: &str,
     path: &Path,
@@ -99,50 +167,79 @@ pub(super) fn explain(
         Some(_) => format!("{what} {}: {errno}", path.display()),
         None => format!("{what} {}: {err}", path.display()),
     };
-    match errno {
-        Errno::EACCES | Errno::EPERM if !is_root() => not_root(&did),
-        Errno::EPERM => refused_as_root(&did),
-        Errno::ENODEV => Unavailable::new(format!(
-            "function tracing is disabled in this kernel ({did}); \
-             ftrace shuts itself off after an internal error, see `dmesg`"
-        )),
-        _ => Unavailable::new(format!("{did}; {ELSEWHERE}")),
-    }
-}
-
-fn not_root(did: &str) -> Unavailable {
-    Unavailable::new(format!(
-        "not root: tracing needs CAP_SYS_ADMIN ({did}); run as root, \
-         or {ELSEWHERE}"
-    ))
-}
-
-/// EPERM although we are root: the kernel's policy, not ours. The
-/// usual policy is lockdown, whose state we quote when we can read it.
-fn refused_as_root(did: &str) -> Unavailable {
-    let reason = match lockdown() {
-        Some(state) if selected(&state) == Some("confidentiality") => {
-            format!(
-                "kernel lockdown (confidentiality) forbids tracefs: \
-                 {LOCKDOWN} says `{state}` ({did})"
-            )
-        }
-        Some(state) if selected(&state) == Some("integrity") => format!(
-            "the kernel refuses function tracing even to root, and it \
-             is locked down: {LOCKDOWN} says `{state}` ({did}); boot \
-             without lockdown (no Secure Boot, `lockdown=none`)"
+    let refused = matches!(errno, Errno::EACCES | Errno::EPERM);
+    let reason = match errno {
+        _ if refused => diagnose(&did, &Observed::now()),
+        Errno::ENODEV => format!(
+            "function tracing is disabled in this kernel ({did}); ftrace \
+             shuts itself off after an internal error, see `dmesg`"
         ),
-        Some(state) => format!(
-            "the kernel refuses function tracing even to root, though \
-             lockdown is off ({LOCKDOWN} says `{state}`); a security \
-             module may forbid it ({did})"
-        ),
-        None => format!(
-            "the kernel refuses function tracing even to root ({did}); \
-             its lockdown state is unknown ({LOCKDOWN} is unreadable)"
-        ),
+        _ => format!("{did}; {ELSEWHERE}"),
     };
-    Unavailable::new(format!("{reason}; {ELSEWHERE}"))
+    Unavailable::new(reason)
+}
+
+/// Why a tracefs operation (`did`, with its errno) was refused, from
+/// what was observed.
+pub(super) fn diagnose(did: &str, observed: &Observed) -> String {
+    if !observed.root {
+        return format!(
+            "tracing needs root ({did}); run the checker as root \
+             (`sudo`), or {ELSEWHERE}"
+        );
+    }
+    let mode = observed.lockdown.as_deref().and_then(selected);
+    if mode == Some("confidentiality") {
+        return format!(
+            "kernel lockdown is in confidentiality mode ({LOCKDOWN} says \
+             `{}`), which restricts tracefs ({did}); a kernel locked down \
+             this way refuses tracing to everyone: {ELSEWHERE}",
+            observed.lockdown.as_deref().unwrap_or_default()
+        );
+    }
+    let mut facts = Vec::new();
+    facts.push(match observed.cap_sys_admin {
+        Some(true) => "the checker runs as root with CAP_SYS_ADMIN".into(),
+        Some(false) => "the checker runs as root without CAP_SYS_ADMIN \
+                        (tracefs checks none, only file ownership)"
+            .into(),
+        None => "the checker runs as root".to_string(),
+    });
+    facts.push(match (&observed.lockdown, mode) {
+        (Some(line), Some("integrity")) => format!(
+            "lockdown is in integrity mode (`{line}`), which does not \
+             restrict tracefs: only confidentiality mode does"
+        ),
+        (Some(line), _) => format!("lockdown is off (`{line}`)"),
+        (None, _) => format!(
+            "the lockdown state is unknown ({LOCKDOWN} \
+                              is unreadable)"
+        ),
+    });
+    if let Some(lsm) = &observed.lsm {
+        let bpf = lsm.split(',').any(|module| module == "bpf");
+        facts.push(format!(
+            "the security modules are {lsm}{}",
+            if bpf {
+                " (with bpf listed, a BPF LSM program can refuse it)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(tracers) = &observed.tracers {
+        let function = tracers.split_whitespace().any(|t| t == "function");
+        facts.push(format!(
+            "available_tracers {} function",
+            if function { "lists" } else { "does not list" }
+        ));
+    }
+    format!(
+        "the kernel refused tracing ({did}) although {}; none of these \
+         refuses tracefs, so the refusal comes from something the checker \
+         cannot inspect; {ELSEWHERE}",
+        facts.join("; ")
+    )
 }
 
 /// The bracketed (selected) word of the lockdown file.
@@ -152,33 +249,54 @@ fn selected(state: &str) -> Option<&str> {
     Some(&state[start..end])
 }
 
-/// The lockdown file's one line. securityfs is often not mounted (it
+/// A file's first line, trimmed.
+fn read_line(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(text.lines().next()?.trim().to_owned())
+}
+
+/// `read` with securityfs mounted. securityfs is often not mounted (it
 /// is not, on this project's development host); then, as root, we
 /// mount it for the one read and unmount it again.
-fn lockdown() -> Option<String> {
-    let read = || {
-        std::fs::read_to_string(LOCKDOWN)
-            .ok()
-            .map(|s| s.trim().to_owned())
-    };
-    if let Some(state) = read() {
-        return Some(state);
+fn securityfs<T>(read: impl Fn() -> T) -> Option<T> {
+    if Path::new(LOCKDOWN).exists() || Path::new(LSM).exists() {
+        return Some(read());
     }
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let fs = Some("securityfs");
     mount(fs, SECURITYFS, fs, flags, None::<&str>).ok()?;
-    let state = read();
+    let answer = read();
     let _ = umount2(SECURITYFS, MntFlags::MNT_DETACH);
-    state
+    Some(answer)
 }
 
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
+/// Whether `CAP_SYS_ADMIN` (capability 21, include/uapi/linux/
+/// capability.h) is in our effective set.
+fn cap_sys_admin() -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    let caps = u64::from_str_radix(hex.trim(), 16).ok()?;
+    Some(caps & (1 << 21) != 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Captured on this project's development host, where root is
+    /// refused tracing (`set_ftrace_pid` of an instance: EPERM).
+    fn host() -> Observed {
+        Observed {
+            root: true,
+            cap_sys_admin: Some(true),
+            lockdown: Some("none [integrity] confidentiality".into()),
+            lsm: Some("lockdown,capability,landlock,bpf".into()),
+            tracers: Some("function_graph function nop".into()),
+        }
+    }
+
+    const DID: &str = "opening /sys/kernel/tracing/instances/x/\
+                       set_ftrace_pid: EPERM: Operation not permitted";
 
     #[test]
     fn the_selected_lockdown_mode_is_the_bracketed_one() {
@@ -186,5 +304,68 @@ mod tests {
         assert_eq!(sel("none [integrity] confidentiality"), Some("integrity"));
         assert_eq!(sel("[none] integrity confidentiality"), Some("none"));
         assert_eq!(sel("none integrity"), None);
+    }
+
+    #[test]
+    fn integrity_mode_is_said_not_to_restrict_tracefs() {
+        let why = diagnose(DID, &host());
+        assert!(why.contains("integrity mode"), "{why}");
+        assert!(why.contains("which does not restrict tracefs"), "{why}");
+        assert!(why.contains("lockdown,capability,landlock,bpf"), "{why}");
+        assert!(why.contains("available_tracers lists function"), "{why}");
+        assert!(why.contains(DID), "{why}");
+        // No fix that does not exist, and no blame on lockdown.
+        assert!(!why.contains("lockdown=none"), "{why}");
+        assert!(!why.contains("boot without"), "{why}");
+    }
+
+    #[test]
+    fn confidentiality_mode_is_named_as_the_refusal() {
+        let observed = Observed {
+            lockdown: Some("none integrity [confidentiality]".into()),
+            ..host()
+        };
+        let why = diagnose(DID, &observed);
+        assert!(why.starts_with("kernel lockdown is in confidentiality"));
+        assert!(why.contains("restricts tracefs"), "{why}");
+    }
+
+    #[test]
+    fn lockdown_off_and_unknown_are_said_as_such() {
+        let off = Observed {
+            lockdown: Some("[none] integrity confidentiality".into()),
+            lsm: Some("capability,selinux".into()),
+            ..host()
+        };
+        let why = diagnose(DID, &off);
+        assert!(why.contains("lockdown is off"), "{why}");
+        assert!(!why.contains("BPF LSM program"), "{why}");
+        let unknown = Observed {
+            lockdown: None,
+            lsm: None,
+            tracers: Some("nop".into()),
+            ..host()
+        };
+        let why = diagnose(DID, &unknown);
+        assert!(why.contains("lockdown state is unknown"), "{why}");
+        assert!(why.contains("does not list function"), "{why}");
+    }
+
+    #[test]
+    fn a_user_is_told_to_be_root_and_root_without_the_capability_so() {
+        let user = Observed {
+            root: false,
+            ..host()
+        };
+        assert!(diagnose(DID, &user).starts_with("tracing needs root"));
+        let capless = Observed {
+            cap_sys_admin: Some(false),
+            ..host()
+        };
+        let why = diagnose(DID, &capless);
+        assert!(why.contains("without CAP_SYS_ADMIN"), "{why}");
+        let mount = not_mounted(Errno::EPERM, &capless);
+        assert!(mount.contains("without CAP_SYS_ADMIN"), "{mount}");
+        assert!(mount.contains("mount -t tracefs tracefs"), "{mount}");
     }
 }

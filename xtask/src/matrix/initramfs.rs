@@ -15,7 +15,7 @@ const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Builds the checker statically; returns the binary's path.
 pub(crate) fn build_checker(workspace: &Path) -> Result<PathBuf, String> {
-    let target_dir = workspace.join("target/matrix-build");
+    let target_dir = crate::target_dir().join("matrix-build");
     let cargo = std::env::var_os("CARGO").unwrap_or("cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "--release", "-p", "checker"])

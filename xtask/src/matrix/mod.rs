@@ -141,12 +141,7 @@ pub(crate) fn main(opts: Args) -> Status {
     }
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
-}
+use crate::{target_dir, workspace};
 
 /// `--record`: writes the book's copy of a complete report. Otherwise
 /// compares with it; a change turns exit status 0 into 4.
@@ -226,11 +221,11 @@ struct Fetched {
 fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
     let wall = Instant::now();
     let workspace = workspace();
-    let cache = workspace.join("target/matrix-cache");
+    let cache = target_dir().join("matrix-cache");
     let out = opts
         .out
         .clone()
-        .unwrap_or_else(|| workspace.join("target/matrix"));
+        .unwrap_or_else(|| target_dir().join("matrix"));
     apt::mkdir(&cache)?;
     apt::mkdir(&out.join("console"))?;
     qemu::check_installed()?;
@@ -676,7 +671,7 @@ mod tests {
         let mut opts = test_args(&[]);
         opts.only = vec!["6.12.".into()];
         opts.host = false;
-        opts.out = Some(workspace().join("target/matrix-test"));
+        opts.out = Some(target_dir().join("matrix-test"));
         let (code, json) = run(&opts).expect("the runner runs");
         let kernels = json["kernels"].as_array().expect("a kernels array");
         assert_eq!(kernels.len(), 1, "one kernel: {json:#}");
