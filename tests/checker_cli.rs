@@ -28,7 +28,8 @@ fn json_output_is_one_json_document_with_every_claim() {
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("valid JSON");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["target"]["tids"], 4, "the leader and 3 threads");
     assert_eq!(report["target"]["origin"], "spawned");
     let claims = report["claims"].as_array().expect("claims array");
     let ids: Vec<&str> =
@@ -101,6 +102,98 @@ fn reports_in_each_format_match_their_snapshots() {
     insta::assert_snapshot!("tap_report", redactor.redact(&tap));
     let json = checker::report::json(&report);
     insta::assert_snapshot!("json_report", redactor.redact(&json));
+}
+
+#[test]
+fn strict_turns_every_skip_into_a_failure() {
+    let output =
+        run(Command::new(CHECKER).args(["--strict", "--format", "tap"]));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    for claim in CLAIMS {
+        let line = stdout
+            .lines()
+            .find(|l| l.ends_with(&format!(" - {}", claim.id)));
+        let line = line.unwrap_or_else(|| panic!("{}: {stdout}", claim.id));
+        match claim.traces() {
+            // Not asked to trace: each tracing claim skipped, so failed.
+            true => assert!(line.starts_with("not ok"), "{line}"),
+            false => assert!(line.starts_with("ok"), "{line}"),
+        }
+    }
+    assert!(stdout.contains("it skipped: kernel tracing was not asked for"));
+    // With no skip, --strict changes nothing: status 0.
+    let output = run(Command::new(CHECKER).args([
+        "--strict",
+        "--only",
+        "listing_shows_the_tgid_but_no_other_tid",
+    ]));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn junit_output_is_xml_with_one_testcase_per_claim() {
+    let output = run(Command::new(CHECKER).args(["--format", "junit"]));
+    let xml = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{xml}");
+    let cases = crate::support::junit_testcases(&xml);
+    let names: Vec<&str> =
+        cases.iter().map(|(name, _, _)| name.as_str()).collect();
+    let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
+    assert_eq!(names, registry);
+    let skipped = crate::support::skipped(crate::support::Runner::Here);
+    for (name, element, text) in &cases {
+        match skipped.contains(&name.as_str()) {
+            true => {
+                assert_eq!(element, "skipped", "{name}");
+                assert!(text.len() > 20, "a skip without its reason: {name}");
+            }
+            false => {
+                assert_eq!(element, "system-out", "{name}");
+                assert!(!text.is_empty(), "{name}: what was observed");
+            }
+        }
+    }
+    assert!(xml.contains(&format!("skipped=\"{}\"", skipped.len())));
+}
+
+#[test]
+fn every_json_snapshot_fits_the_shipped_schema() {
+    let dir = crate::support::workspace().join("tests/snapshots");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let body = text.splitn(3, "---\n").nth(2).unwrap_or_default();
+        if !body.trim_start().starts_with("{\n  \"schema_version\"") {
+            continue;
+        }
+        // The redactions stand in for numbers: `[PID]` and `[N]`.
+        let mut json = String::new();
+        let mut rest = body;
+        while let Some(start) = rest.find('[') {
+            let end = rest[start..].find(']').map(|e| start + e);
+            let inner = end.map(|e| &rest[start + 1..e]).unwrap_or_default();
+            let placeholder = !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            json.push_str(&rest[..start]);
+            match (placeholder, end) {
+                (true, Some(end)) => {
+                    json.push('1');
+                    rest = &rest[end + 1..];
+                }
+                _ => {
+                    json.push('[');
+                    rest = &rest[start + 1..];
+                }
+            }
+        }
+        json.push_str(rest);
+        crate::support::valid_report_json(&json);
+        checked += 1;
+    }
+    assert!(checked >= 1, "no JSON snapshot in {}", dir.display());
 }
 
 #[test]
@@ -361,7 +454,8 @@ fn a_python_program_with_threads_holds_every_claim_that_applies() {
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("JSON report");
     assert_eq!(output.status.code(), Some(0), "{report:#}");
-    assert_eq!(report["target"]["threads"], 5);
+    // The main thread and the five it started.
+    assert_eq!(report["target"]["tids"], 6);
     for claim in report["claims"].as_array().unwrap() {
         assert_ne!(claim["outcome"], "fail", "{claim:#}");
     }

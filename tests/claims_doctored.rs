@@ -10,7 +10,10 @@ use std::process::Command;
 
 use checker::claims::{self, CLAIMS, Context, Outcome};
 use checker::procfs::{DT_DIR, Dirent, LiveProc, Op, ProcError, Procfs};
+use checker::report::Report;
+use checker::sys::{LiveSys, PIDFD_THREAD, Syscalls};
 use checker::target::Target;
+use nix::errno::Errno;
 
 use crate::support::{Redactor, live_target};
 
@@ -109,14 +112,30 @@ fn fails(
     target: &Target,
     doctored: &dyn Procfs,
 ) -> (String, String) {
+    fails_with(id, target, doctored, &LiveSys)
+}
+
+/// [`fails`], with the other system calls answered by `sys`.
+fn fails_with(
+    id: &str,
+    target: &Target,
+    doctored: &dyn Procfs,
+    sys: &dyn Syscalls,
+) -> (String, String) {
     let claim = claims::find(id).unwrap();
     // The claim holds on the live kernel...
     let live = live();
     let honest = claim.run(&Context::new(&live, target));
     assert!(matches!(honest, Outcome::Pass { .. }), "{id}: {honest:?}");
     // ...and fails once /proc answers otherwise.
-    let report = checker::cli::check(doctored, target, &[claim]);
-    crate::support::no_debug_text(&report);
+    let cx = Context::new(doctored, target).with_sys(sys);
+    let report = Report::new(
+        checker::cli::kernel_release(),
+        "/proc".into(),
+        target,
+        vec![(claim, claim.run(&cx))],
+    );
+    crate::support::reads_well(&report);
     match &report.claims[0].outcome {
         Outcome::Fail { expected, found } => (expected.clone(), found.clone()),
         other => panic!("{id} did not fail on a doctored /proc: {other:?}"),
@@ -374,6 +393,117 @@ doctored! {
         let (expected, _) = fails(ID, &target, &doctored);
         assert!(expected.contains("to include busy thread"), "{expected}");
     }
+
+    fn a_tid_dir_without_task_breaks_the_tid_dir_claim()
+    for tid_dir_is_a_process_dir_not_its_task_dir {
+        let target = live_target(3);
+        let tid = target.threads[0].tid;
+        // As if /proc/<TID> were built from tid_base_stuff, as the man
+        // page's "the same" would have it.
+        let doctored = Doctored {
+            list: Some(Box::new(move |dir, entries| match dir {
+                d if d == tid.to_string() => {
+                    entries.into_iter().filter(|e| e.name != "task").collect()
+                }
+                _ => entries,
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        assert!(expected.contains(&format!("/proc/{tid} with the entries")));
+        assert_eq!(found, "they differ in task");
+    }
+
+    fn a_thread_with_its_own_cwd_breaks_the_shared_attributes_claim()
+    for shared_attributes_read_the_same_from_every_thread {
+        let target = live_target(3);
+        let (pid, tid) = (target.pid, target.threads[1].tid);
+        let doctored = Doctored {
+            link: Some(Box::new(move |path, link| {
+                match path == format!("{pid}/task/{tid}/cwd") {
+                    true => PathBuf::from("/elsewhere"),
+                    false => link,
+                }
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert_eq!(found, format!("/proc/{pid}/task/{tid}/cwd -> /elsewhere"));
+    }
+
+    fn a_task_dir_gone_with_its_leader_breaks_the_exited_leader_claim()
+    for task_dir_outlives_an_exited_leader {
+        let target = live_target(1);
+        // What proc_pid_task(5) says of Linux 2.6.13: once the leader
+        // has exited, task/ shows nothing.
+        let doctored = Doctored {
+            list: Some(Box::new(|dir, entries| match dir.ends_with("/task") {
+                true => {
+                    entries.into_iter().filter(|e| e.pid().is_none()).collect()
+                }
+                false => entries,
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        assert_eq!(found, "it lists nothing");
+    }
+
+    fn a_tgkill_that_ignores_the_group_breaks_the_signal_claim()
+    for kill_finds_a_process_by_any_of_its_tids {
+        let target = live_target(1);
+        // As if do_send_specific() did not compare the thread's tgid.
+        let sys = Sys {
+            tgkill0: Some(Box::new(|_, _| Ok(()))),
+            ..Sys::default()
+        };
+        let (_, found) = fails_with(ID, &target, &live(), &sys);
+        assert_eq!(found, "it succeeded; it succeeded");
+    }
+
+    fn a_pidfd_for_any_tid_breaks_the_pidfd_claim()
+    for pidfd_open_refuses_a_thread_id {
+        let target = live_target(1);
+        // As if pidfd_prepare() asked for PIDTYPE_PID without the flag.
+        let sys = Sys {
+            pidfd_open: Some(Box::new(|pid, _| {
+                LiveSys.pidfd_open(pid, PIDFD_THREAD)
+            })),
+            ..Sys::default()
+        };
+        let (expected, found) = fails_with(ID, &target, &live(), &sys);
+        assert!(expected.ends_with("leads no group"), "{expected}");
+        assert!(found.starts_with("it opened a pidfd for thread"), "{found}");
+    }
+
+    fn a_pidfd_thread_that_refuses_threads_breaks_the_pidfd_thread_claim()
+    for pidfd_thread_opens_a_thread {
+        let target = live_target(1);
+        // As if PIDFD_THREAD were accepted but checked PIDTYPE_TGID.
+        let sys = Sys {
+            pidfd_open: Some(Box::new(|pid, _| LiveSys.pidfd_open(pid, 0))),
+            ..Sys::default()
+        };
+        let (_, found) = fails_with(ID, &target, &live(), &sys);
+        let refused = ["EINVAL", "ENOENT"];
+        assert!(refused.iter().any(|e| found.starts_with(e)), "{found}");
+    }
+
+    fn an_old_tid_that_still_resolves_breaks_the_exec_claim()
+    for exec_from_a_thread_takes_the_tgid {
+        let target = live_target(1);
+        // As if de_thread() left the exec'ing thread's old id attached.
+        let doctored = Doctored {
+            is_dir: Some(Box::new(|path| {
+                let number = path.parse::<i32>().is_ok();
+                number.then_some(Ok(true))
+            })),
+            ..Doctored::default()
+        };
+        let (_, found) = fails(ID, &target, &doctored);
+        let late = "still resolve 1000 ms after the exec";
+        assert!(found.ends_with(late), "{found}");
+    }
 }
 
 #[test]
@@ -444,7 +574,7 @@ fn hiding(pid: i32) -> Doctored {
 
 #[test]
 fn every_skip_reads_as_text_for_people() {
-    use crate::support::{helpers, no_debug_text};
+    use crate::support::{helpers, reads_well};
     let live = live();
     let mut reports = Vec::new();
     // A target with one thread, idle: the claims that need a second
@@ -468,9 +598,46 @@ fn every_skip_reads_as_text_for_people() {
     let _ = sleepy.wait();
     let mut skips = 0;
     for report in &reports {
-        no_debug_text(report);
+        reads_well(report);
         skips += report.summary.skip;
     }
     assert_eq!(reports[3].summary.skip, CLAIMS.len());
     assert!(skips >= 2 * CLAIMS.len(), "{skips} skips");
+}
+
+type Kill0 = Box<dyn Fn(i32) -> Result<(), Errno> + Sync>;
+type Tgkill0 = Box<dyn Fn(i32, i32) -> Result<(), Errno> + Sync>;
+type PidfdOpen =
+    Box<dyn Fn(i32, u32) -> Result<std::os::fd::OwnedFd, Errno> + Sync>;
+
+/// The live kernel's other system calls, some answered otherwise.
+#[derive(Default)]
+struct Sys {
+    kill0: Option<Kill0>,
+    tgkill0: Option<Tgkill0>,
+    pidfd_open: Option<PidfdOpen>,
+}
+
+impl Syscalls for Sys {
+    fn kill0(&self, pid: i32) -> Result<(), Errno> {
+        self.kill0
+            .as_ref()
+            .map_or_else(|| LiveSys.kill0(pid), |f| f(pid))
+    }
+    fn tgkill0(&self, tgid: i32, tid: i32) -> Result<(), Errno> {
+        match &self.tgkill0 {
+            Some(hook) => hook(tgid, tid),
+            None => LiveSys.tgkill0(tgid, tid),
+        }
+    }
+    fn pidfd_open(
+        &self,
+        pid: i32,
+        flags: u32,
+    ) -> Result<std::os::fd::OwnedFd, Errno> {
+        match &self.pidfd_open {
+            Some(hook) => hook(pid, flags),
+            None => LiveSys.pidfd_open(pid, flags),
+        }
+    }
 }

@@ -186,7 +186,12 @@ impl Redactor {
     /// more that is not a kernel constant (`[N]`).
     pub(crate) fn redact(&self, text: &str) -> String {
         let release = checker::cli::kernel_release();
-        let text = text.replace(&release, "[KERNEL]");
+        // Where this checkout and its build are, which differ between
+        // machines: the binary first, as it may sit inside the checkout.
+        let text = text
+            .replace(CHECKER, "[CHECKER-BINARY]")
+            .replace(&workspace().display().to_string(), "[WORKSPACE]")
+            .replace(&release, "[KERNEL]");
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
         while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
@@ -255,14 +260,19 @@ fn redaction_names_ids_and_keeps_constants() {
     );
 }
 
-/// Fail if a report, in any format, shows Rust's Debug form instead of
-/// text for people: `Some(299)`, `Err(Os { code: 2, .. })`, `None`.
-pub(crate) fn no_debug_text(report: &checker::report::Report) {
+/// Fail unless a report, in every format, reads well: no Rust Debug
+/// form instead of text for people (`Some(299)`, `Err(Os { code: 2,
+/// .. })`, `None`), JSON that the shipped schema accepts, and JUnit that
+/// an XML parser reads with one testcase per claim.
+pub(crate) fn reads_well(report: &checker::report::Report) {
     let human = checker::report::human(report);
+    let json = checker::report::json(report);
+    let junit = checker::report::junit(report);
     let formats = [
         ("human", anstream::adapter::strip_str(&human).to_string()),
         ("tap", checker::report::tap(report)),
-        ("json", checker::report::json(report)),
+        ("json", json.clone()),
+        ("junit", junit.clone()),
     ];
     for (format, text) in formats {
         for debug in ["Some(", "None", "Err(", "Ok(", "Os {"] {
@@ -272,6 +282,88 @@ pub(crate) fn no_debug_text(report: &checker::report::Report) {
             );
         }
     }
+    valid_report_json(&json);
+    let cases = junit_testcases(&junit);
+    assert_eq!(cases.len(), report.claims.len(), "{junit}");
+}
+
+/// The shipped JSON Schema of the checker's report.
+pub(crate) const SCHEMA: &str = "checker/report.schema.json";
+
+/// Fail unless `text` is a report that `checker/report.schema.json`
+/// accepts.
+pub(crate) fn valid_report_json(text: &str) {
+    let path = workspace().join(SCHEMA);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .expect("the schema is JSON");
+    let url = schema["$id"].as_str().expect("the schema has an $id");
+    let mut compiler = boon::Compiler::new();
+    let mut schemas = boon::Schemas::new();
+    compiler.add_resource(url, schema.clone()).unwrap();
+    let index = compiler
+        .compile(url, &mut schemas)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let report: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    if let Err(err) = schemas.validate(&report, index) {
+        panic!("the report does not fit {SCHEMA}: {err:#}\n{text}");
+    }
+}
+
+/// The testcases of a JUnit report, as an XML parser reads it: each
+/// testcase's name, and the name of its first child element (`failure`,
+/// `skipped`, `system-out`) with that element's `message` or text.
+pub(crate) fn junit_testcases(xml: &str) -> Vec<(String, String, String)> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut cases = Vec::new();
+    let mut open: Option<(String, String, String)> = None;
+    let mut in_text = false;
+    loop {
+        let event = reader.read_event().unwrap_or_else(|e| {
+            panic!("not XML at {}: {e}\n{xml}", reader.buffer_position())
+        });
+        let attr = |tag: &quick_xml::events::BytesStart<'_>, key: &[u8]| {
+            (tag.attributes().flatten())
+                .find(|a| a.key.as_ref() == key)
+                .map(|a| a.unescape_value().unwrap().into_owned())
+                .unwrap_or_default()
+        };
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(tag) | Event::Empty(tag)
+                if tag.name().as_ref() == b"testcase" =>
+            {
+                open =
+                    Some((attr(&tag, b"name"), String::new(), String::new()));
+                if empty {
+                    cases.extend(open.take());
+                }
+            }
+            Event::Start(tag) | Event::Empty(tag) => {
+                if let Some(case) = open.as_mut().filter(|c| c.1.is_empty()) {
+                    case.1 =
+                        String::from_utf8_lossy(tag.name().as_ref()).into();
+                    case.2 = attr(&tag, b"message");
+                    in_text = case.2.is_empty();
+                }
+            }
+            Event::Text(text) if in_text => {
+                if let Some(case) = open.as_mut() {
+                    case.2 += &text.unescape().unwrap();
+                }
+            }
+            Event::End(tag) if tag.name().as_ref() == b"testcase" => {
+                cases.extend(open.take());
+                in_text = false;
+            }
+            Event::End(_) => in_text = false,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    cases
 }
 
 /// A system call a [`refuse`] filter answers with an error instead of

@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use demo_spawner::Ready;
 use nix::sys::signal::Signal;
@@ -118,6 +118,8 @@ fn die_with_parent(command: &mut Command) {
 #[derive(Debug)]
 pub struct Demo {
     child: Child,
+    /// Where its ready lines come from.
+    stdout: Option<BufReader<ChildStdout>>,
     /// Its ready line: pid and thread ids.
     pub ready: Ready,
 }
@@ -138,14 +140,30 @@ impl Demo {
                 crate::procfs::describe(&err)
             )
         })?;
-        match read_ready_line(&mut child) {
-            Ok(ready) => Ok(Demo { child, ready }),
+        let mut stdout = child.stdout.take().map(BufReader::new);
+        match read_ready_line(&mut child, stdout.as_mut()) {
+            Ok(ready) => Ok(Demo {
+                child,
+                stdout,
+                ready,
+            }),
             Err(detail) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 Err(detail)
             }
         }
+    }
+
+    /// The next ready line, as a program the demo exec'd prints it
+    /// (`--exec-from-thread`).
+    pub fn next_ready(&mut self) -> Result<Ready, String> {
+        read_ready_line(&mut self.child, self.stdout.as_mut())
+    }
+
+    /// The demo's pid.
+    pub fn pid(&self) -> i32 {
+        self.ready.pid
     }
 }
 
@@ -160,18 +178,31 @@ impl Drop for Demo {
 /// process newer than the target, or a thread nothing has looked up.
 /// `None` when it cannot start; the claim then skips.
 pub fn short_lived(helpers: &Helpers, threads: u32) -> Option<Demo> {
+    short_lived_with(helpers, threads, &[]).ok()
+}
+
+/// The same, with demo-spawner options `extra`; the error is its own.
+pub fn short_lived_with(
+    helpers: &Helpers,
+    threads: u32,
+    extra: &[&str],
+) -> Result<Demo, String> {
     let mut command = helpers.demo();
     command
         .args(["--exit-after", "60"])
-        .args(["--threads", &threads.to_string()]);
-    Demo::start(command).ok()
+        .args(["--threads", &threads.to_string()])
+        .args(extra);
+    Demo::start(command)
 }
 
 /// Read demo-spawner's `--json` ready line, or say why there is none.
-fn read_ready_line(child: &mut Child) -> Result<Ready, String> {
+fn read_ready_line(
+    child: &mut Child,
+    stdout: Option<&mut BufReader<ChildStdout>>,
+) -> Result<Ready, String> {
     let mut line = String::new();
-    if let Some(stdout) = child.stdout.take() {
-        let _ = BufReader::new(stdout).read_line(&mut line);
+    if let Some(stdout) = stdout {
+        let _ = stdout.read_line(&mut line);
     }
     if line.trim().is_empty() {
         // It ended without a ready line: its stderr says why.

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claim, Outcome, count};
 use crate::target::{Origin, Target};
 
-/// Bumped when a field changes meaning or goes away.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field changes meaning or goes away; the JSON Schema of
+/// each version is `checker/report.schema.json`. Version 2 named the
+/// target's fields so they cannot be misread (`leader`, `tids`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run found; `cargo xtask matrix` reads it back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,10 +38,13 @@ pub struct Kernel {
 pub struct TargetSummary {
     /// `spawned` (the demo) or `existing` (`--pid`).
     pub origin: String,
-    pub pid: i32,
+    /// The thread-group id, which is the leader's TID.
+    pub leader: i32,
+    /// The leader's `comm`.
     pub comm: String,
-    /// Threads besides the leader, when the checks started.
-    pub threads: usize,
+    /// How many thread ids the process had when the checks started,
+    /// the leader's included.
+    pub tids: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -96,14 +101,38 @@ impl Report {
                     Origin::Existing => "existing",
                 }
                 .to_string(),
-                pid: target.pid,
+                leader: target.pid,
                 comm: target.comm.clone(),
-                threads: target.threads.len(),
+                tids: 1 + target.threads.len(),
                 note: target.note.clone(),
             },
             claims,
             summary,
         }
+    }
+
+    /// `--strict`: every skip becomes a failure, but that of a claim
+    /// the kernel predates (`Claim::since`), which has nothing to check
+    /// there. For CI jobs that expect every claim to run.
+    pub fn strict(mut self) -> Report {
+        let release = self.kernel.release.clone();
+        for result in &mut self.claims {
+            let Outcome::Skip { reason } = &result.outcome else {
+                continue;
+            };
+            let predated = crate::claims::find(&result.id)
+                .is_some_and(|claim| claim.predates(&release));
+            if !predated {
+                result.outcome = Outcome::Fail {
+                    expected: "the claim to run (--strict fails a skip)"
+                        .to_string(),
+                    found: format!("it skipped: {reason}"),
+                };
+                self.summary.skip -= 1;
+                self.summary.fail += 1;
+            }
+        }
+        self
     }
 
     /// Whether no claim failed and at least one passed: only then did
@@ -148,12 +177,12 @@ pub fn human(report: &Report) -> String {
     let target = &report.target;
     let _ = writeln!(
         out,
-        "{} on Linux {}: target {} (pid {}, {} other threads)",
+        "{} on Linux {}: target {} (TGID {}, {} thread ids)",
         report.proc,
         report.kernel.release,
         target.comm,
-        target.pid,
-        target.threads
+        target.leader,
+        target.tids
     );
     if let Some(note) = &target.note {
         let _ = writeln!(out, "note: {note}");
@@ -207,7 +236,7 @@ pub fn tap(report: &Report) -> String {
     let _ = writeln!(
         out,
         "# Linux {}, target {} (pid {})",
-        report.kernel.release, report.target.comm, report.target.pid
+        report.kernel.release, report.target.comm, report.target.leader
     );
     for (index, result) in report.claims.iter().enumerate() {
         let number = index + 1;
@@ -251,6 +280,105 @@ fn yaml_block(out: &mut String, fields: &[(&str, &String)]) {
         let _ = writeln!(out, "  {key}: {quoted}");
     }
     out.push_str("  ...\n");
+}
+
+/// The report as JUnit XML: one `<testsuite>` of one `<testcase>` per
+/// claim, as GitLab, Jenkins and most CI dashboards read it. A skip
+/// carries its reason, a failure what was expected and what was found,
+/// a pass what was observed (in `<system-out>`).
+pub fn junit(report: &Report) -> String {
+    let summary = report.summary;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"checker\" tests=\"{}\" failures=\"{}\" \
+         errors=\"0\" skipped=\"{}\">",
+        report.claims.len(),
+        summary.fail,
+        summary.skip
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"proc-threads claims on Linux {}\" tests=\"{}\" \
+         failures=\"{}\" errors=\"0\" skipped=\"{}\">",
+        xml(&report.kernel.release),
+        report.claims.len(),
+        summary.fail,
+        summary.skip
+    );
+    let _ = writeln!(out, "    <properties>");
+    for (name, value) in [
+        ("kernel", report.kernel.release.as_str()),
+        ("proc", report.proc.as_str()),
+        ("target", report.target.comm.as_str()),
+    ] {
+        let _ = writeln!(
+            out,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            xml(value)
+        );
+    }
+    let _ = writeln!(out, "    </properties>");
+    for result in &report.claims {
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"checker\" name=\"{}\">",
+            xml(&result.id)
+        );
+        match &result.outcome {
+            Outcome::Pass { observed } => {
+                let _ = writeln!(
+                    out,
+                    "      <system-out>{}</system-out>",
+                    xml(observed)
+                );
+            }
+            Outcome::Fail { expected, found } => {
+                let _ = writeln!(
+                    out,
+                    "      <failure message=\"expected {}; found {}\" \
+                     type=\"claim\">expected: {}\nfound: {}\nkernel: {}\
+                     </failure>",
+                    xml(expected),
+                    xml(found),
+                    xml(expected),
+                    xml(found),
+                    xml(&result.kernel)
+                );
+            }
+            Outcome::Skip { reason } => {
+                let _ = writeln!(
+                    out,
+                    "      <skipped message=\"{}\"/>",
+                    xml(reason)
+                );
+            }
+        }
+        let _ = writeln!(out, "    </testcase>");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Text as XML character data or an attribute value.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newline are not
+            // XML 1.0 characters at all.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push('\u{fffd}')
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The report as one JSON document.
@@ -327,5 +455,64 @@ mod tests {
         let table = list_markdown(CLAIMS);
         assert!(table.contains("/proc/&lt;TID&gt;"), "{table}");
         assert_eq!(table.lines().count(), CLAIMS.len() + 2);
+    }
+
+    /// A report of two skips, on kernel `release`: one of a claim that
+    /// needs Linux 6.9, one of a claim any kernel has.
+    fn two_skips(release: &str) -> Report {
+        let skip = |id: &str| ClaimResult {
+            id: id.into(),
+            statement: String::new(),
+            kernel: String::new(),
+            outcome: Outcome::skip("a reason"),
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            kernel: Kernel {
+                release: release.into(),
+            },
+            proc: "/proc".into(),
+            target: TargetSummary {
+                origin: "spawned".into(),
+                leader: 2,
+                comm: "demo".into(),
+                tids: 2,
+                note: None,
+            },
+            claims: vec![
+                skip("pidfd_thread_opens_a_thread"),
+                skip("listing_passes_through_proc_pid_readdir"),
+            ],
+            summary: Summary {
+                pass: 0,
+                fail: 0,
+                skip: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn strict_fails_every_skip_but_of_a_claim_the_kernel_predates() {
+        let old = two_skips("6.1.0-57-cloud-amd64").strict();
+        assert_eq!(old.claims[0].outcome.word(), "skip");
+        assert_eq!(old.claims[1].outcome.word(), "fail");
+        assert_eq!((old.summary.skip, old.summary.fail), (1, 1));
+        assert_eq!(old.status(), Status::Failed);
+        let new = two_skips("6.12.117+deb12-cloud-amd64").strict();
+        assert_eq!(new.summary.fail, 2);
+        // Without --strict, nothing was verified: skipped, not held.
+        assert_eq!(two_skips("6.1.0").status(), Status::Skipped);
+    }
+
+    #[test]
+    fn junit_escapes_what_xml_would_read_as_markup() {
+        let mut report = two_skips("6.12");
+        report.claims[0].outcome = Outcome::Fail {
+            expected: "<a & \"b\">".into(),
+            found: "\u{1}".into(),
+        };
+        let xml = junit(&report);
+        assert!(xml.contains("&lt;a &amp; &quot;b&quot;&gt;"), "{xml}");
+        assert!(!xml.contains('\u{1}'), "{xml}");
     }
 }

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -317,15 +317,7 @@ impl Target {
 /// `pidfd_open(2)`: a file descriptor that names process `pid` for as
 /// long as it is open, whatever later gets its number.
 pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes two integers and returns a new file
-    // descriptor or -1; it touches no memory of ours.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel just returned this descriptor to us, open and
-    // owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    crate::sys::pidfd_open(pid, 0).map_err(io::Error::from)
 }
 
 /// Now, in the clock ticks of `stat`'s `starttime`: `CLOCK_BOOTTIME`

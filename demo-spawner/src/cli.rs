@@ -60,6 +60,18 @@ pub struct Options {
     /// are reported as `exited` (they no longer resolve in /proc).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub exited: u32,
+
+    /// After the ready line, end the main thread alone, as
+    /// pthread_exit(3) from main() does, while the other threads live
+    /// on (Ctrl-C and --exit-after still end the process).
+    #[arg(long, conflicts_with = "exec_from_thread")]
+    pub leader_exits: bool,
+
+    /// After the ready line, let the first spawned thread execve(2)
+    /// this program again with the same options (but this one): the
+    /// new image prints a ready line of its own.
+    #[arg(long)]
+    pub exec_from_thread: bool,
 }
 
 fn parse_threads(text: &str) -> Result<u32, String> {

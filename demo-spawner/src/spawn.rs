@@ -129,19 +129,95 @@ pub fn run(options: &Options) -> Result<(), SpawnError> {
         .map_err(|errno| io_error("open a signalfd", errno))?;
 
     let exited = spawn_exiting_threads(options.exited, options.threads)?;
-    let group = Group::spawn(options)?;
+    // What the first thread will exec, made before it exists.
+    let exec = match options.exec_from_thread {
+        true => Some(Reexec::this_program()?),
+        false => None,
+    };
+    let (exec_go, exec_wait) = mpsc::channel::<()>();
+    let group = Group::spawn(options, exec.map(|exec| (exec, exec_wait)))?;
     let ready = Ready {
         pid: getpid().as_raw(),
         threads: group.threads.clone(),
         exited,
     };
-    let printed = print_ready(&ready, options.json);
-    let waited = printed.and_then(|()| {
-        wait_for_stop(&signals, options.exit_after)
-            .map_err(|errno| io_error("wait for a signal", errno))
-    });
+    print_ready(&ready, options.json)?;
+    // The first thread may exec now: the ready line is out.
+    let _ = exec_go.send(());
+    if options.leader_exits {
+        leader_exits(signals, options.exit_after);
+    }
+    let waited = wait_for_stop(&signals, options.exit_after)
+        .map_err(|errno| io_error("wait for a signal", errno));
     group.stop();
     waited
+}
+
+/// End the main thread alone, and leave the waiting for a stop signal
+/// to a thread that then ends the process.
+///
+/// pthread_exit(3) in the main thread asks the kernel for exit(2), which
+/// ends the calling thread only: its task becomes a zombie that is not
+/// reaped while the group has other threads (`delay_group_leader()` in
+/// kernel/exit.c). We make that system call ourselves rather than call
+/// pthread_exit, whose forced unwinding through Rust frames with
+/// destructors is undefined behaviour; nothing of the main thread's is
+/// needed afterwards.
+fn leader_exits(signals: SignalFd, limit: Option<Duration>) -> ! {
+    let waiter =
+        thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn(move || {
+                let _ = wait_for_stop(&signals, limit);
+                std::process::exit(0)
+            });
+    if waiter.is_err() {
+        std::process::exit(3);
+    }
+    loop {
+        // SAFETY: exit(2) ends this thread; it touches no memory of
+        // ours, and no code of this thread runs after it.
+        unsafe { libc::syscall(libc::SYS_exit, 0) };
+    }
+}
+
+/// This program, as it was started (the executable, and its arguments
+/// but `--exec-from-thread`), ready for execv(2).
+struct Reexec {
+    program: std::ffi::CString,
+    args: Vec<std::ffi::CString>,
+}
+
+impl Reexec {
+    fn this_program() -> Result<Reexec, SpawnError> {
+        use std::os::unix::ffi::OsStringExt;
+        let cstring = |bytes: Vec<u8>| {
+            std::ffi::CString::new(bytes).map_err(|_| SpawnError::Io {
+                what: "pass an argument with a NUL byte to execve",
+                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            })
+        };
+        let exe =
+            std::env::current_exe().map_err(|source| SpawnError::Io {
+                what: "find this program's executable",
+                source,
+            })?;
+        let args = std::env::args_os()
+            .filter(|arg| arg != "--exec-from-thread")
+            .map(|arg| cstring(arg.into_vec()))
+            .collect::<Result<_, _>>()?;
+        Ok(Reexec {
+            program: cstring(exe.into_os_string().into_vec())?,
+            args,
+        })
+    }
+
+    /// Replace the whole process with the program: the kernel first
+    /// ends every other thread and gives this one the thread-group id
+    /// (`de_thread()` in fs/exec.c).
+    fn exec(&self) {
+        let _ = nix::unistd::execv(&self.program, &self.args);
+    }
 }
 
 fn stop_signal_set() -> SigSet {
@@ -171,7 +247,10 @@ impl Group {
     /// its TID. A thread reports only after it has done its work, and
     /// then parks until `stop`, so the reports act as the barrier: once
     /// all are in, every reported TID belongs to a live, parked thread.
-    fn spawn(options: &Options) -> Result<Group, SpawnError> {
+    fn spawn(
+        options: &Options,
+        mut exec: Option<(Reexec, mpsc::Receiver<()>)>,
+    ) -> Result<Group, SpawnError> {
         let total = options.threads;
         let stop = Arc::new(AtomicBool::new(false));
         let (sender, receiver) = mpsc::channel();
@@ -184,6 +263,7 @@ impl Group {
                 busy_ms: busy,
                 report: sender.clone(),
                 stop: Arc::clone(&stop),
+                exec: if index == 1 { exec.take() } else { None },
             };
             let mut builder = thread::Builder::new().stack_size(STACK_BYTES);
             if let Some(name) = name {
@@ -247,6 +327,8 @@ struct ThreadWork {
     busy_ms: u64,
     report: mpsc::Sender<Report>,
     stop: Arc<AtomicBool>,
+    /// What to exec once the main thread says go (`--exec-from-thread`).
+    exec: Option<(Reexec, mpsc::Receiver<()>)>,
 }
 
 impl ThreadWork {
@@ -267,6 +349,11 @@ impl ThreadWork {
             info,
         });
         drop(self.report);
+        if let Some((exec, go)) = &self.exec {
+            if go.recv().is_ok() {
+                exec.exec();
+            }
+        }
         // `park` may wake spuriously: the flag is what says stop.
         while !self.stop.load(Ordering::SeqCst) {
             thread::park();

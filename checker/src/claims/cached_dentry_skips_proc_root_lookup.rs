@@ -12,6 +12,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "lookup_fast() (fs/namei.c) with pid_revalidate() \
              (fs/proc/base.c)",
     chapter: Chapter::Tracing,
+    since: None,
     check,
 };
 

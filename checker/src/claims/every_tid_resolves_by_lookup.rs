@@ -10,6 +10,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
              (kernel/pid.c)",
     chapter: Chapter::Lookup,
+    since: None,
     check,
 };
 

@@ -11,6 +11,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "release_task() (kernel/exit.c) -> __unhash_process() -> \
              detach_pid() (kernel/pid.c)",
     chapter: Chapter::Lookup,
+    since: None,
     check,
 };
 

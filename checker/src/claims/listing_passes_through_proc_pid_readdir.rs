@@ -11,6 +11,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "iterate_dir() (fs/readdir.c) -> proc_root_readdir() \
              (fs/proc/root.c) -> proc_pid_readdir() (fs/proc/base.c)",
     chapter: Chapter::Tracing,
+    since: None,
     check,
 };
 

@@ -14,6 +14,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
              filldir64() (fs/readdir.c)",
     chapter: Chapter::Listing,
+    since: None,
     check,
 };
 

@@ -1,7 +1,9 @@
 //! The article's observation, as a claim: `ls /proc` shows a process
 //! but none of its other threads.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, count, fail, skip, some,
+};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -10,6 +12,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "next_tgid() (fs/proc/base.c) keeps only pids with a \
              PIDTYPE_TGID task",
     chapter: Chapter::Listing,
+    since: None,
     check,
 };
 
@@ -46,10 +49,9 @@ fn check(cx: &Context<'_>) -> Proof {
         );
     }
     Ok(format!(
-        "{pid} listed among {} pid entries; none of its {} other thread \
-         ids ({}) is",
+        "{pid} listed among {} pid entries; none of its {} ({}) is",
         listed.len(),
-        tids.len(),
+        count(tids.len(), "other thread id"),
         some(&tids)
     ))
 }

@@ -13,6 +13,7 @@ pub static CLAIM: Claim = Claim {
              (kernel/pid.c) in the namespace of proc_init_fs_context() \
              (fs/proc/root.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

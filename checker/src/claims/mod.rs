@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::children::Helpers;
 use crate::parse::StatusIds;
 use crate::procfs::{Dirent, ProcError, Procfs};
+use crate::sys::{LiveSys, Syscalls};
 use crate::target::{Origin, Target};
 
 /// The one list of claims, in the order reports show them, the
@@ -44,6 +45,13 @@ macro_rules! each_claim {
             exited_thread_no_longer_resolves,
             tid_comm_is_the_threads_own_name,
             tid_stat_sums_cpu_over_the_group,
+            tid_dir_is_a_process_dir_not_its_task_dir,
+            shared_attributes_read_the_same_from_every_thread,
+            task_dir_outlives_an_exited_leader,
+            kill_finds_a_process_by_any_of_its_tids,
+            pidfd_open_refuses_a_thread_id,
+            pidfd_thread_opens_a_thread,
+            exec_from_a_thread_takes_the_tgid,
             listing_passes_through_proc_pid_readdir,
             tid_lookup_passes_through_proc_pid_lookup,
             cached_dentry_skips_proc_root_lookup,
@@ -75,6 +83,10 @@ pub struct Claim {
     pub kernel: &'static str,
     /// Where the book explains it.
     pub chapter: Chapter,
+    /// The first Linux release that has what the claim is about, when
+    /// that is newer than the oldest kernel of the matrix: on an older
+    /// kernel the claim skips, and `--strict` does not count that skip.
+    pub since: Option<(u32, u32)>,
     /// The proof.
     pub check: fn(&Context<'_>) -> Proof,
 }
@@ -96,13 +108,22 @@ pub const fn id_of(path: &'static str) -> &'static str {
 
 impl Claim {
     /// Run the proof and say how it came out. A target that the procfs
-    /// hides from this reader (`hidepid=`) cannot tell any claim.
+    /// hides from this reader (`hidepid=`) cannot tell any claim, and
+    /// one that exited meanwhile voids what its files said (the run
+    /// then ends as could-not-run, `Target::still_alive`).
     pub fn run(&self, cx: &Context<'_>) -> Outcome {
         if let Some(reason) = &cx.target.hidden {
             return Outcome::skip(reason.clone());
         }
         match (self.check)(cx) {
             Ok(observed) => Outcome::Pass { observed },
+            Err(Stop::Fail { .. }) if cx.target.has_exited() => {
+                Outcome::skip(format!(
+                    "process {} exited during the check, so what its \
+                     files said proves nothing; run again",
+                    cx.target.pid
+                ))
+            }
             Err(Stop::Fail { expected, found }) => {
                 Outcome::Fail { expected, found }
             }
@@ -114,6 +135,23 @@ impl Claim {
     pub fn traces(&self) -> bool {
         self.chapter == Chapter::Tracing
     }
+
+    /// Whether a kernel `release` (`uname -r`, say `6.1.0-57-cloud-amd64`)
+    /// predates what the claim is about.
+    pub fn predates(&self, release: &str) -> bool {
+        match (self.since, kernel_version(release)) {
+            (Some(since), Some(running)) => running < since,
+            _ => false,
+        }
+    }
+}
+
+/// `(6, 12)` of `6.12.117+deb12-cloud-amd64`.
+pub fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+    let major = numbers.next()?.parse().ok()?;
+    let minor = numbers.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 /// The book chapter that explains a claim.
@@ -122,6 +160,7 @@ pub enum Chapter {
     Listing,
     Lookup,
     Beyond,
+    ManPage,
     Tracing,
 }
 
@@ -132,6 +171,7 @@ impl Chapter {
             Chapter::Listing => "listing.md",
             Chapter::Lookup => "lookup.md",
             Chapter::Beyond => "beyond.md",
+            Chapter::ManPage => "man-page.md",
             Chapter::Tracing => "tracing.md",
         }
     }
@@ -142,6 +182,7 @@ impl Chapter {
             Chapter::Listing => "The listing path",
             Chapter::Lookup => "The lookup path",
             Chapter::Beyond => "Beyond the article",
+            Chapter::ManPage => "The man page, sentence by sentence",
             Chapter::Tracing => "Tracing it yourself",
         }
     }
@@ -224,6 +265,8 @@ pub fn find(id: &str) -> Option<&'static Claim> {
 /// for all of them.
 pub struct Context<'a> {
     pub proc: &'a dyn Procfs,
+    /// The other system calls the claims make (signals, pidfds).
+    pub sys: &'a dyn Syscalls,
     pub target: &'a Target,
     /// Whether the tracing claims may record kernel stacks (`--trace`).
     pub trace: bool,
@@ -249,11 +292,18 @@ impl<'a> Context<'a> {
     pub fn new(proc: &'a dyn Procfs, target: &'a Target) -> Context<'a> {
         Context {
             proc,
+            sys: &LiveSys,
             target,
             trace: false,
             listing: OnceCell::new(),
             statuses: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The same, with other answers to the other system calls.
+    pub fn with_sys(mut self, sys: &'a dyn Syscalls) -> Context<'a> {
+        self.sys = sys;
+        self
     }
 
     /// The same, with the tracing claims allowed to record stacks.
@@ -448,6 +498,17 @@ mod tests {
         assert_eq!(some(&many), "1, 2, 3, 4, 5, … (10000 in all)");
         assert_eq!(count(1, "claim"), "1 claim");
         assert_eq!(count(0, "TID"), "0 TIDs");
+    }
+
+    #[test]
+    fn kernel_versions_are_read_from_releases() {
+        assert_eq!(
+            kernel_version("6.12.117+deb12-cloud-amd64"),
+            Some((6, 12))
+        );
+        assert_eq!(kernel_version("5.10.0-46-cloud-amd64"), Some((5, 10)));
+        assert_eq!(kernel_version("7.3.4"), Some((7, 3)));
+        assert_eq!(kernel_version("unknown"), None);
     }
 
     #[test]

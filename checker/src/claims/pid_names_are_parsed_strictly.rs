@@ -9,6 +9,7 @@ pub static CLAIM: Claim = Claim {
                 /proc/<TID> does.",
     kernel: "name_to_int() (fs/proc/util.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

@@ -14,6 +14,7 @@ pub static CLAIM: Claim = Claim {
              (fs/proc/self.c), proc_thread_self_get_link() \
              (fs/proc/thread_self.c)",
     chapter: Chapter::Listing,
+    since: None,
     check,
 };
 

@@ -14,6 +14,7 @@ pub static CLAIM: Claim = Claim {
                 /proc/<TID>/task/ lists the whole group too.",
     kernel: "proc_task_readdir() and first_tid() (fs/proc/base.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

@@ -11,6 +11,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "comm_show() (fs/proc/base.c) -> proc_task_name() \
              (fs/proc/array.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

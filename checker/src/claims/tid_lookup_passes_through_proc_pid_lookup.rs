@@ -13,6 +13,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "__lookup_slow() (fs/namei.c) -> proc_root_lookup() \
              (fs/proc/root.c) -> proc_pid_lookup() (fs/proc/base.c)",
     chapter: Chapter::Tracing,
+    since: None,
     check,
 };
 

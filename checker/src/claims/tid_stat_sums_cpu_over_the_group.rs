@@ -11,6 +11,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_tgid_stat() -> do_task_stat(whole=1) vs proc_tid_stat() \
              (fs/proc/array.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

@@ -8,6 +8,7 @@ pub static CLAIM: Claim = Claim {
                 TID, Tgid: the leader.",
     kernel: "task_state() (fs/proc/array.c)",
     chapter: Chapter::Beyond,
+    since: None,
     check,
 };
 

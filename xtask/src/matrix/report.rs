@@ -443,9 +443,9 @@ pub(crate) fn for_terminal(md: &str) -> String {
 mod tests {
     use super::*;
 
-    const REPORT: &str = r#"{"schema_version":1,
+    const REPORT: &str = r#"{"schema_version":2,
         "kernel":{"release":"6.1.0-56-cloud-amd64"}, "proc":"/proc",
-        "target":{"origin":"spawned","pid":2,"comm":"demo","threads":3},
+        "target":{"origin":"spawned","leader":2,"comm":"demo","tids":4},
         "claims":[
           {"id":"a","statement":"","kernel":"","outcome":"pass",
            "observed":"x <- y"},

@@ -1,0 +1,59 @@
+//! proc_pid_task(5): "For attributes that are shared by all threads, the
+//! contents for each of the files under the task/tid subdirectories will
+//! be the same as in the corresponding file in the parent /proc/pid
+//! directory".
+
+use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "cwd, root and exe, which all threads share, read the same \
+                through /proc/<TGID>/ and every /proc/<TGID>/task/<TID>/.",
+    kernel: "proc_cwd_link(), proc_root_link() and proc_exe_link() \
+             (fs/proc/base.c) on the fs_struct and mm the threads share",
+    chapter: Chapter::ManPage,
+    since: None,
+    check,
+};
+
+/// The links of a process.
+const LINKS: [&str; 3] = ["cwd", "root", "exe"];
+
+/// The three links are in both `tgid_base_stuff` and `tid_base_stuff`
+/// (fs/proc/base.c), and read what the directory's task points to:
+/// `proc_cwd_link()` and `proc_root_link()` its `fs_struct`
+/// (`get_fs_pwd()`, `get_fs_root()`), `proc_exe_link()` its mm's file
+/// (`get_task_exe_file()`). Threads share both, as pthread_create(3)
+/// asks of clone(2) (`CLONE_FS`, `CLONE_VM`), so every thread's links
+/// are the process's.
+fn check(cx: &Context<'_>) -> Proof {
+    let pid = cx.target.pid;
+    let mut process = Vec::new();
+    for link in LINKS {
+        process.push(cx.proc.read_link(&format!("{pid}/{link}"))?);
+    }
+    let threads = cx.each_thread(cx.target.tids(), |tid| {
+        for (link, expected) in LINKS.iter().zip(&process) {
+            let path = format!("{pid}/task/{tid}/{link}");
+            let found = cx.proc.read_link(&path)?;
+            if found != *expected {
+                return fail(
+                    format!("{} -> {}", cx.at(&path), expected.display()),
+                    format!("{} -> {}", cx.at(&path), found.display()),
+                );
+            }
+        }
+        Ok(())
+    })?;
+    let tids = threads.tids();
+    Ok(format!(
+        "cwd -> {}, root -> {} and exe -> {} for /proc/{pid} and for each \
+         of its {} ({}){}",
+        process[0].display(),
+        process[1].display(),
+        process[2].display(),
+        crate::claims::count(tids.len(), "thread"),
+        some(&tids),
+        threads.exited_note()
+    ))
+}
