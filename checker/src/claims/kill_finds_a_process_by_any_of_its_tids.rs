@@ -3,8 +3,7 @@
 
 use nix::errno::Errno;
 
-use crate::children::short_lived;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+use crate::claims::{Chapter, Claim, Context, Proof, fail};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -27,11 +26,8 @@ pub static CLAIM: Claim = Claim {
 /// refuses it with `-ESRCH` unless `task_tgid_vnr(p) == tgid`. Signal 0
 /// checks, and delivers nothing.
 fn check(cx: &Context<'_>) -> Proof {
-    // Signals to a process of our own: any reader may send them.
-    let Some(demo) = short_lived(cx.helpers(), 1) else {
-        return skip("could not start a process with a thread of its own");
-    };
-    let (pid, tid) = (demo.pid(), demo.ready.threads[0].tid);
+    // A process of our own: any reader may signal it and open it.
+    let (_demo, pid, tid) = cx.own_demo()?;
     if let Err(errno) = cx.sys.kill0(tid) {
         return fail(format!("kill({tid}, 0) to succeed"), format!("{errno}"));
     }

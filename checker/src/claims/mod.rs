@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::children::Helpers;
+use crate::children::{Demo, Helpers};
 use crate::parse::StatusIds;
 use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
@@ -348,6 +348,18 @@ impl<'a> Context<'a> {
     /// How to start the processes some claims need.
     pub fn helpers(&self) -> &Helpers {
         &self.target.helpers
+    }
+
+    /// A demo process of our own with one thread besides its leader,
+    /// which any reader may signal and open, and whose ids nothing has
+    /// looked up yet; with its pid and that thread's TID.
+    pub fn own_demo(&self) -> Result<(Demo, i32, i32), Stop> {
+        let Some(demo) = crate::children::short_lived(self.helpers(), 1)
+        else {
+            return skip("could not start a process with a thread of its own");
+        };
+        let (pid, tid) = (demo.pid(), demo.ready.threads[0].tid);
+        Ok((demo, pid, tid))
     }
 
     /// Whether we started the target and so know its threads' names,

@@ -3,7 +3,6 @@
 
 use nix::errno::Errno;
 
-use crate::children::short_lived;
 use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
 
 pub static CLAIM: Claim = Claim {
@@ -25,10 +24,8 @@ pub static CLAIM: Claim = Claim {
 /// Linux 6.12 answers EINVAL; kernels may differ in the errno (the
 /// evidence names the one seen), not in refusing.
 fn check(cx: &Context<'_>) -> Proof {
-    let Some(demo) = short_lived(cx.helpers(), 1) else {
-        return skip("could not start a process with a thread of its own");
-    };
-    let (pid, tid) = (demo.pid(), demo.ready.threads[0].tid);
+    // A process of our own: any reader may signal it and open it.
+    let (_demo, pid, tid) = cx.own_demo()?;
     match cx.sys.pidfd_open(pid, 0) {
         Ok(_) => {}
         Err(Errno::ENOSYS) => {

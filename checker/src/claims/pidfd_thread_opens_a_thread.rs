@@ -2,7 +2,6 @@
 
 use nix::errno::Errno;
 
-use crate::children::short_lived;
 use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
 use crate::sys::PIDFD_THREAD;
 
@@ -26,10 +25,8 @@ pub static CLAIM: Claim = Claim {
 /// "refused": on such a kernel, hold an `O_DIRECTORY` descriptor of
 /// /proc/<TGID>/task/<TID> to keep a handle on a thread.
 fn check(cx: &Context<'_>) -> Proof {
-    let Some(demo) = short_lived(cx.helpers(), 1) else {
-        return skip("could not start a process with a thread of its own");
-    };
-    let (pid, tid) = (demo.pid(), demo.ready.threads[0].tid);
+    // A process of our own: any reader may signal it and open it.
+    let (_demo, pid, tid) = cx.own_demo()?;
     match cx.sys.pidfd_open(pid, PIDFD_THREAD) {
         Ok(_) => {}
         Err(errno @ (Errno::EINVAL | Errno::ENOSYS)) => {
