@@ -55,10 +55,15 @@ book-browser:
 excerpts *ARGS:
     cargo xtask excerpts {{ARGS}}
 
-# Boot the checker on Debian's kernels in QEMU; --record updates book/verified
+# Boot the checker on Debian's kernels, Linux built from source, its mutants (--image PATH for yours)
 [group('kernels')]
 matrix *ARGS:
     cargo xtask matrix {{ARGS}}
+
+# Build Linux from matrix/kernel-source, and the mutant kernels
+[group('kernels')]
+kernel *ARGS:
+    cargo xtask kernel {{ARGS}}
 
 # The whole test suite (what the README's second command runs)
 [group('dev')]

@@ -155,7 +155,9 @@ fn anchor_region<'a>(
     let is_marker = |line: &str, marker: &str| {
         line.split(marker).nth(1).is_some_and(|rest| {
             rest.trim_start()
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .split(|c: char| {
+                    !(c.is_alphanumeric() || c == '_' || c == '-')
+                })
                 .next()
                 == Some(anchor)
         })

@@ -20,8 +20,11 @@ enum Job {
     BookBrowser(book_browser::Args),
     /// Compare the book's kernel excerpts with the kernel source.
     Excerpts(excerpts::Args),
-    /// Boot the checker on Debian kernels under QEMU.
+    /// Boot the checker on Debian kernels, a kernel built from source,
+    /// its mutants and images you name, under QEMU.
     Matrix(matrix::Args),
+    /// Build the kernel of matrix/kernel-source and its mutants.
+    Kernel(matrix::KernelArgs),
 }
 
 /// The workspace root: xtask's manifest sits one level below it.
@@ -53,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Job::BookBrowser(args) => book_browser::main(args),
         Job::Excerpts(args) => excerpts::main(args),
         Job::Matrix(args) => matrix::main(args),
+        Job::Kernel(args) => matrix::kernel_main(args),
     };
     status.into()
 }

@@ -165,6 +165,22 @@ fn the_matrix_reaches_usage_and_could_not_run() {
 }
 
 #[test]
+fn a_file_that_is_not_a_kernel_image_is_a_usage_error_in_one_line() {
+    let output = xtask(&["matrix", "--image", "/etc/passwd"], &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "matrix: --image /etc/passwd: not a kernel image: neither an ELF \
+             vmlinux nor a bzImage"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(documented("kernel"), [0, 2, 3]);
+}
+
+#[test]
 fn an_unknown_job_is_a_usage_error() {
     let output = xtask(&["no-such-job"], &[]);
     assert_eq!(code(&output), Some(2));

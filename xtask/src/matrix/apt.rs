@@ -248,8 +248,27 @@ impl AptRoot {
         package: &str,
         dir: &Path,
     ) -> Result<PathBuf, String> {
+        self.download_spec(package, package, dir)
+    }
+
+    /// Downloads `version` of `package` into `dir`.
+    pub(crate) fn download_version(
+        &self,
+        package: &str,
+        version: &str,
+        dir: &Path,
+    ) -> Result<PathBuf, String> {
+        self.download_spec(&format!("{package}={version}"), package, dir)
+    }
+
+    fn download_spec(
+        &self,
+        spec: &str,
+        package: &str,
+        dir: &Path,
+    ) -> Result<PathBuf, String> {
         let mut cmd = self.command("apt-get");
-        cmd.args(["-q", "download", package]).current_dir(dir);
+        cmd.args(["-q", "download", spec]).current_dir(dir);
         child::run_ok(&mut cmd)?;
         let prefix = format!("{package}_");
         std::fs::read_dir(dir)

@@ -159,6 +159,16 @@ pub(crate) fn spawn(cmd: &mut Command) -> io::Result<Tracked> {
 }
 
 impl Tracked {
+    /// The child's stdout, if piped, to read as it runs.
+    pub(crate) fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.as_mut()?.stdout.take()
+    }
+
+    /// The child's stderr, if piped.
+    pub(crate) fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.as_mut()?.stderr.take()
+    }
+
     /// Waits up to `limit`; on timeout kills the group and returns
     /// `None`.
     pub(crate) fn wait_timeout(
@@ -263,11 +273,15 @@ pub(crate) struct TempDir {
 }
 
 impl TempDir {
-    /// Creates `<parent>/tmp-<pid>`, first removing leftovers of
-    /// runs that were killed too hard to clean up (their pid is gone).
+    /// Creates `<parent>/tmp-<pid>-<n>` (the n-th of this process),
+    /// first removing leftovers of runs that were killed too hard to
+    /// clean up (their pid is gone).
     pub(crate) fn new(parent: &Path) -> Result<TempDir, String> {
+        static MADE: std::sync::atomic::AtomicUsize =
+            std::sync::atomic::AtomicUsize::new(0);
         remove_orphans(parent);
-        let path = parent.join(format!("tmp-{}", std::process::id()));
+        let n = MADE.fetch_add(1, Ordering::SeqCst);
+        let path = parent.join(format!("tmp-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).map_err(|e| {
             format!("cannot create {}: {e}; is it writable?", path.display())
@@ -294,7 +308,9 @@ fn remove_orphans(parent: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("tmp-"))
+        let Some(pid) = (name.to_str())
+            .and_then(|n| n.strip_prefix("tmp-"))
+            .and_then(|n| n.split('-').next())
         else {
             continue;
         };

@@ -82,11 +82,32 @@ pub(crate) fn parse_console(raw: &str) -> Console {
         (None, None) if lines.iter().all(|l| l.trim().is_empty()) => {
             Console::NoReport("no console output at all".into())
         }
-        (None, None) => Console::NoReport(format!(
-            "no report on the console; last lines: {}",
-            tail(&lines, 3)
-        )),
+        (None, None) => Console::NoReport(never_reported(&lines)),
     }
+}
+
+/// Why a console that has output holds no report: what the kernel said
+/// last, named when it is a panic or a missing init.
+fn never_reported(lines: &[&str]) -> String {
+    let find = |needle: &str| {
+        (lines.iter().rev()).find(|l| l.contains(needle)).map(|l| {
+            l.trim()
+                .trim_start_matches(|c| c != ']')
+                .trim_start_matches("] ")
+        })
+    };
+    if let Some(line) = find("No working init found") {
+        return format!(
+            "the kernel found no working init, never reaching the \
+             checker: {line}"
+        );
+    }
+    if let Some(line) = find("Kernel panic - not syncing") {
+        return format!(
+            "the kernel panicked before the checker reported: {line}"
+        );
+    }
+    format!("no report on the console; last lines: {}", tail(lines, 3))
 }
 
 /// Whether a line is a kernel message (`[    1.234567] ...`) that
@@ -175,11 +196,82 @@ pub(crate) fn tracing_claims() -> Vec<&'static str> {
         .collect()
 }
 
+/// Where a column's kernel came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The machine that runs the matrix, natively.
+    Host,
+    /// A Debian package of `matrix/kernels.list`.
+    Debian,
+    /// Built from `matrix/kernel-source` with `matrix/kernel.config`.
+    Source,
+    /// An image the user named with `--image`.
+    Image,
+    /// The source-built kernel with a patch of `matrix/mutants/`, which
+    /// must break exactly `breaks`.
+    Mutant { breaks: Vec<String> },
+}
+
+impl Kind {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Kind::Host => "host",
+            Kind::Debian => "debian",
+            Kind::Source => "source",
+            Kind::Image => "image",
+            Kind::Mutant { .. } => "mutant",
+        }
+    }
+}
+
+/// Whether a mutant was caught: exactly the claims it names failed on
+/// it, and no other. The error says which were not.
+pub(crate) fn mutant_verdict(
+    name: &str,
+    breaks: &[String],
+    failed: &[String],
+) -> Result<(), String> {
+    if failed.is_empty() {
+        return Err(format!(
+            "mutant {name} not caught: no claim failed on it, though it \
+             names {}",
+            breaks.join(", ")
+        ));
+    }
+    let missed: Vec<&str> = (breaks.iter())
+        .filter(|b| !failed.contains(b))
+        .map(String::as_str)
+        .collect();
+    let extra: Vec<&str> = (failed.iter())
+        .filter(|f| !breaks.contains(f))
+        .map(String::as_str)
+        .collect();
+    let mut why = Vec::new();
+    if !missed.is_empty() {
+        why.push(format!(
+            "did not break {}, which it names",
+            missed.join(", ")
+        ));
+    }
+    if !extra.is_empty() {
+        why.push(format!(
+            "broke {}, which it does not name",
+            extra.join(", ")
+        ));
+    }
+    match why.is_empty() {
+        true => Ok(()),
+        false => Err(format!("mutant {name} {}", why.join("; and "))),
+    }
+}
+
 /// One column of the matrix: a kernel and what came of it.
 #[derive(Debug)]
 pub(crate) struct Column {
-    /// Short name: `host`, or the package without its prefix.
+    /// Short name: `host`, the package without its prefix, `source`,
+    /// an image's file name, `mutant <name>`.
     pub(crate) label: String,
+    pub(crate) kind: Kind,
     pub(crate) suite: Option<String>,
     pub(crate) package: Option<String>,
     pub(crate) version: Option<String>,
@@ -197,6 +289,24 @@ impl Column {
             Ok(_) => "reported".into(),
             Err(e) => e.clone(),
         }
+    }
+
+    /// The ids of the claims that failed on this kernel.
+    pub(crate) fn failed(&self) -> Vec<String> {
+        (self.result.iter().flat_map(|o| &o.claims))
+            .filter(|c| c.outcome == "fail")
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// For a mutant that reported, whether it was caught.
+    pub(crate) fn verdict(&self) -> Option<Result<(), String>> {
+        let Kind::Mutant { breaks } = &self.kind else {
+            return None;
+        };
+        let name = self.label.trim_start_matches("mutant ");
+        self.result.as_ref().ok()?;
+        Some(mutant_verdict(name, breaks, &self.failed()))
     }
 }
 
@@ -218,8 +328,9 @@ pub(crate) fn to_json(columns: &[Column], accel: &str, wall: f64) -> Value {
                     })
                 })
                 .collect();
-            json!({
+            let mut column = json!({
                 "label": c.label,
+                "kind": c.kind.name(),
                 "suite": c.suite,
                 "package": c.package,
                 "version": c.version,
@@ -228,7 +339,16 @@ pub(crate) fn to_json(columns: &[Column], accel: &str, wall: f64) -> Value {
                 "seconds": c.seconds.map(round2),
                 "status": c.status(),
                 "claims": claims,
-            })
+            });
+            if let Kind::Mutant { breaks } = &c.kind {
+                column["breaks"] = json!(breaks);
+                column["verdict"] = json!(match c.verdict() {
+                    Some(Ok(())) => "caught".to_string(),
+                    Some(Err(why)) => why,
+                    None => "no report".to_string(),
+                });
+            }
+            column
         })
         .collect();
     json!({
@@ -260,11 +380,16 @@ impl<'a> Kernel<'a> {
     /// host's), else the label.
     fn header(&self) -> String {
         let label = self.str("label").unwrap_or("?");
-        match (self.str("release"), label) {
-            (Some(r), "host") => format!("{r} (host)"),
+        let kind = self.str("kind").unwrap_or("debian");
+        match (self.str("release"), kind) {
+            (Some(r), "host" | "source" | "image") => format!("{r} ({kind})"),
             (Some(r), _) => r.to_owned(),
-            (None, l) => l.to_owned(),
+            (None, _) => label.to_owned(),
         }
+    }
+
+    fn is_mutant(&self) -> bool {
+        self.str("kind") == Some("mutant")
     }
 
     fn claims(&self) -> impl Iterator<Item = &'a Value> {
@@ -333,7 +458,9 @@ fn cell(text: &str) -> String {
 /// The stacks section sits between mdBook `ANCHOR: stacks` comments,
 /// so a chapter can include just it.
 pub(crate) fn to_markdown(report: &Value) -> String {
-    let kernels = kernels(report);
+    let all = kernels(report);
+    let (mutants, kernels): (Vec<Kernel<'_>>, Vec<Kernel<'_>>) =
+        all.into_iter().partition(Kernel::is_mutant);
     let ids = claim_ids(&kernels);
     let outcome = |k: &Kernel<'_>, id: &str| -> (String, String) {
         match k.claim(id) {
@@ -428,6 +555,73 @@ pub(crate) fn to_markdown(report: &Value) -> String {
                |---|---|---|---|\n";
         md += &others;
     }
+    if !mutants.is_empty() {
+        md += &mutants_markdown(&mutants);
+    }
+    md
+}
+
+/// The mutant kernels: each one's patch, the claims it must break,
+/// those that broke, and the verdict; then, per mutant, the evidence of
+/// each failed claim, between `ANCHOR: mutant-<name>` comments.
+fn mutants_markdown(mutants: &[Kernel<'_>]) -> String {
+    let list = |k: &Kernel<'_>, key: &str| -> Vec<String> {
+        (k.v.get(key).and_then(Value::as_array).into_iter().flatten())
+            .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
+            .collect()
+    };
+    fn failed<'a>(k: &Kernel<'a>) -> Vec<&'a Value> {
+        k.claims()
+            .filter(|c| {
+                c.get("outcome").and_then(Value::as_str) == Some("fail")
+            })
+            .collect()
+    }
+    let mut md = String::from(
+        "\n<!-- ANCHOR: mutants -->\n## Mutant kernels\n\n\
+         | mutant | claims it must break | claims that failed | verdict |\n\
+         |---|---|---|---|\n",
+    );
+    for k in mutants {
+        let name = k.str("label").unwrap_or("?").trim_start_matches("mutant ");
+        let broke: Vec<String> = failed(k)
+            .iter()
+            .filter_map(|c| c.get("id")?.as_str())
+            .map(|id| format!("`{id}`"))
+            .collect();
+        let verdict = match k.str("verdict") {
+            Some("caught") => "caught".to_string(),
+            Some(why) => cell(why),
+            None => cell(&k.header()),
+        };
+        md += &format!(
+            "| `{name}` | {} | {} | {verdict} |\n",
+            list(k, "breaks").join(", "),
+            if broke.is_empty() {
+                "none".into()
+            } else {
+                broke.join(", ")
+            },
+        );
+    }
+    md += "<!-- ANCHOR_END: mutants -->\n";
+    for k in mutants {
+        let name = k.str("label").unwrap_or("?").trim_start_matches("mutant ");
+        md += &format!(
+            "\n<!-- ANCHOR: mutant-{name} -->\n### `{name}` on {}\n\n\
+             | claim | evidence |\n|---|---|\n",
+            k.str("release").unwrap_or("?")
+        );
+        for c in failed(k) {
+            let field = |key| c.get(key).and_then(Value::as_str).unwrap_or("");
+            md += &format!(
+                "| `{}` | {} |\n",
+                field("id"),
+                cell(field("evidence"))
+            );
+        }
+        md += &format!("<!-- ANCHOR_END: mutant-{name} -->\n");
+    }
     md
 }
 
@@ -509,6 +703,27 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_init_and_a_panic_are_named() {
+        let no_init = "[ 0.9] Run /init as init process\n\
+                       [ 0.9] Kernel panic - not syncing: No working init \
+                       found.  Try passing init= option to kernel.\n";
+        let Console::NoReport(why) = parse_console(no_init) else {
+            panic!()
+        };
+        assert!(why.starts_with("the kernel found no working init"), "{why}");
+        let panic = "[ 1.6] Kernel panic - not syncing: VFS: Unable to mount \
+                     root fs\n[ 1.7] ---[ end Kernel panic ]---\n";
+        let Console::NoReport(why) = parse_console(panic) else {
+            panic!()
+        };
+        assert_eq!(
+            why,
+            "the kernel panicked before the checker reported: Kernel panic \
+             - not syncing: VFS: Unable to mount root fs"
+        );
+    }
+
+    #[test]
     fn printk_lines_are_recognised() {
         assert!(is_printk("[    1.605538] random: crng init done"));
         assert!(!is_printk("[1, 2]"));
@@ -554,6 +769,7 @@ mod tests {
     fn columns() -> Vec<Column> {
         let ok = Column {
             label: "host".into(),
+            kind: Kind::Host,
             suite: None,
             package: None,
             version: None,
@@ -563,6 +779,7 @@ mod tests {
         };
         let failed = Column {
             label: "5.10.0-46-cloud-amd64".into(),
+            kind: Kind::Debian,
             suite: Some("bullseye-security".into()),
             package: Some("linux-image-5.10.0-46-cloud-amd64".into()),
             version: Some("5.10.262-1".into()),
@@ -614,5 +831,48 @@ mod tests {
             cell("/proc/<TID> </b> x <- y"),
             "/proc/&lt;TID> &lt;/b> x <- y"
         );
+    }
+
+    #[test]
+    fn a_mutant_is_caught_only_by_exactly_the_claims_it_names() {
+        let claims = |ids: &[&str]| -> Vec<String> {
+            ids.iter().map(|s| s.to_string()).collect()
+        };
+        let breaks = claims(&["a", "b"]);
+        assert_eq!(mutant_verdict("m", &breaks, &claims(&["b", "a"])), Ok(()));
+        let none = mutant_verdict("m", &breaks, &[]).unwrap_err();
+        assert_eq!(
+            none,
+            "mutant m not caught: no claim failed on it, though it names a, b"
+        );
+        let odd =
+            mutant_verdict("m", &breaks, &claims(&["a", "c"])).unwrap_err();
+        assert_eq!(
+            odd,
+            "mutant m did not break b, which it names; and broke c, which \
+             it does not name"
+        );
+    }
+
+    #[test]
+    fn mutants_get_their_own_table_not_columns_of_the_claims_table() {
+        let mut cols = columns();
+        cols.push(Column {
+            label: "mutant m".into(),
+            kind: Kind::Mutant {
+                breaks: vec!["c".into()],
+            },
+            suite: None,
+            package: None,
+            version: None,
+            how: None,
+            seconds: None,
+            result: parse_report(REPORT),
+        });
+        let md = to_markdown(&to_json(&cols, "tcg", 31.0));
+        assert!(md.lines().next().unwrap().matches('|').count() == 4, "{md}");
+        assert!(md.contains("| `m` | `c` | `c` | caught |"), "{md}");
+        assert!(md.contains("<!-- ANCHOR: mutant-m -->"), "{md}");
+        assert!(md.contains("| `c` | expected: 1; found: 2 |"), "{md}");
     }
 }

@@ -82,7 +82,14 @@ fn redact_after(text: &str, prefix: &str, placeholder: &str) -> String {
         let (head, tail) = rest.split_at(at + prefix.len());
         out += head;
         let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 {
+        // `/proc/0<TID>`: the zero is the point, not part of the id
+        // (and `/proc/0[TID]`, already redacted, stays as it is).
+        let zero = tail.starts_with('0')
+            && (digits > 1 || tail[1..].starts_with('['));
+        if zero {
+            out.push('0');
+        }
+        if digits > usize::from(zero) {
             out += placeholder;
         }
         rest = &tail[digits..];
@@ -207,6 +214,15 @@ pub(crate) fn missing(
     if !reported.iter().any(|k| field(k, "label") == "host") {
         missing.push("the host".into());
     }
+    if !reported.iter().any(|k| field(k, "kind") == "source") {
+        missing.push(format!("the kernel built from {}", super::source::PIN));
+    }
+    for k in list(report) {
+        let reported = field(k, "status") == "reported";
+        if field(k, "kind") == "mutant" && !reported {
+            missing.push(field(k, "label").to_owned());
+        }
+    }
     missing
 }
 
@@ -269,6 +285,13 @@ mod tests {
             "opening /proc/[TID]/comm (thread [TID]): a <- b; \
              instances/proc-threads-checker-[PID]/set_ftrace_pid; \
              /proc/self; 4 stacks"
+        );
+        assert_eq!(redact("/proc/024 resolves"), "/proc/0[TID] resolves");
+        let once = redact("/proc/024 resolves");
+        assert_eq!(redact(&once), once, "redacting twice changes nothing");
+        assert_eq!(
+            redact("/proc/0 and /proc/7"),
+            "/proc/[TID] and /proc/[TID]"
         );
     }
 

@@ -116,6 +116,88 @@ pub(crate) fn find_magics(
     hits
 }
 
+/// How a kernel image a user names (`--image`) boots, from its bytes:
+/// an ELF `vmlinux` through its PVH entry point (its `Xen` note of type
+/// `XEN_ELFNOTE_PHYS32_ENTRY`, include/xen/interface/elfnote.h, which
+/// `CONFIG_PVH` adds), a bzImage (`HdrS` at 0x202, the x86 boot
+/// protocol) through the firmware. Anything else is not a kernel image.
+pub(crate) fn boot_of(image: &[u8]) -> Result<super::qemu::Boot, String> {
+    if image.get(0x202..0x206) == Some(b"HdrS") {
+        return Ok(super::qemu::Boot::BzImage);
+    }
+    if !is_elf(image) {
+        let head: Vec<String> =
+            image.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        return Err(format!(
+            "not a kernel image: neither an ELF vmlinux nor a bzImage (it \
+             starts with {})",
+            if head.is_empty() {
+                "nothing".into()
+            } else {
+                head.join(" ")
+            }
+        ));
+    }
+    if image.get(4) != Some(&2) {
+        return Err("a 32-bit ELF: the matrix boots x86_64 kernels".into());
+    }
+    if has_pvh_note(image) {
+        Ok(super::qemu::Boot::Pvh)
+    } else {
+        Err(
+            "an ELF without a PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY \
+             note): build it with CONFIG_PVH, or pass its bzImage \
+             (arch/x86/boot/bzImage)"
+                .into(),
+        )
+    }
+}
+
+/// Whether an ELF64 file has a `Xen` note of type 18, the PVH entry.
+fn has_pvh_note(elf: &[u8]) -> bool {
+    const PT_NOTE: u32 = 4;
+    const XEN_ELFNOTE_PHYS32_ENTRY: u32 = 18;
+    let u16_at = |at: usize| -> Option<usize> {
+        Some(usize::from(u16::from_le_bytes(
+            elf.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?))
+    };
+    let u64_at = |at: usize| -> Option<usize> {
+        let bytes = elf.get(at..at + 8)?.try_into().ok()?;
+        Some(u64::from_le_bytes(bytes) as usize)
+    };
+    let notes = || -> Option<bool> {
+        let (phoff, entsize, count) =
+            (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?);
+        for index in 0..count {
+            let ph = phoff + index * entsize;
+            if u32_at(ph)? != PT_NOTE {
+                continue;
+            }
+            let (mut at, end) =
+                (u64_at(ph + 8)?, u64_at(ph + 8)? + u64_at(ph + 32)?);
+            while at + 12 <= end {
+                let (namesz, descsz) =
+                    (u32_at(at)? as usize, u32_at(at + 4)? as usize);
+                let kind = u32_at(at + 8)?;
+                let name = elf.get(at + 12..at + 12 + namesz)?;
+                if name.starts_with(b"Xen") && kind == XEN_ELFNOTE_PHYS32_ENTRY
+                {
+                    return Some(true);
+                }
+                at += 12
+                    + namesz.next_multiple_of(4)
+                    + descsz.next_multiple_of(4);
+            }
+        }
+        Some(false)
+    };
+    notes().unwrap_or(false)
+}
+
 /// Whether `data` is an ELF file.
 pub(crate) fn is_elf(data: &[u8]) -> bool {
     data.starts_with(b"\x7fELF")
