@@ -2,87 +2,115 @@
 # Install just in seconds with `pip install rust-just` (or `cargo install
 # just`). Every recipe runs on Linux with a Rust toolchain; recipes that
 # need system packages say which.
+#
+# Recipes do not echo their commands (`set quiet`), and their arguments
+# reach the commands as they were given, one word each ("$@" with
+# `set positional-arguments`), never through the shell's parsing.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+set quiet
+set positional-arguments
 
-# List the recipes
+[private]
 default:
-    @just --list --unsorted
+    just --list --unsorted
 
-# Walk through the article live on this kernel (--no-pause, --step N)
+# Build the workshop ahead of `just demo`, with progress
 [group('workshop')]
-demo *ARGS: _toolchain
-    cargo run --quiet --package workshop -- {{ARGS}}
+setup: _toolchain
+    cargo build --package workshop --package checker --package demo-spawner
+    echo "Ready: 'just demo' starts the walk, 'just spawn' the article's program."
+
+# Walk through the article live on this kernel
+[group('workshop')]
+demo *ARGS: _toolchain (_built "workshop")
+    cargo run --quiet --package workshop -- "$@"
 
 # Run one step of the walk, 1 to 7: just step 3
 [group('workshop')]
-step N: _toolchain
-    cargo run --quiet --package workshop -- --step {{N}}
+step N: _toolchain (_built "workshop")
+    cargo run --quiet --package workshop -- --step "$1"
 
-# Check the claims on this kernel, against a demo process of our own
+# Step 6, kernel stacks: built as you, run under sudo
 [group('workshop')]
-check *ARGS: _toolchain
-    cargo run --quiet --package checker -- {{ARGS}}
+trace *ARGS: _toolchain (_built "workshop")
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --quiet --package workshop
+    workshop="${CARGO_TARGET_DIR:-target}/debug/workshop"
+    if [ "$(id -u)" -eq 0 ]; then
+        exec "$workshop" --step 6 "$@"
+    fi
+    if ! command -v sudo >/dev/null; then
+        echo "just trace: step 6 needs root, and sudo is not installed; run '$workshop --step 6' as root" >&2
+        exit 3
+    fi
+    exec sudo -- "$workshop" --step 6 "$@"
 
-# Check the claims on a process you already run: just check-pid 1234
+# Check every claim on this kernel, on a demo process
 [group('workshop')]
-check-pid PID *ARGS: _toolchain
-    cargo run --quiet --package checker -- --pid {{PID}} {{ARGS}}
+check *ARGS: _toolchain (_built "checker")
+    cargo run --quiet --package checker -- "$@"
 
-# Run the article's program: prints its TIDs, waits for Ctrl-C
+# Check the claims on a process of yours: check-pid 1234
 [group('workshop')]
-spawn *ARGS: _toolchain
-    cargo run --quiet --package demo-spawner -- {{ARGS}}
+check-pid PID *ARGS: _toolchain (_built "checker")
+    cargo run --quiet --package checker -- --pid "$@"
 
-# Build the book into book/build; any mdBook error or warning fails
+# The article's program: prints TIDs; q or Ctrl-C stops
+[group('workshop')]
+spawn *ARGS: _toolchain (_built "demo-spawner")
+    cargo run --quiet --package demo-spawner -- "$@"
+
+# Build the book into book/build; a warning fails
 [group('book')]
-book:
+book: _toolchain
     .ci/book build
 
-# Serve the book on http://localhost:3000, rebuilding on every change
+# Serve the book on http://localhost:3000, live
 [group('book')]
-serve:
+serve: _toolchain
     .ci/book install
     mdbook serve book
 
-# Check the built book in headless Chromium (includes, code, search)
+# Check the built book's pages in headless Chromium
 [group('book')]
-book-browser:
+book-browser: _toolchain
     .ci/book browser
 
-# Compare every kernel excerpt of the book with Debian's linux-source
+# Compare the book's kernel excerpts with the source
 [group('book')]
-excerpts *ARGS:
-    cargo xtask excerpts {{ARGS}}
+excerpts *ARGS: _toolchain
+    cargo xtask excerpts "$@"
 
-# Boot the checker on Debian's kernels, Linux built from source, its mutants (--image PATH for yours)
+# Claims on Debian's, source-built and mutant kernels
 [group('kernels')]
-matrix *ARGS:
-    cargo xtask matrix {{ARGS}}
+matrix *ARGS: _toolchain
+    cargo xtask matrix "$@"
 
-# Build Linux from matrix/kernel-source, and the mutant kernels
+# Build Linux from matrix/kernel-source, and mutants
 [group('kernels')]
-kernel *ARGS:
-    cargo xtask kernel {{ARGS}}
+kernel *ARGS: _toolchain
+    cargo xtask kernel "$@"
 
-# The whole test suite (what the README's second command runs)
+# The whole test suite (the README's second command)
 [group('dev')]
-test:
-    cargo test --workspace
+test *ARGS: _toolchain
+    cargo test --workspace "$@"
 
-# Time the checker against bare system calls and the article's method
+# Time the checker against bare system calls
 [group('dev')]
-bench:
+bench: _toolchain
     cargo bench --package tests --bench bench
 
-# Review changed snapshots (cargo install cargo-insta)
+# Review changed snapshots (needs cargo-insta)
 [group('dev')]
-review:
+review: _toolchain
     cargo insta review
 
-# Format, lint, test, excerpts and the book, as CI runs them
+# Everything CI runs: lint, tests, book, kernels
 [group('dev')]
-ci:
+ci: _toolchain
     .ci/run
 
 # Say in one line what is missing instead of a wall of compile errors
@@ -102,4 +130,14 @@ _toolchain:
     if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
         echo "Rust $have is older than the $need this project needs: run 'rustup update'" >&2
         exit 3
+    fi
+
+# The first run of a fresh clone builds for a minute: say so, and show
+# cargo's progress instead of a silent wait
+_built PACKAGE:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x "${CARGO_TARGET_DIR:-target}/debug/$1" ]; then
+        echo "First run: building $1 with cargo (about 20 s; 'just setup' does it ahead)" >&2
+        cargo build --package "$1"
     fi

@@ -16,6 +16,8 @@
 //!   without a user namespace (root with `CAP_SYS_ADMIN`) nor one
 //!   inside a user namespace can be had.
 //! - `no_python3`: no `python3` on the PATH.
+//! - `no_just`: no `just` on the PATH (the tests of the justfile's
+//!   recipes need it: `pip install rust-just` or `cargo install just`).
 //!
 //! The probes run when this crate is built for a target directory, so
 //! a user and root who share one share the answers; `.ci/run` gives its
@@ -31,6 +33,7 @@ fn main() {
         "userns_refused_here",
         "pidns_refused_here",
         "no_python3",
+        "no_just",
     ] {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
@@ -62,11 +65,13 @@ fn main() {
             "true",
         ]));
     let python = runs(Command::new("python3").arg("--version"));
+    let just = runs(Command::new("just").arg("--version"));
     let refused = [
         ("userns_refused", !as_user),
         ("userns_refused_here", !here),
         ("pidns_refused_here", !(privileged || here)),
         ("no_python3", !python),
+        ("no_just", !just),
     ];
     for (cfg, set) in refused {
         if set {

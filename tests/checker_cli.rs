@@ -95,7 +95,7 @@ fn reports_in_each_format_match_their_snapshots() {
     let redactor = Redactor::default()
         .target(&target)
         .name(std::process::id(), "CHECKER");
-    let human = checker::report::human(&report);
+    let human = checker::report::human(&report, None);
     let human = anstream::adapter::strip_str(&human).to_string();
     insta::assert_snapshot!("human_report", redactor.redact(&human));
     let tap = checker::report::tap(&report);
@@ -106,22 +106,49 @@ fn reports_in_each_format_match_their_snapshots() {
 
 #[test]
 fn strict_turns_every_skip_into_a_failure() {
-    let output =
-        run(Command::new(CHECKER).args(["--strict", "--format", "tap"]));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    for claim in CLAIMS {
+    let tap = |strict: bool| {
+        let mut command = Command::new(CHECKER);
+        command.args(["--format", "tap"]);
+        if strict {
+            command.arg("--strict");
+        }
+        let output = run(&mut command);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), stdout)
+    };
+    // What skips here without --strict: the tracing claims (not asked
+    // to trace), and whatever this system refuses (user namespaces).
+    let (_, plain) = tap(false);
+    let (code, strict) = tap(true);
+    assert_eq!(code, Some(1), "{strict}");
+    let line = |stdout: &str, id: &str| {
         let line = stdout
             .lines()
-            .find(|l| l.ends_with(&format!(" - {}", claim.id)));
-        let line = line.unwrap_or_else(|| panic!("{}: {stdout}", claim.id));
-        match claim.traces() {
-            // Not asked to trace: each tracing claim skipped, so failed.
-            true => assert!(line.starts_with("not ok"), "{line}"),
-            false => assert!(line.starts_with("ok"), "{line}"),
+            .find(|l| {
+                l.ends_with(&format!(" - {id}"))
+                    || l.contains(&format!(" - {id} # SKIP"))
+            })
+            .unwrap_or_else(|| panic!("{id}: {stdout}"));
+        line.to_string()
+    };
+    for claim in CLAIMS {
+        let before = line(&plain, claim.id);
+        let after = line(&strict, claim.id);
+        let skipped = before.contains(" # SKIP ");
+        if claim.traces() {
+            assert!(skipped, "{before}");
+        }
+        // The host's kernel postdates every claim's `since` (if it did
+        // not, such a skip would stay a skip).
+        match skipped && !claim.predates(&checker::cli::kernel_release()) {
+            true => assert!(after.starts_with("not ok"), "{after}"),
+            false => assert!(
+                after.starts_with("ok") && after == before,
+                "{before} became {after}"
+            ),
         }
     }
-    assert!(stdout.contains("it skipped: kernel tracing was not asked for"));
+    assert!(strict.contains("it skipped: kernel tracing was not asked for"));
     // With no skip, --strict changes nothing: status 0.
     let output = run(Command::new(CHECKER).args([
         "--strict",
@@ -229,13 +256,84 @@ fn error_line(args: &[&str], code: i32) -> String {
 
 #[test]
 fn a_pid_that_does_not_exist_could_not_be_checked() {
-    // pid_max is at most 2^22, so this pid cannot exist.
-    let line = error_line(&["--pid", "4194305"], 3);
+    // A pid in range that no process has: the highest free one.
+    let pid_max: i32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let free = (1..pid_max)
+        .rev()
+        .find(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+        .expect("a free pid");
+    let line = error_line(&["--pid", &free.to_string()], 3);
     assert_eq!(
         line,
-        "checker: no process has pid 4194305 (/proc/4194305 does not \
-         exist); list processes with 'ps -e'\n"
+        format!(
+            "checker: no process has pid {free} (/proc/{free} does not \
+             exist); list processes with 'ps -e'\n"
+        )
     );
+}
+
+#[test]
+fn pid_takes_1_to_pid_max_less_1_and_says_so() {
+    let pid_max: i64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let range = format!(
+        "pids run from 1 to {} here (/proc/sys/kernel/pid_max)",
+        pid_max - 1
+    );
+    let beyond = pid_max.to_string();
+    for args in [
+        &["--pid", "-5"][..],
+        &["--pid=-5"],
+        &["--pid", "0"],
+        &["--pid", &beyond],
+        &["--pid", "99999999999"],
+        &["--pid", "abc"],
+        &["-p", "1; echo INJECTED"],
+    ] {
+        let line = error_line(args, 2);
+        assert!(line.contains(&range), "{args:?}: {line}");
+        assert!(line.contains("see 'just check --help'"), "{line}");
+    }
+    // The top of the range is a pid, whether or not a process has it.
+    let top = (pid_max - 1).to_string();
+    let output = run(Command::new(CHECKER).args(["--pid", &top, "--list"]));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    // A process with one thread: every count of its ids is 1.
+    let mut single =
+        crate::support::dies_with_test(&mut Command::new("sleep"))
+            .arg("60")
+            .spawn()
+            .expect("sleep starts");
+    let pid = single.id().to_string();
+    let output = run(Command::new(CHECKER).args(["--pid", &pid]));
+    let _ = single.kill();
+    let _ = single.wait();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("1 thread id)"), "{report}");
+    let words: Vec<&str> = report.split_whitespace().collect();
+    for pair in words.windows(2) {
+        let plural = ["TIDs", "threads", "claims", "stacks", "ids", "ids)"];
+        assert!(
+            !(pair[0] == "1" && plural.contains(&pair[1])),
+            "\"1 {}\" in\n{report}",
+            pair[1]
+        );
+    }
+    let one = run(Command::new(CHECKER)
+        .args(["--only", "listing_shows_the_tgid_but_no_other_tid"]));
+    let one = String::from_utf8_lossy(&one.stdout);
+    assert!(one.contains("\n1 claim: 1 passed"), "{one}");
 }
 
 #[test]

@@ -195,7 +195,7 @@ doctored! {
         let claim = claims::find(ID).unwrap();
         let report = checker::cli::check(&doctored, &target, &[claim]);
         assert!(!report.held());
-        let text = checker::report::human(&report);
+        let text = checker::report::human(&report, None);
         let text = anstream::adapter::strip_str(&text).to_string();
         let redacted = Redactor::default().target(&target).redact(&text);
         insta::assert_snapshot!("doctored_listing_fails", redacted);

@@ -7,6 +7,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod at_a_terminal;
 mod book;
 mod by_hand;
 mod checker_cli;

@@ -22,7 +22,7 @@ fn documented(binary: &str) -> Vec<Status> {
         .split(';')
         .filter_map(|part| {
             let part = part.trim_start_matches("Exit status:").trim();
-            let number = part.split(' ').next()?.parse().ok()?;
+            let number = part.split_whitespace().next()?.parse().ok()?;
             Status::from_code(number)
         })
         .collect();

@@ -265,7 +265,7 @@ fn redaction_names_ids_and_keeps_constants() {
 /// .. })`, `None`), JSON that the shipped schema accepts, and JUnit that
 /// an XML parser reads with one testcase per claim.
 pub(crate) fn reads_well(report: &checker::report::Report) {
-    let human = checker::report::human(report);
+    let human = checker::report::human(report, None);
     let json = checker::report::json(report);
     let junit = checker::report::junit(report);
     let formats = [

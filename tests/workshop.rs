@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use std::os::fd::AsFd;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
@@ -177,22 +180,27 @@ fn the_demo_transcript_matches_its_snapshot() {
     insta::assert_snapshot!("demo_transcript", redacted);
 }
 
-/// Wrap every line longer than the workshop's width as the workshop
-/// would, keeping its indent.
+/// The width of the book's transcript: its code blocks show 76
+/// columns without scrolling.
+const BOOK_WIDTH: usize = 76;
+
+/// Wrap every line longer than the book's width as the workshop would
+/// at that width: a command with `\` continuations, the rest as prose
+/// that keeps its indent.
 fn rewrap(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        if line.chars().count() <= workshop::narrate::WIDTH {
-            out += line;
-            out.push('\n');
-            continue;
-        }
-        let body = line.trim_start_matches(' ');
-        let indent = &line[..line.len() - body.len()];
-        for wrapped in
-            workshop::narrate::wrap(body, workshop::narrate::WIDTH, indent)
-        {
-            out += &wrapped;
+        let wrapped = if line.chars().count() <= BOOK_WIDTH {
+            vec![line.to_string()]
+        } else if let Some(command) = line.strip_prefix("$ ") {
+            workshop::narrate::command_lines(command, Some(BOOK_WIDTH))
+        } else {
+            let body = line.trim_start_matches(' ');
+            let indent = &line[..line.len() - body.len()];
+            terminal::wrap(body, Some(BOOK_WIDTH), indent)
+        };
+        for line in wrapped {
+            out += &line;
             out.push('\n');
         }
     }
@@ -228,7 +236,15 @@ fn interrupt_at_the_first_pause(group: bool) {
     // The prompt ends without a newline: read bytes, not lines.
     let mut step_1 = Vec::new();
     let mut chunk = [0u8; 4096];
-    while !String::from_utf8_lossy(&step_1).contains("Ctrl-C: stop]") {
+    while !String::from_utf8_lossy(&step_1).contains("[Enter: step 2]") {
+        // Bounded: a prompt that never comes fails, not hangs.
+        let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)];
+        let ready = poll(&mut fds, PollTimeout::from(60_000u16));
+        assert!(
+            matches!(ready, Ok(n) if n > 0),
+            "no prompt within 60 s: {}",
+            String::from_utf8_lossy(&step_1)
+        );
         let read = stdout.read(&mut chunk).expect("read the walk");
         assert!(read > 0, "{}", String::from_utf8_lossy(&step_1));
         step_1.extend_from_slice(&chunk[..read]);

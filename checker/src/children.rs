@@ -11,7 +11,8 @@
 //! No child outlives the checker, even under SIGKILL: each one asks the
 //! kernel for `PR_SET_PDEATHSIG` before it runs anything, and the
 //! checker kills and reaps each one when it is done with it (no zombie
-//! is left for a pid 1 that may not reap).
+//! is left for a pid 1 that may not reap), or, on Ctrl-C, in the
+//! handler of [`crate::stop`].
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
@@ -140,6 +141,7 @@ impl Demo {
                 crate::procfs::describe(&err)
             )
         })?;
+        crate::stop::adopt(child.id());
         let mut stdout = child.stdout.take().map(BufReader::new);
         match read_ready_line(&mut child, stdout.as_mut()) {
             Ok(ready) => Ok(Demo {
@@ -148,8 +150,7 @@ impl Demo {
                 ready,
             }),
             Err(detail) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                end(&mut child);
                 Err(detail)
             }
         }
@@ -169,9 +170,15 @@ impl Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        end(&mut self.child);
     }
+}
+
+/// Kill and reap `child`, and take it off [`crate::stop`]'s list.
+pub fn end(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+    crate::stop::release(child.id());
 }
 
 /// A demo process started for one claim, with `threads` threads: a

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use exit_status::Status;
 
 use crate::children::Helpers;
@@ -40,7 +40,13 @@ pub const RUN: &str = "just check";
 pub struct Options {
     /// Check this running process (a thread id selects its process)
     /// instead of starting the demo.
-    #[arg(long, short = 'p', value_name = "PID")]
+    #[arg(
+        long,
+        short = 'p',
+        value_name = "PID",
+        value_parser = parse_pid,
+        allow_hyphen_values = true
+    )]
     pub pid: Option<i32>,
 
     /// Threads of the demo target besides its leader.
@@ -79,6 +85,37 @@ pub struct Options {
     /// The procfs to read.
     #[arg(long, value_name = "DIR", default_value = "/proc")]
     pub proc: PathBuf,
+
+    /// Wrap the human report at this many columns (`main` sets the
+    /// terminal's width; `None` keeps lines whole, as for a pipe).
+    #[arg(skip)]
+    pub width: Option<usize>,
+}
+
+/// Where the kernel says how far pids go.
+const PID_MAX: &str = "/proc/sys/kernel/pid_max";
+
+/// A pid as the kernel hands them out: 1 up to pid_max - 1, since
+/// alloc_pid() allocates below pid_max (kernel/pid.c).
+fn parse_pid(text: &str) -> Result<i32, String> {
+    let pid_max = std::fs::read_to_string(PID_MAX)
+        .ok()
+        .and_then(|text| text.trim().parse::<i64>().ok());
+    let range = match pid_max {
+        Some(max) => {
+            format!("pids run from 1 to {} here ({PID_MAX})", max - 1)
+        }
+        None => format!("pids run from 1 to pid_max - 1 ({PID_MAX})"),
+    };
+    let pid = match text.trim().parse::<i64>() {
+        Ok(pid) => pid,
+        Err(_) => return Err(format!("not a number; {range}")),
+    };
+    let limit = pid_max.unwrap_or(i64::from(i32::MAX));
+    match i32::try_from(pid) {
+        Ok(pid) if pid >= 1 && i64::from(pid) < limit => Ok(pid),
+        _ => Err(format!("not a process id; {range}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,15 +160,28 @@ pub fn main() -> std::process::ExitCode {
             text
         })
     }
-    let options = match Options::try_parse_from(&args) {
+    let options = match command().try_get_matches_from(&args) {
+        Ok(matches) => Options::from_arg_matches(&matches),
+        Err(err) => Err(err),
+    };
+    let mut options = match options {
         Ok(options) => options,
         Err(err) => {
             let help = format!("'{RUN} --help'");
             return exit_status::usage_error("checker", &help, &err).into();
         }
     };
+    // Ctrl-C mid-run: our children killed and reaped before we go.
+    crate::stop::install();
+    options.width = terminal::width();
     let mut out = anstream::stdout();
     run(&options, &mut out).into()
+}
+
+/// The command line, with help that fits an 80-column terminal (or a
+/// narrower one).
+pub fn command() -> clap::Command {
+    Options::command().max_term_width(terminal::HELP_WIDTH)
 }
 
 /// Run the checks that `options` ask for, write the result to `out`, and
@@ -174,7 +224,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
     }
     drop(target);
     let text = match options.format {
-        Format::Human => report::human(&report),
+        Format::Human => report::human(&report, options.width),
         Format::Tap => report::tap(&report),
         Format::Junit => report::junit(&report),
         Format::Json | Format::Markdown => report::json(&report),

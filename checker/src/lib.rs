@@ -19,6 +19,7 @@ pub mod parse;
 pub mod pidns;
 pub mod procfs;
 pub mod report;
+pub mod stop;
 pub mod sys;
 pub mod target;
 pub mod trace;

@@ -94,6 +94,7 @@ impl PidNamespaceProbe {
                 crate::procfs::describe(&err)
             )
         })?;
+        crate::stop::adopt(probe.id());
         let stdin = probe.stdin.take();
         let line = probe.stdout.take().map(|out| first_line(out.as_fd()));
         let mut running = PidNamespaceProbe {
@@ -126,12 +127,11 @@ impl Drop for PidNamespaceProbe {
         let start = Instant::now();
         while start.elapsed() < REPORT_TIMEOUT {
             match self.probe.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
+                Ok(Some(_)) | Err(_) => break,
                 Ok(None) => std::thread::sleep(Duration::from_millis(2)),
             }
         }
-        let _ = self.probe.kill();
-        let _ = self.probe.wait();
+        crate::children::end(&mut self.probe);
     }
 }
 

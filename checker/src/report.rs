@@ -170,63 +170,94 @@ pub fn verdict(outcome: &Outcome) -> (Style, &'static str) {
     }
 }
 
-/// The report for a terminal. It holds ANSI styles; print it through
+/// The report for a terminal, wrapped at `width` columns (`None`: lines
+/// stay whole, as for a pipe). It holds ANSI styles; print it through
 /// `anstream`, which drops them for pipes and under `NO_COLOR`.
-pub fn human(report: &Report) -> String {
+pub fn human(report: &Report, width: Option<usize>) -> String {
+    const INDENT: &str = "     ";
     let mut out = String::new();
     let target = &report.target;
-    let _ = writeln!(
-        out,
-        "{} on Linux {}: target {} (TGID {}, {} thread ids)",
+    let header = format!(
+        "{} on Linux {}: target {} (TGID {}, {})",
         report.proc,
         report.kernel.release,
         target.comm,
         target.leader,
-        target.tids
+        count(target.tids, "thread id")
     );
+    styled(&mut out, terminal::wrap(&header, width, ""), PLAIN);
     if let Some(note) = &target.note {
-        let _ = writeln!(out, "note: {note}");
+        let note = terminal::wrap_after("note: ", note, width, "      ");
+        styled(&mut out, note, PLAIN);
     }
     for result in &report.claims {
         let (style, word) = verdict(&result.outcome);
         let _ = writeln!(out, "\n{style}{word}{style:#} {}", result.id);
-        let _ = writeln!(out, "     {DIM}{}{DIM:#}", result.statement);
+        let statement = terminal::wrap(&result.statement, width, INDENT);
+        styled(&mut out, statement, DIM);
+        let mut field = |label: &str, value: &str| {
+            let first = format!("{INDENT}{label}");
+            let lines = terminal::wrap_after(&first, value, width, INDENT);
+            styled(&mut out, lines, PLAIN);
+        };
         match &result.outcome {
-            Outcome::Pass { observed } => {
-                let _ = writeln!(out, "     observed: {observed}");
-            }
+            Outcome::Pass { observed } => field("observed: ", observed),
             Outcome::Fail { expected, found } => {
-                let _ = writeln!(out, "     expected: {expected}");
-                let _ = writeln!(out, "     found:    {found}");
-                let _ = writeln!(out, "     kernel:   {}", result.kernel);
+                field("expected: ", expected);
+                field("found:    ", found);
+                field("kernel:   ", &result.kernel);
             }
-            Outcome::Skip { reason } => {
-                let _ = writeln!(out, "     reason: {reason}");
-            }
+            Outcome::Skip { reason } => field("reason: ", reason),
         }
     }
-    let _ = writeln!(out, "\n{}", totals(report));
+    out.push('\n');
+    let (counts, (style, verdict)) = totals_parts(report);
+    let whole = format!("{counts}: {verdict}");
+    if width.is_none_or(|width| terminal::display_width(&whole) <= width) {
+        let _ = writeln!(out, "{}", totals(report));
+    } else {
+        let counts = format!("{counts}:");
+        styled(&mut out, terminal::wrap(&counts, width, ""), PLAIN);
+        styled(&mut out, terminal::wrap(&verdict, width, ""), style);
+    }
     out
+}
+
+const PLAIN: Style = Style::new();
+
+/// Each of `lines` on a line of its own, in `style`.
+fn styled(out: &mut String, lines: Vec<String>, style: Style) {
+    for line in lines {
+        let _ = writeln!(out, "{style}{line}{style:#}");
+    }
 }
 
 /// The closing line: `14 claims: 11 passed, 0 failed, 3 skipped: every
 /// claim held`, styled.
 pub fn totals(report: &Report) -> String {
+    let (counts, (style, verdict)) = totals_parts(report);
+    format!("{counts}: {style}{verdict}{style:#}")
+}
+
+/// The closing line's counts, and its verdict with the verdict's style.
+fn totals_parts(report: &Report) -> (String, (Style, String)) {
     let summary = report.summary;
     let verdict = match report.status() {
-        Status::Ok => format!("{PASS}every claim held{PASS:#}"),
-        Status::Skipped => {
-            format!("{SKIP}nothing was verified: every claim skipped{SKIP:#}")
-        }
-        _ => format!("{FAIL}{} failed{FAIL:#}", count(summary.fail, "claim")),
+        Status::Ok => (PASS, "every claim held".to_string()),
+        Status::Skipped => (
+            SKIP,
+            "nothing was verified: every claim skipped".to_string(),
+        ),
+        _ => (FAIL, format!("{} failed", count(summary.fail, "claim"))),
     };
-    format!(
-        "{}: {} passed, {} failed, {} skipped: {verdict}",
+    let counts = format!(
+        "{}: {} passed, {} failed, {} skipped",
         count(report.claims.len(), "claim"),
         summary.pass,
         summary.fail,
         summary.skip
-    )
+    );
+    (counts, verdict)
 }
 
 /// The report as TAP version 13, with evidence in YAML blocks.

@@ -32,6 +32,7 @@
 //! the traced functions on our behalf.
 
 mod cleanup;
+pub(crate) use cleanup::remove_after_signal;
 mod parse;
 mod tracefs;
 

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use exit_status::Status;
 
 use crate::spawn;
@@ -12,14 +12,16 @@ use crate::spawn;
 /// Spawn threads and print their TIDs, as the article's program does.
 ///
 /// With no options it prints `My TID: <n>` for the main thread and
-/// `My thread's TID: <n>` for one spawned thread, then waits for Ctrl-C.
-/// Look for the thread's TID with `ls /proc`, then `cat /proc/<TID>/comm`.
+/// `My thread's TID: <n>` for one spawned thread, then waits: on a
+/// terminal for q or Ctrl-C, else for SIGINT or SIGTERM. Look for the
+/// thread's TID with `ls /proc`, then `cat /proc/<TID>/comm`.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "demo-spawner",
     bin_name = "demo-spawner",
     version,
-    after_help = "Exit status: 0 stopped by a signal or --exit-after; 2 \
+    after_help = "Exit status: 0 stopped by a key, a signal or \
+                  --exit-after; 2 \
                   usage error; 3 could not run (the system would not give \
                   the threads asked for, or stdout and signals could not \
                   be set up)."
@@ -102,7 +104,11 @@ pub fn main() -> std::process::ExitCode {
 pub fn main_with_args(
     args: impl IntoIterator<Item = OsString>,
 ) -> std::process::ExitCode {
-    let options = match Options::try_parse_from(args) {
+    let options = Options::command()
+        .max_term_width(terminal::HELP_WIDTH)
+        .try_get_matches_from(args)
+        .and_then(|matches| Options::from_arg_matches(&matches));
+    let options = match options {
         Ok(options) => options,
         Err(err) => {
             let help = "'just spawn --help'";

@@ -142,15 +142,37 @@ pub fn run(options: &Options) -> Result<(), SpawnError> {
         exited,
     };
     print_ready(&ready, options.json)?;
+    // A person at the terminal stops us with a key (see `hint`).
+    let mut keys = terminal::Keys::open();
+    hint(keys.is_some(), ready.pid);
     // The first thread may exec now: the ready line is out.
     let _ = exec_go.send(());
     if options.leader_exits {
-        leader_exits(signals, options.exit_after);
+        leader_exits(signals, keys, options.exit_after);
     }
-    let waited = wait_for_stop(&signals, options.exit_after)
+    let waited = wait_for_stop(&signals, keys.as_mut(), options.exit_after)
         .map_err(|errno| io_error("wait for a signal", errno));
+    // The terminal back in line mode before the threads go.
+    drop(keys);
     group.stop();
     waited
+}
+
+/// How to stop us, on stderr when it is a terminal: a key (`q` or
+/// Ctrl-C, read as keys so that stopping is not an interruption that
+/// `just` reports as an error), or a signal when we run in the
+/// background or without a terminal for input.
+fn hint(keys: bool, pid: i32) {
+    use std::io::IsTerminal;
+    let stderr = std::io::stderr();
+    if !stderr.is_terminal() {
+        return;
+    }
+    let how = match keys {
+        true => "q or Ctrl-C stops it".to_string(),
+        false => format!("`kill {pid}` stops it"),
+    };
+    let _ = writeln!(stderr.lock(), "({how}.)");
 }
 
 /// End the main thread alone, and leave the waiting for a stop signal
@@ -163,12 +185,17 @@ pub fn run(options: &Options) -> Result<(), SpawnError> {
 /// pthread_exit, whose forced unwinding through Rust frames with
 /// destructors is undefined behaviour; nothing of the main thread's is
 /// needed afterwards.
-fn leader_exits(signals: SignalFd, limit: Option<Duration>) -> ! {
+fn leader_exits(
+    signals: SignalFd,
+    mut keys: Option<terminal::Keys>,
+    limit: Option<Duration>,
+) -> ! {
     let waiter =
         thread::Builder::new()
             .stack_size(STACK_BYTES)
             .spawn(move || {
-                let _ = wait_for_stop(&signals, limit);
+                let _ = wait_for_stop(&signals, keys.as_mut(), limit);
+                drop(keys);
                 std::process::exit(0)
             });
     if waiter.is_err() {
@@ -446,27 +473,48 @@ pub fn article_lines(pid: i32, tids: &[i32]) -> Vec<String> {
     lines
 }
 
-/// Wait for SIGINT, SIGTERM or SIGHUP, or until `limit` has passed.
+/// Wait for SIGINT, SIGTERM or SIGHUP, for a key that stops us (with
+/// `keys`: `q`, Ctrl-C, Ctrl-D), or until `limit` has passed.
 fn wait_for_stop(
     signals: &SignalFd,
+    mut keys: Option<&mut terminal::Keys>,
     limit: Option<Duration>,
 ) -> nix::Result<()> {
-    let timeout = match limit {
-        None => PollTimeout::NONE,
-        // poll(2) takes at most i32::MAX ms (24 days): cap longer ones.
-        Some(limit) => {
-            PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX)
-        }
-    };
-    let mut fds = [PollFd::new(
-        std::os::fd::AsFd::as_fd(signals),
-        PollFlags::POLLIN,
-    )];
+    let deadline = limit.map(|limit| std::time::Instant::now() + limit);
     loop {
-        match poll(&mut fds, timeout) {
+        let timeout = match deadline {
+            None => PollTimeout::NONE,
+            // poll(2) takes at most i32::MAX ms (24 days): cap longer.
+            Some(deadline) => {
+                let left = deadline
+                    .saturating_duration_since(std::time::Instant::now());
+                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut fds = vec![PollFd::new(
+            std::os::fd::AsFd::as_fd(signals),
+            PollFlags::POLLIN,
+        )];
+        if let Some(keys) = &keys {
+            fds.push(PollFd::new(keys.fd(), PollFlags::POLLIN));
+        }
+        let ready = match poll(&mut fds, timeout) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(errno) => return Err(errno),
-            Ok(_) => return Ok(()),
+            Ok(0) => return Ok(()), // `limit` has passed.
+            Ok(_) => fds.iter().map(|fd| fd.any().unwrap_or(false)),
+        };
+        let ready: Vec<bool> = ready.collect();
+        if ready[0] {
+            return Ok(()); // A stop signal.
+        }
+        let key = keys.as_mut().map(|keys| keys.read());
+        match key {
+            Some(Ok(terminal::Key::Stop | terminal::Key::End)) => {
+                return Ok(());
+            }
+            Some(Err(_)) => keys = None, // Gone: signals still stop us.
+            _ => {}
         }
     }
 }

@@ -11,7 +11,7 @@ use checker::target::Target;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use exit_status::Status;
 
-use crate::narrate::Narrator;
+use crate::narrate::{Narrator, Pause};
 use crate::steps::{STEPS, Walk};
 
 /// The threads the demo program starts besides its leader: two, so
@@ -22,8 +22,8 @@ pub const THREADS: u32 = 2;
 /// a thread's id while `/proc/<TID>` opens.
 ///
 /// Each step shows a command, its real output here, and what it means.
-/// On a terminal the walk waits for Enter between steps; Ctrl-C ends it
-/// and the demo program with it.
+/// On a terminal the walk waits for a key between steps: Enter goes on,
+/// q or Ctrl-C stops (status 0), Ctrl-D runs the rest without stopping.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "workshop", bin_name = "workshop", version)]
 pub struct Options {
@@ -32,14 +32,16 @@ pub struct Options {
     #[arg(long)]
     pub no_pause: bool,
 
-    /// Wait for Enter between steps even when stdin is not a terminal
-    /// (a script drives the walk).
+    /// Wait for a line of stdin between steps even when stdin is not a
+    /// terminal (a script drives the walk).
     #[arg(long, conflicts_with = "no_pause")]
     pub pause: bool,
 
-    /// Wrap the narration at N columns (0: do not wrap).
-    #[arg(long, value_name = "N", default_value_t = crate::narrate::WIDTH)]
-    pub width: usize,
+    /// Wrap every line at N columns (default: the terminal's width, 80
+    /// if it does not say; lines stay whole when stdout is not a
+    /// terminal); 0 does not wrap.
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
 
     /// Run only step N (see the list below).
     #[arg(long, value_name = "N", value_parser = parse_step)]
@@ -60,11 +62,11 @@ fn after_help() -> String {
     for (index, step) in STEPS.iter().enumerate() {
         text += &format!("  {}  {}\n", index + 1, step.title);
     }
-    text += "\nExit status: 0 the walk ended and no claim failed; 1 a \
-             claim failed; 2 usage error; 3 could not run (no procfs at \
-             /proc, or the demo program did not start). Ctrl-C ends the \
-             walk by SIGINT (a shell shows 130), and the kernel ends the \
-             demo program with it.";
+    text += "\nExit status: 0 the walk ended, or was stopped at a pause, \
+             and no claim failed; 1 a claim failed; 2 usage error; 3 could \
+             not run (no procfs at /proc, or the demo program did not \
+             start). Ctrl-C during a step ends the walk by SIGINT (a shell \
+             shows 130) once the demo program is killed and reaped.";
     text
 }
 
@@ -75,16 +77,32 @@ pub fn main() -> std::process::ExitCode {
         // A process the walk started: the demo program, or a probe.
         return code;
     }
-    let command = Options::command().after_help(after_help());
+    let command = Options::command()
+        .after_help(after_help())
+        .max_term_width(terminal::HELP_WIDTH);
     let options = command
         .try_get_matches_from(&args)
         .and_then(|matches| Options::from_arg_matches(&matches));
     match options {
-        Ok(options) => run(&options).into(),
+        Ok(options) => {
+            // Ctrl-C or `kill` during a step: the demo program and the
+            // commands of the step killed and reaped before we go.
+            checker::stop::install();
+            run(&options).into()
+        }
         Err(err) => {
             let help = "'just demo --help'";
             exit_status::usage_error("workshop", help, &err).into()
         }
+    }
+}
+
+/// The width to wrap at: `--width` (0: none), else the terminal's.
+fn width(options: &Options) -> Option<usize> {
+    match options.width {
+        Some(0) => None,
+        Some(width) => Some(width),
+        None => terminal::width(),
     }
 }
 
@@ -102,13 +120,14 @@ fn pausing(options: &Options) -> bool {
 
 /// Run the walk that `options` ask for and return the exit status.
 ///
-/// Ctrl-C during a step is not caught: SIGINT's default action ends
-/// the workshop at once, and the kernel then kills the demo program,
-/// which asked for that with `PR_SET_PDEATHSIG` (see
-/// `checker::target`); a tracing session removes its tracefs instance
-/// in its own SIGINT handler first. Ctrl-C while the walk waits for
-/// Enter also reaps the demo program before we die (`interrupt.rs`).
-/// Either way a shell sees status 130.
+/// At a pause on a terminal, Ctrl-C is a key like `q` (see
+/// [`crate::narrate`]): the walk stops there, the demo program is
+/// killed and reaped, and the status is 0, as for a walk that ended.
+/// During a step, Ctrl-C is the signal: `checker::stop`'s handler,
+/// which `main` installs, kills and reaps the demo and any command of
+/// the step and removes a tracing instance, and then SIGINT ends us (a
+/// shell sees 130). Without that handler (a library caller) the kernel
+/// still kills the demo, which asked for `PR_SET_PDEATHSIG`.
 pub fn run(options: &Options) -> Status {
     let root = std::path::Path::new("/proc");
     match is_procfs(root) {
@@ -135,11 +154,7 @@ pub fn run(options: &Options) -> Status {
     let mut walk = Walk {
         proc: &proc,
         target: &target,
-        say: Narrator::new(
-            pausing(options),
-            nix::unistd::Pid::from_raw(target.pid),
-            options.width,
-        ),
+        say: Narrator::new(pausing(options), width(options)),
         root: nix::unistd::geteuid().is_root(),
         failed: false,
     };
@@ -166,8 +181,12 @@ pub fn run(options: &Options) -> Status {
         ));
     }
     for (index, &number) in numbers.iter().enumerate() {
-        if index > 0 {
-            walk.say.pause(number);
+        if index > 0 && walk.say.pause(number) == Pause::Stop {
+            walk.say.note(&format!(
+                "Stopped before step {number}; `just step {number}` runs \
+                 that step alone."
+            ));
+            break;
         }
         let step = &STEPS[number - 1];
         walk.say.heading(number, total, step.title);

@@ -9,16 +9,15 @@
 //!
 //! Where is X? The options, exit codes and the order of a run:
 //! `cli.rs`. The steps and their narration: `steps.rs`. Running the
-//! shell commands the attendee would type: `shell.rs`. Styled output
-//! and the pause between steps: `narrate.rs`. Ctrl-C while it waits:
-//! `interrupt.rs`.
+//! shell commands the attendee would type: `shell.rs`. Styled output,
+//! wrapped to the terminal, and the pause between steps: `narrate.rs`.
+//! Ctrl-C during a step: `checker::stop`.
 //!
 //! Book: "The workshop".
 
 #![cfg(target_os = "linux")]
 
 pub mod cli;
-mod interrupt;
 pub mod narrate;
 mod shell;
 pub mod steps;

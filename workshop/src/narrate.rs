@@ -1,18 +1,20 @@
-//! Styled output for the walk, and the pause between steps (plumbing
-//! for "The workshop").
+//! Styled output for the walk, wrapped to the terminal, and the pause
+//! between steps (plumbing for "The workshop").
 //!
 //! Everything goes through `anstream`, which drops the styles when
 //! stdout is not a terminal or `NO_COLOR` is set, so a transcript is
-//! plain text.
+//! plain text. Every line is wrapped to the width the walk was given
+//! (the terminal's, unless `--width` says): prose at spaces, commands
+//! with a `\` continuation, and a command's output only where a line
+//! of it would not fit.
 
 use std::io::{BufRead, Write};
 
 use anstyle::{AnsiColor, Style};
 use checker::claims::{Claim, Outcome};
 use checker::report::{Report, verdict};
-use nix::unistd::Pid;
+use terminal::{Key, Keys};
 
-use crate::interrupt;
 use crate::shell::Ran;
 
 const TITLE: Style = Style::new().bold().underline();
@@ -20,28 +22,30 @@ const HEADING: Style = AnsiColor::Cyan.on_default().bold();
 const PROMPT: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
-/// Prose is wrapped to this width by default, so that it reads the same
-/// in a terminal and in the book's code block.
-pub const WIDTH: usize = 76;
+/// What the attendee said at a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pause {
+    /// Go on with the next step.
+    Next,
+    /// Stop the walk here (`q` or Ctrl-C at a terminal).
+    Stop,
+}
 
 /// Writes the walk to stdout and waits between steps when asked to.
 #[derive(Debug)]
 pub(crate) struct Narrator {
     out: anstream::Stdout,
-    /// Wait for Enter before each step after the first.
+    /// Wait for a key before each step after the first.
     pause: bool,
-    /// The demo program, which Ctrl-C during a wait ends and reaps.
-    demo: Pid,
-    /// Wrap prose at this many columns; 0 leaves it unwrapped.
-    width: usize,
+    /// Wrap every line at this many columns; `None` keeps lines whole.
+    width: Option<usize>,
 }
 
 impl Narrator {
-    pub(crate) fn new(pause: bool, demo: Pid, width: usize) -> Narrator {
+    pub(crate) fn new(pause: bool, width: Option<usize>) -> Narrator {
         Narrator {
             out: anstream::stdout(),
             pause,
-            demo,
             width,
         }
     }
@@ -69,41 +73,48 @@ impl Narrator {
         ));
     }
 
-    /// A command without its output (the checker's lines follow); a
-    /// long one is continued with `\` on lines of its own.
+    /// A command without its output (the checker's lines follow),
+    /// broken with `\` where it would not fit.
     pub(crate) fn prompt(&mut self, command: &str) {
-        for (index, line) in command.lines().enumerate() {
-            let dollar = if index == 0 { "$ " } else { "" };
-            self.put(&format!("{PROMPT}{dollar}{line}{PROMPT:#}\n"));
+        for line in command_lines(command, self.width) {
+            self.put(&format!("{PROMPT}{line}{PROMPT:#}\n"));
         }
     }
 
     /// A command as a terminal shows it: `$ command`, then its output.
     pub(crate) fn ran(&mut self, ran: &Ran) {
         self.prompt(&ran.command);
-        for line in ran.lines() {
-            self.put(&format!("{line}\n"));
-        }
+        self.lines(&ran.lines());
     }
 
-    /// Output lines, as they are.
+    /// Output lines, as they are where they fit; a line too long for
+    /// the width is wrapped, indented by two columns after its first.
     pub(crate) fn lines(&mut self, lines: &[String]) {
         for line in lines {
-            self.put(&format!("{line}\n"));
+            let fits = self
+                .width
+                .is_none_or(|width| terminal::display_width(line) <= width);
+            if fits {
+                self.put(&format!("{line}\n"));
+                continue;
+            }
+            for part in terminal::wrap_after("", line, self.width, "  ") {
+                self.put(&format!("{part}\n"));
+            }
         }
     }
 
     /// A paragraph of explanation, after a blank line, wrapped.
     pub(crate) fn say(&mut self, text: &str) {
         self.put("\n");
-        for line in wrap(text, self.width, "") {
+        for line in terminal::wrap(text, self.width, "") {
             self.put(&format!("{line}\n"));
         }
     }
 
     /// A one-line remark (wrapped if long), such as why a step skips.
     pub(crate) fn note(&mut self, text: &str) {
-        for line in wrap(text, self.width, "") {
+        for line in terminal::wrap(text, self.width, "") {
             self.put(&format!("{line}\n"));
         }
     }
@@ -120,7 +131,7 @@ impl Narrator {
         let (style, word) = verdict(outcome);
         self.put(&format!("{style}{word}{style:#} {}\n", claim.id));
         let indent = "     ";
-        for line in wrap(claim.statement, self.width, indent) {
+        for line in terminal::wrap(claim.statement, self.width, indent) {
             self.put(&format!("{DIM}{line}{DIM:#}\n"));
         }
         let mut fields: Vec<(&str, &str)> = match outcome {
@@ -134,8 +145,9 @@ impl Narrator {
             fields.push(("kernel", claim.kernel));
         }
         for (name, value) in fields {
-            let text = format!("{name}: {value}");
-            for line in wrap(&text, self.width, indent) {
+            let first = format!("{indent}{name}: ");
+            for line in terminal::wrap_after(&first, value, self.width, indent)
+            {
                 self.put(&format!("{line}\n"));
             }
         }
@@ -159,39 +171,75 @@ impl Narrator {
             }
             Outcome::Skip { reason } => reason.clone(),
         };
-        for line in wrap(&detail, self.width, "     ") {
+        for line in terminal::wrap(&detail, self.width, "     ") {
             self.put(&format!("{line}\n"));
         }
     }
 
     /// The checker's closing line: the counts and the verdict.
     pub(crate) fn totals(&mut self, report: &Report) {
-        self.put(&format!("{}\n", checker::report::totals(report)));
+        let text = checker::report::totals(report);
+        let fits = self
+            .width
+            .is_none_or(|width| terminal::display_width(&text) <= width);
+        if fits {
+            self.put(&format!("{text}\n"));
+        } else {
+            // Styles do not survive a break: wrap the plain words.
+            let plain = anstream::adapter::strip_str(&text).to_string();
+            self.note(&plain);
+        }
     }
 
-    /// Wait for Enter before step `next`, if pausing. End of input
-    /// (Ctrl-D) means "run the rest without stopping".
-    pub(crate) fn pause(&mut self, next: usize) {
+    /// Wait before step `next`, if pausing: at a terminal for a key
+    /// (Enter goes on; `q` or Ctrl-C stops; Ctrl-D runs the rest
+    /// without stopping), else for a line of stdin (end of input runs
+    /// the rest).
+    pub(crate) fn pause(&mut self, next: usize) -> Pause {
         if !self.pause {
-            return;
+            return Pause::Next;
         }
+        let prompt = format!("[Enter: step {next}; q or Ctrl-C: stop]");
+        let Some(mut keys) = Keys::open() else {
+            return self.pause_for_a_line(next);
+        };
+        loop {
+            self.put(&format!("\n{DIM}{prompt}{DIM:#} "));
+            self.flush();
+            let key = loop {
+                match keys.read() {
+                    Ok(Key::Other) => continue,
+                    Ok(key) => break key,
+                    Err(_) => break Key::End,
+                }
+            };
+            self.put("\n");
+            match key {
+                Key::Next => return Pause::Next,
+                Key::Stop => return Pause::Stop,
+                Key::End => {
+                    self.pause = false;
+                    return Pause::Next;
+                }
+                Key::Resumed | Key::Other => continue,
+            }
+        }
+    }
+
+    /// The pause when stdin is not a terminal (`--pause`, a script):
+    /// a line goes on; end of input runs the rest without stopping.
+    fn pause_for_a_line(&mut self, next: usize) -> Pause {
+        self.put(&format!("\n{DIM}[Enter: step {next}]{DIM:#} "));
+        self.flush();
         let mut line = String::new();
-        let demo = self.demo;
-        // The handler is in place before the prompt asks for Ctrl-C.
-        let read = interrupt::while_waiting(demo, || {
-            self.put(&format!(
-                "\n{DIM}[Enter: step {next}; Ctrl-C: stop]{DIM:#} "
-            ));
-            let _ = self.out.flush();
-            std::io::stdin().lock().read_line(&mut line)
-        });
-        match read {
+        match std::io::stdin().lock().read_line(&mut line) {
             Ok(0) | Err(_) => {
                 self.pause = false;
                 self.put("\n");
             }
             Ok(_) => {}
         }
+        Pause::Next
     }
 
     pub(crate) fn flush(&mut self) {
@@ -199,41 +247,142 @@ impl Narrator {
     }
 }
 
-/// Break `text` into lines of at most `width` columns (a longer word
-/// gets a line of its own), each starting with `indent`; a `width` of 0
-/// keeps it on one line.
-pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    let width = if width == 0 { usize::MAX } else { width };
+/// `command` as a terminal shows it typed: `$ ` and the command, or,
+/// where it would not fit `width`, broken at spaces outside quotes into
+/// lines ending in ` \` and continued with four spaces. A command that
+/// has line breaks of its own keeps them.
+pub fn command_lines(command: &str, width: Option<usize>) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut line = String::from(indent);
-    for word in text.split_whitespace() {
-        let empty = line.len() == indent.len();
-        let fits = line.chars().count() + 1 + word.chars().count() <= width;
-        if !empty && !fits {
-            lines.push(std::mem::replace(&mut line, String::from(indent)));
+    for (index, part) in command.lines().enumerate() {
+        let body = part.trim_start();
+        let start = match index {
+            0 => "$ ",
+            _ => &part[..part.len() - body.len()],
+        };
+        let line = format!("{start}{body}");
+        let width = match width {
+            Some(width) if terminal::display_width(&line) > width => width,
+            _ => {
+                lines.push(line);
+                continue;
+            }
+        };
+        let mut current = String::from(start);
+        let mut has_word = false;
+        for word in units(&shell_words(body)) {
+            // Room for the word, and for ` \` if another line follows.
+            let needed = current.chars().count()
+                + usize::from(has_word)
+                + word.chars().count()
+                + 2;
+            if has_word && needed > width {
+                lines.push(format!("{current} \\"));
+                current = String::from("    ");
+                has_word = false;
+            }
+            if has_word {
+                current.push(' ');
+            }
+            current.push_str(&word);
+            has_word = true;
         }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if line.len() > indent.len() {
-        lines.push(line);
+        lines.push(current);
     }
     lines
 }
 
+/// `words` joined where a line must not break: an option and the value
+/// after it (`--only ID`) stay together.
+fn units(words: &[&str]) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut option = false;
+    for word in words {
+        match units.last_mut() {
+            Some(last) if option && !word.starts_with('-') => {
+                last.push(' ');
+                last.push_str(word);
+                option = false;
+            }
+            _ => {
+                units.push((*word).to_string());
+                option = word.starts_with("--");
+            }
+        }
+    }
+    units
+}
+
+/// The words of a command line, split at spaces outside single and
+/// double quotes (each word keeps its quotes).
+fn shell_words(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut quote = None;
+    let mut start = None;
+    for (index, c) in line.char_indices() {
+        match (quote, c) {
+            (None, ' ') => {
+                if let Some(from) = start.take() {
+                    words.push(&line[from..index]);
+                }
+                continue;
+            }
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(open), c) if c == open => quote = None,
+            _ => {}
+        }
+        start.get_or_insert(index);
+    }
+    if let Some(from) = start {
+        words.push(&line[from..]);
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::*;
 
     #[test]
-    fn wrap_breaks_at_spaces_and_indents() {
+    fn a_long_command_breaks_outside_quotes() {
+        let command = "grep -E '^(Name|Tgid|Pid):' /proc/123456/status";
+        assert_eq!(command_lines(command, None), [format!("$ {command}")]);
         assert_eq!(
-            wrap("one two three four", 9, "  "),
-            ["  one two", "  three", "  four"]
+            command_lines(command, Some(36)),
+            [
+                "$ grep -E '^(Name|Tgid|Pid):' \\",
+                "    /proc/123456/status"
+            ]
         );
-        assert_eq!(wrap("averylongword x", 5, ""), ["averylongword", "x"]);
-        assert!(wrap("   ", 5, "").is_empty());
+        for width in 20..80 {
+            for line in command_lines(command, Some(width)) {
+                let words = line.trim_end_matches(" \\");
+                assert!(
+                    line.chars().count() <= width
+                        || !words.trim().contains(' '),
+                    "{line:?} at {width}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_option_keeps_its_value_on_its_line() {
+        let command = "just check --only first_claim --only second_claim";
+        assert_eq!(
+            command_lines(command, Some(34)),
+            [
+                "$ just check --only first_claim \\",
+                "    --only second_claim"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_command_with_its_own_breaks_keeps_them() {
+        let command = "just check --only a \\\n    --only b";
+        assert_eq!(
+            command_lines(command, Some(40)),
+            ["$ just check --only a \\", "    --only b"]
+        );
     }
 }

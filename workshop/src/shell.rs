@@ -42,13 +42,23 @@ impl Ran {
 }
 
 /// Run `command` with `sh -c`, stdin closed, in the C locale so that
-/// error messages read the same on every machine.
+/// error messages read the same on every machine. Ctrl-C meanwhile
+/// kills and reaps it (`checker::stop`), like the demo program.
 pub(crate) fn run(command: &str) -> Ran {
-    let output = Command::new("sh")
+    let child = Command::new("sh")
         .args(["-c", command])
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
-        .output();
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let output = child.and_then(|child| {
+        let pid = child.id();
+        checker::stop::adopt(pid);
+        let output = child.wait_with_output();
+        checker::stop::release(pid);
+        output
+    });
     match output {
         Ok(output) => Ran {
             command: command.to_string(),

@@ -84,10 +84,10 @@ impl Walk<'_> {
                     let outcome = self.check(claim, trace);
                     self.say.claim(claim, &outcome, true);
                 }
-                None => self.say.lines(&[format!(
+                None => self.say.note(&format!(
                     "(this checker has no claim {id}; `just check --list` \
                      shows those it has)"
-                )]),
+                )),
             }
         }
     }
@@ -103,13 +103,21 @@ impl Walk<'_> {
 }
 
 /// The command an attendee types to start the program the workshop
-/// starts for them (the workshop reads the same ids from its `--json`
-/// ready line, and prints them as the program does).
-pub const SPAWN_COMMAND: &str = "just spawn --threads 2 --name tid-demo";
+/// starts for them, with the options `checker::target::Target::spawn`
+/// gives it (the workshop reads the same ids from its `--json` ready
+/// line, and prints them as the program does).
+pub fn spawn_command() -> String {
+    format!(
+        "just spawn --threads {} --exited 1 --busy-ms {} --name {}",
+        crate::cli::THREADS,
+        checker::target::BUSY_MS,
+        checker::target::THREAD_NAME_PREFIX
+    )
+}
 
 fn start_the_program(w: &mut Walk<'_>) {
     let target = w.target;
-    w.say.prompt(SPAWN_COMMAND);
+    w.say.prompt(&spawn_command());
     let tids = target.other_tids();
     w.say.lines(&demo_spawner::article_lines(target.pid, &tids));
     w.say.say(&format!(
@@ -122,6 +130,17 @@ fn start_the_program(w: &mut Walk<'_>) {
          doubles as the thread-group id, the TGID.",
         pid = target.pid
     ));
+    if let Some(exited) = target.exited.first() {
+        w.say.say(&format!(
+            "One id is missing from the list: {exited}. Before it printed \
+             anything, the program (--exited 1) started one more thread, \
+             let it end and joined it, on purpose: step 7 checks that a \
+             thread that has exited no longer resolves in /proc. \
+             --busy-ms made the first thread burn {BUSY_MS} ms of CPU, for \
+             step 7's claim on /proc/<TID>/stat.",
+            BUSY_MS = checker::target::BUSY_MS
+        ));
+    }
 }
 
 fn list_proc(w: &mut Walk<'_>) {
@@ -182,7 +201,7 @@ fn further_claims(w: &mut Walk<'_>) {
     let tid = w.tid();
     w.say.ran(&shell::run(&format!("cat /proc/0{tid}/comm")));
     w.say.prompt(&format!(
-        "just check --only {} \\\n    --only {}",
+        "just check --only {} --only {}",
         FURTHER[0], FURTHER[1]
     ));
     w.show_claims(&FURTHER, false);
@@ -217,8 +236,9 @@ fn kernel_stacks(w: &mut Walk<'_>) {
     }
     if !w.root {
         w.say.note(&format!(
-            "Skipped: recording kernel stacks needs root (run `just demo \
-             --step 6` as root); {SEE_TRACING}."
+            "Skipped: recording kernel stacks needs root: `just trace` \
+             builds the workshop as you and runs only this step under \
+             sudo; {SEE_TRACING}."
         ));
         return;
     }
@@ -229,7 +249,7 @@ fn kernel_stacks(w: &mut Walk<'_>) {
         .collect();
     // One reason for all three (a refusal, no tracefs) is said once.
     if let Some(reason) = same_skip_reason(&results) {
-        w.say.lines(&[format!("Skipped: {reason}")]);
+        w.say.note(&format!("Skipped: {reason}"));
         return;
     }
     w.say.prompt(&format!(

@@ -9,7 +9,7 @@ mod book_browser;
 mod excerpts;
 mod matrix;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use exit_status::Status;
 
 /// The project's automation.
@@ -45,7 +45,12 @@ pub(crate) fn target_dir() -> std::path::PathBuf {
 }
 
 fn main() -> std::process::ExitCode {
-    let job = match Job::try_parse() {
+    // Help that fits an 80-column terminal, as every binary's does.
+    let command = Job::command().max_term_width(terminal::HELP_WIDTH);
+    let job = command
+        .try_get_matches()
+        .and_then(|matches| Job::from_arg_matches(&matches));
+    let job = match job {
         Ok(job) => job,
         Err(err) => {
             let help = "'cargo xtask --help'";

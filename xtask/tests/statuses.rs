@@ -45,7 +45,7 @@ fn documented(job: &str) -> Vec<i32> {
         .split(';')
         .filter_map(|part| {
             let part = part.trim_start_matches("Exit status:").trim();
-            part.split(' ').next()?.parse().ok()
+            part.split_whitespace().next()?.parse().ok()
         })
         .collect()
 }
@@ -187,4 +187,19 @@ fn an_unknown_job_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.ends_with("see 'cargo xtask --help'\n"), "{stderr}");
+}
+
+#[test]
+fn every_jobs_help_fits_80_columns() {
+    for job in ["", "matrix", "kernel", "excerpts", "book-browser"] {
+        let args: Vec<&str> = [job, "--help"]
+            .into_iter()
+            .filter(|arg| !arg.is_empty())
+            .collect();
+        let output = xtask(&args, &[]);
+        assert_eq!(code(&output), Some(0), "{}", text(&output));
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            assert!(line.chars().count() <= 80, "{job} --help: {line}");
+        }
+    }
 }

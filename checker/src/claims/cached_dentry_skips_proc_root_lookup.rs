@@ -45,9 +45,9 @@ pub fn judge(path: &str, first: &[Stack], second: &[Stack]) -> Proof {
         );
     }
     Ok(format!(
-        "first open of {path}: {} stacks through proc_root_lookup; second \
-         open: {} stacks, none through proc_root_lookup",
-        first.len(),
-        second.len()
+        "first open of {path}: {} through proc_root_lookup; second open: \
+         {}, none through proc_root_lookup",
+        crate::claims::count(first.len(), "stack"),
+        crate::claims::count(second.len(), "stack")
     ))
 }

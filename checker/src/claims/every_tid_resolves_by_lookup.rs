@@ -42,10 +42,10 @@ fn check(cx: &Context<'_>) -> Proof {
     })?;
     let resolved = threads.tids();
     Ok(format!(
-        "{} of {} TIDs resolve as directories with readable comm and \
-         status ({}){}",
+        "resolved as directories with readable comm and status: {} of {} \
+         ({}){}",
         resolved.len(),
-        resolved.len() + threads.exited.len(),
+        crate::claims::count(resolved.len() + threads.exited.len(), "TID"),
         some(&resolved),
         threads.exited_note()
     ))

@@ -43,8 +43,8 @@ pub fn judge(stacks: &[Stack]) -> Proof {
     match (root, pid) {
         (Some(root), Some(pid)) if entered_in_order(stacks, &FUNCTIONS) => {
             Ok(format!(
-                "{} stacks; {}; then {}",
-                stacks.len(),
+                "{}; {}; then {}",
+                crate::claims::count(stacks.len(), "stack"),
                 one_line(root),
                 one_line(pid)
             ))

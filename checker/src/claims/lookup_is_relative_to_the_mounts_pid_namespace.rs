@@ -87,11 +87,11 @@ fn check(cx: &Context<'_>) -> Proof {
     };
     let mut observed = format!(
         "in a new pid namespace's procfs ({}), 1 is the probe the checker \
-         started there; {} of the target's {} TIDs resolve nowhere there \
+         started there; the target's TIDs resolve nowhere there: {} of {} \
          ({}); the probe's pid here, {}, {probe_here}",
         cx.at(&there),
         absent.len(),
-        tids.len(),
+        crate::claims::count(tids.len(), "TID"),
         some(&absent),
         probe.pid,
     );

@@ -98,11 +98,11 @@ fn check(cx: &Context<'_>) -> Proof {
         ));
     }
     Ok(format!(
-        "{group_path} lists all {} threads; /proc/<TID>/task of each of \
-         {} TIDs has {links} links (2 + {}), and lists the same threads \
-         for {} of them ({}){}",
-        group.len(),
-        counted.held.len(),
+        "{group_path} lists all {}; /proc/<TID>/task of each of {} has \
+         {links} links (2 + {}), and lists the same threads for {} of \
+         them ({}){}",
+        count(group.len(), "thread"),
+        count(counted.held.len(), "TID"),
         group.len(),
         compared.len(),
         some(&compared),

@@ -123,10 +123,10 @@ fn check(cx: &Context<'_>) -> Proof {
         );
     }
     Ok(format!(
-        "for {} of {} threads ({}), /proc/<TID>/stat has the TID as field \
-         1 and at least the busy thread's ticks; {evidence}",
+        "for {} of {} ({}), /proc/<TID>/stat has the TID as field 1 and \
+         at least the busy thread's ticks; {evidence}",
         group.held.len(),
-        own.len(),
+        crate::claims::count(own.len(), "thread"),
         some(&group.tids())
     ))
 }

@@ -113,6 +113,10 @@ fn free(raw: *mut c_char) {
 /// for background jobs), and someone else's handler stays theirs:
 /// whoever installed it must let the session drop.
 fn install(sig: Signal) -> bool {
+    if crate::stop::installed() {
+        // Its handler calls `remove_after_signal` for us.
+        return false;
+    }
     // SA_RESETHAND: the handler runs once, then the default is back
     // for the re-raise in `on_signal`.
     let ours = SigAction::new(
@@ -161,6 +165,17 @@ fn is_ours(handler: SigHandler) -> bool {
 /// very moment (the session opens them for microseconds); then the
 /// next session's [`remove_stale`] removes it.
 extern "C" fn on_signal(sig: libc::c_int) {
+    remove_after_signal();
+    // SA_RESETHAND restored the default action; the signal is blocked
+    // until we return, then it ends the process.
+    // SAFETY: raise(3) is async-signal-safe.
+    unsafe { libc::raise(sig) };
+}
+
+/// Removes the live session's instance (and our tracefs mount) from a
+/// signal handler: ours, or [`crate::stop`]'s, which leaves the
+/// process no other chance to do it.
+pub(crate) fn remove_after_signal() {
     let dir = INSTANCE.swap(ptr::null_mut(), Ordering::SeqCst);
     let mount = MOUNT.swap(ptr::null_mut(), Ordering::SeqCst);
     // The strings are leaked: the process is about to end.
@@ -173,9 +188,6 @@ extern "C" fn on_signal(sig: libc::c_int) {
         if !mount.is_null() {
             libc::umount2(mount, libc::MNT_DETACH);
         }
-        // SA_RESETHAND restored the default action; the signal is
-        // blocked until we return, then it ends the process.
-        libc::raise(sig);
     }
 }
 

@@ -1,0 +1,133 @@
+//! Ctrl-C, `kill` or a closed terminal in the middle of a run: every
+//! child we started is killed and reaped, a tracing instance is
+//! removed, the terminal is put back, and then the process ends the way
+//! the signal says (a shell shows 130 for Ctrl-C).
+//!
+//! Without this the kernel would still kill our children when we die
+//! (they ask for `PR_SET_PDEATHSIG`, see [`crate::children`]), but they
+//! would wait as zombies for init to reap them, and in a container
+//! whose first process does not reap, `ps` would list them `<defunct>`
+//! for good. A child that a terminal's Ctrl-C reached too (it is in the
+//! same foreground job) is a zombie of ours already; reaping it here is
+//! what makes it go.
+//!
+//! A child of a child needs one more step. Ctrl-C at a terminal reaches
+//! the whole foreground job, so the pid-namespace probe dies of it at
+//! once, and the first process of its namespace, which dies with it,
+//! would be left a zombie of init's. So [`install`] also makes us a
+//! child subreaper (`PR_SET_CHILD_SUBREAPER`): orphans of our children
+//! become ours, and the handler reaps them too.
+//!
+//! The programs install the handler ([`install`]) in `main`; library
+//! users (the tests) do not, and their children are still covered by
+//! the death signal and by their own `Drop`.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+/// The signals that end a run: Ctrl-C, `kill`, a closed terminal.
+const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// Room for the children alive at once: the target, a short-lived
+/// process or probe of the claim that runs, a command of the workshop.
+/// A child that finds no slot is still killed by its death signal.
+const SLOTS: usize = 32;
+
+/// The pids of live children; 0 marks a free slot.
+static CHILDREN: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
+
+/// Whether [`install`] put the handler in place.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Note a child we started, for the handler to kill and reap.
+pub fn adopt(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    for slot in &CHILDREN {
+        let free =
+            slot.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst);
+        if free.is_ok() {
+            return;
+        }
+    }
+}
+
+/// Forget a child we have reaped ourselves.
+pub fn release(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    for slot in &CHILDREN {
+        let _ =
+            slot.compare_exchange(pid, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+/// Install the handler for each signal that still has its default
+/// action, and become a child subreaper. A signal ignored at startup
+/// stays ignored (`nohup`, a background job), as the shell's
+/// convention asks.
+pub fn install() {
+    // Without it a grandchild may be left a zombie (see above): worth
+    // nothing to fail for.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    // SA_RESETHAND: the handler runs once, then the default action is
+    // back for the re-raise.
+    let ours = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESETHAND,
+        SigSet::empty(),
+    );
+    for sig in SIGNALS {
+        // SAFETY: `on_signal` only makes async-signal-safe calls.
+        let Ok(old) = (unsafe { signal::sigaction(sig, &ours) }) else {
+            continue;
+        };
+        if !matches!(old.handler(), SigHandler::SigDfl) {
+            // SAFETY: puts back exactly what was there.
+            let _ = unsafe { signal::sigaction(sig, &old) };
+        }
+    }
+    INSTALLED.store(true, Ordering::SeqCst);
+}
+
+/// Whether the handler is in place: a tracing session then leaves the
+/// removal of its instance to it rather than install its own.
+pub(crate) fn installed() -> bool {
+    INSTALLED.load(Ordering::SeqCst)
+}
+
+/// How long the handler reaps children it did not start itself (the
+/// orphans of its children, dying of their death signal): at most
+/// `REAP_ROUNDS` rounds of `REAP_PAUSE`.
+const REAP_ROUNDS: u32 = 200;
+const REAP_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The handler. Only async-signal-safe calls: `rmdir` and `umount2`
+/// for the tracing instance, `kill`, `waitpid`, `nanosleep` and
+/// `tcsetattr` (plain system calls and an ioctl), then `raise`.
+extern "C" fn on_signal(sig: libc::c_int) {
+    crate::trace::remove_after_signal();
+    for slot in &CHILDREN {
+        let pid = slot.swap(0, Ordering::SeqCst);
+        if pid > 0 {
+            let pid = Pid::from_raw(pid);
+            let _ = signal::kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+        }
+    }
+    // Every child left is dying now, of its death signal: reap them
+    // until there is none (ECHILD), for a second at most.
+    for _ in 0..REAP_ROUNDS {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(REAP_PAUSE),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    terminal::restore_after_signal();
+    // SA_RESETHAND restored the default action; the signal is blocked
+    // until we return, then it ends the process.
+    // SAFETY: raise(3) is async-signal-safe.
+    unsafe { libc::raise(sig) };
+}

@@ -1,0 +1,288 @@
+//! The workshop, `just` and the checker at a terminal, as a person
+//! meets them: keys at a pause, Ctrl-C, output that fits the window,
+//! and arguments that reach the programs as they were typed.
+//!
+//! Each run happens in a pseudo-terminal (`expectrl`) of a set size,
+//! under `reaper` (tests/bin/reaper.rs), a child subreaper that tells
+//! which processes a run left behind, zombies included, even where
+//! init would reap them before a test could look.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::session::OsSession;
+use expectrl::{Eof, Expect, Session};
+
+use crate::support::{CHECKER, run, workspace};
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
+const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
+
+/// Long enough for `just demo` to build the workshop's binary first.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+/// A program running in a pseudo-terminal `columns` wide, under
+/// `reaper`.
+struct Terminal {
+    session: OsSession,
+    report: PathBuf,
+    /// Everything it printed so far, as bytes arrived.
+    seen: Vec<u8>,
+}
+
+/// How a run ended and what it left, from `reaper`'s report.
+#[derive(Debug)]
+struct Ended {
+    /// `exit N` or `signal N`.
+    how: String,
+    /// One `stat`-like line per process left behind.
+    left: Vec<String>,
+    /// Everything printed, escape sequences removed, `\r\n` as `\n`.
+    output: String,
+}
+
+impl Terminal {
+    fn start(program: &str, args: &[&str], columns: u16) -> Terminal {
+        let report = std::env::temp_dir().join(format!(
+            "reaper-{}-{}-{columns}.txt",
+            std::process::id(),
+            Path::new(program).file_name().unwrap().to_string_lossy()
+        ));
+        let _ = std::fs::remove_file(&report);
+        // The child waits until the terminal has our size: ptyprocess
+        // sets a default size from the parent after the fork.
+        let size = format!("50 {columns}");
+        let mut command = Command::new(REAPER);
+        command
+            .arg(&report)
+            .args(["--", "sh", "-c"])
+            .arg(
+                "while [ \"$(stty size)\" != \"$0\" ]; do sleep 0.01; done; \
+                 exec \"$@\"",
+            )
+            .arg(size)
+            .arg(program)
+            .args(args)
+            .current_dir(workspace())
+            .env_remove("NO_COLOR")
+            .env_remove("CI")
+            .env("TERM", "xterm-256color");
+        let mut session = Session::spawn(command).expect("spawn in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(columns, 50)
+            .expect("set the window size");
+        session.set_expect_timeout(Some(PATIENCE));
+        Terminal {
+            session,
+            report,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait until the output shows `text`.
+    fn wait_for(&mut self, text: &str) {
+        match self.session.expect(text) {
+            Ok(found) => self.seen.extend_from_slice(found.before()),
+            Err(err) => panic!(
+                "{err}: no {text:?} in\n{}",
+                String::from_utf8_lossy(&self.seen)
+            ),
+        }
+        self.seen.extend_from_slice(text.as_bytes());
+    }
+
+    /// Type `keys`.
+    fn press(&mut self, keys: &str) {
+        self.session.send(keys).expect("type into the pty");
+    }
+
+    /// Wait for the end, then read the reaper's report.
+    fn ended(mut self) -> Ended {
+        match self.session.expect(Eof) {
+            // The match is all that was left to read.
+            Ok(rest) => {
+                self.seen.extend_from_slice(rest.before());
+                self.seen.extend_from_slice(rest.get(0).unwrap_or_default());
+            }
+            Err(err) => panic!(
+                "{err}: still running after\n{}",
+                String::from_utf8_lossy(&self.seen)
+            ),
+        }
+        let _ = self.session.get_process().wait();
+        let report = std::fs::read_to_string(&self.report)
+            .unwrap_or_else(|err| panic!("{}: {err}", self.report.display()));
+        let _ = std::fs::remove_file(&self.report);
+        let mut lines = report.lines();
+        let how = lines.next().unwrap_or_default().to_string();
+        let left = lines
+            .filter_map(|line| line.strip_prefix("left "))
+            .map(str::to_string)
+            .collect();
+        let text = String::from_utf8_lossy(&self.seen);
+        let output = anstream::adapter::strip_str(&text)
+            .to_string()
+            .replace("\r\n", "\n");
+        Ended { how, left, output }
+    }
+}
+
+/// Whether a line says `error: ...`, as `just` does when a recipe fails
+/// or is interrupted, and as cargo does.
+fn error_line(output: &str) -> bool {
+    output
+        .lines()
+        .any(|line| line.trim_start().to_lowercase().starts_with("error"))
+}
+
+/// The lines wider than `columns`, as a terminal counts columns.
+fn too_wide(output: &str, columns: usize) -> Vec<String> {
+    output
+        .lines()
+        .filter(|line| terminal::display_width(line) > columns)
+        .map(|line| {
+            format!("{} columns: {line}", terminal::display_width(line))
+        })
+        .collect()
+}
+
+#[test]
+#[cfg_attr(
+    no_just,
+    ignore = "needs just on the PATH: pip install rust-just, or cargo \
+              install just"
+)]
+fn just_demo_stops_at_a_pause_with_ctrl_c_and_no_error() {
+    let mut walk = Terminal::start("just", &["demo"], 80);
+    walk.wait_for("[Enter: step 2; q or Ctrl-C: stop]");
+    walk.press("\r");
+    walk.wait_for("Step 2 of 7");
+    walk.wait_for("[Enter: step 3; q or Ctrl-C: stop]");
+    walk.press("\x03");
+    let ended = walk.ended();
+    let output = &ended.output;
+    assert_eq!(ended.how, "exit 0", "{output}");
+    assert!(output.contains("Stopped before step 3"), "{output}");
+    assert!(!output.contains("Step 3 of 7"), "{output}");
+    assert!(!error_line(output), "{output}");
+    assert_eq!(ended.left, Vec::<String>::new(), "{output}");
+}
+
+#[test]
+#[cfg_attr(
+    no_just,
+    ignore = "needs just on the PATH: pip install rust-just, or cargo \
+              install just"
+)]
+fn just_spawn_says_how_to_stop_and_stops_on_a_key() {
+    for key in ["\x03", "q"] {
+        let mut spawn = Terminal::start("just", &["spawn"], 80);
+        spawn.wait_for("My thread's TID: ");
+        spawn.wait_for("q or Ctrl-C stops it");
+        spawn.press(key);
+        let ended = spawn.ended();
+        let output = &ended.output;
+        assert_eq!(ended.how, "exit 0", "{key:?}: {output}");
+        assert!(!error_line(output), "{output}");
+        assert_eq!(ended.left, Vec::<String>::new(), "{output}");
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_a_step_leaves_no_zombie() {
+    let mut walk = Terminal::start(WORKSHOP, &["--no-pause"], 80);
+    // Step 7 runs every claim, a few hundred milliseconds of work.
+    walk.wait_for("Step 7 of 7");
+    walk.press("\x03");
+    let ended = walk.ended();
+    let output = &ended.output;
+    // Interrupted mid-step: SIGINT ended it, before the totals line.
+    assert_eq!(ended.how, format!("signal {}", libc::SIGINT), "{output}");
+    assert!(!output.contains(" passed, "), "{output}");
+    assert_eq!(ended.left, Vec::<String>::new(), "{output}");
+}
+
+#[test]
+fn the_workshop_and_the_report_fit_the_terminal_at_60_80_and_120() {
+    for columns in [60, 80, 120] {
+        let mut walk = Terminal::start(WORKSHOP, &["--no-pause"], columns);
+        walk.wait_for("Step 7 of 7");
+        let ended = walk.ended();
+        assert_eq!(ended.how, "exit 0", "{}", ended.output);
+        let wide = too_wide(&ended.output, columns.into());
+        assert!(wide.is_empty(), "at {columns}: {wide:#?}");
+
+        let report = Terminal::start(CHECKER, &[], columns).ended();
+        assert_eq!(report.how, "exit 0", "{}", report.output);
+        assert!(report.output.contains("every claim held"));
+        let wide = too_wide(&report.output, columns.into());
+        assert!(wide.is_empty(), "at {columns}: {wide:#?}");
+    }
+}
+
+#[test]
+fn piped_output_keeps_its_lines_whole() {
+    let output =
+        run(Command::new(WORKSHOP).args(["--no-pause", "--step", "2"]));
+    let text = String::from_utf8_lossy(&output.stdout);
+    // The step's explanation is one paragraph: one line when piped.
+    let paragraph = text
+        .lines()
+        .find(|line| line.starts_with("`ls` reads the directory"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(paragraph.ends_with(" is not."), "{paragraph}");
+    let output = run(&mut Command::new(CHECKER));
+    let report = String::from_utf8_lossy(&output.stdout);
+    for claim in checker::claims::CLAIMS {
+        let line = format!("     {}", claim.statement);
+        assert!(report.lines().any(|l| l == line), "{line:?} in\n{report}");
+    }
+}
+
+#[test]
+fn help_fits_80_columns() {
+    for (program, name) in [
+        (CHECKER, "checker"),
+        (WORKSHOP, "workshop"),
+        (crate::support::DEMO, "demo-spawner"),
+    ] {
+        let output = run(Command::new(program).arg("--help"));
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{name}: {help}");
+        let wide = too_wide(&help, 80);
+        assert!(wide.is_empty(), "{name} --help: {wide:#?}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    no_just,
+    ignore = "needs just on the PATH: pip install rust-just, or cargo \
+              install just"
+)]
+fn recipe_arguments_reach_the_program_as_one_word_each() {
+    let mut command = Command::new("just");
+    command
+        .args(["check-pid", "1; echo INJECTED"])
+        .current_dir(workspace());
+    let output = run(&mut command);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(!all.lines().any(|line| line == "INJECTED"), "{all}");
+    assert!(all.contains("invalid value '1; echo INJECTED'"), "{all}");
+
+    let mut command = Command::new("just");
+    command
+        .args(["check", "--only", "a b"])
+        .current_dir(workspace());
+    let output = run(&mut command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no claim has the id \"a b\""), "{stderr}");
+}
