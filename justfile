@@ -70,8 +70,7 @@ book: _toolchain
 # Serve the book on http://localhost:3000, live
 [group('book')]
 serve: _toolchain
-    .ci/book install
-    mdbook serve book
+    .ci/book serve
 
 # Check the built book's pages in headless Chromium
 [group('book')]

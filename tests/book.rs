@@ -816,3 +816,50 @@ mod tests {
         );
     }
 }
+
+/// `.ci/book links` on a small book with a broken link and a broken
+/// anchor: it must fail, naming both, where the real book passes.
+#[test]
+#[cfg_attr(
+    no_linkcheck,
+    ignore = "needs mdbook-linkcheck2 on the PATH: `.ci/book tools` \
+              installs it (cargo install --locked mdbook-linkcheck2)"
+)]
+fn the_link_check_fails_on_a_broken_link() {
+    let root = std::env::temp_dir()
+        .join(format!("book-links-{}", std::process::id()));
+    let book = root.join("broken-book");
+    let src = book.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(book.join("book.toml"), "[book]\ntitle = \"t\"\n").unwrap();
+    std::fs::write(
+        src.join("SUMMARY.md"),
+        "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("one.md"),
+        "# One\n\nSee [the missing page](missing.md) and [two](two.md).\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("two.md"),
+        "# Two\n\nBack to [a section that is not there](one.md#nowhere).\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(
+        crate::support::workspace().join(".ci/book"),
+    )
+    .arg("links")
+    .env("BOOK", &book)
+    .output()
+    .expect(".ci/book runs");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("missing.md"), "{all}");
+}

@@ -18,6 +18,8 @@
 //! - `no_python3`: no `python3` on the PATH.
 //! - `no_just`: no `just` on the PATH (the tests of the justfile's
 //!   recipes need it: `pip install rust-just` or `cargo install just`).
+//! - `no_linkcheck`: no `mdbook-linkcheck2` on the PATH (the test of the
+//!   book's link check needs it; `.ci/book tools` installs it).
 //!
 //! The probes run when this crate is built for a target directory, so
 //! a user and root who share one share the answers; `.ci/run` gives its
@@ -34,6 +36,7 @@ fn main() {
         "pidns_refused_here",
         "no_python3",
         "no_just",
+        "no_linkcheck",
     ] {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
@@ -66,12 +69,14 @@ fn main() {
         ]));
     let python = runs(Command::new("python3").arg("--version"));
     let just = runs(Command::new("just").arg("--version"));
+    let linkcheck = runs(Command::new("mdbook-linkcheck2").arg("--version"));
     let refused = [
         ("userns_refused", !as_user),
         ("userns_refused_here", !here),
         ("pidns_refused_here", !(privileged || here)),
         ("no_python3", !python),
         ("no_just", !just),
+        ("no_linkcheck", !linkcheck),
     ];
     for (cfg, set) in refused {
         if set {

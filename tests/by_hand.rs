@@ -30,6 +30,9 @@ fn the_commands_by_hand_match_their_snapshot() {
     assert!(transcript.contains("exit status 1"), "{transcript}");
     insta::assert_snapshot!(
         "ls_and_cat",
-        Redactor::default().target(&target).redact(&transcript)
+        Redactor::default()
+            .target(&target)
+            .with_numbers()
+            .redact(&transcript)
     );
 }

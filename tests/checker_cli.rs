@@ -79,6 +79,59 @@ fn tap_output_is_tap_version_13() {
     assert_eq!(number, CLAIMS.len());
 }
 
+/// The two claims of the article, checked live and shown as the book
+/// shows a report: ids as one run's numbers, the human report wrapped
+/// at the book's 76 columns (redacted first, so that where lines break
+/// does not depend on this run's ids), and TAP and JSON for the CI
+/// chapter.
+#[test]
+fn the_books_short_report_matches_its_snapshots() {
+    let proc = proc();
+    let target = live_target(3);
+    let claims: Vec<&'static checker::claims::Claim> = [
+        "listing_shows_the_tgid_but_no_other_tid",
+        "every_tid_resolves_by_lookup",
+    ]
+    .iter()
+    .map(|id| checker::claims::find(id).unwrap())
+    .collect();
+    let report = checker::cli::check(&proc, &target, &claims);
+    assert!(report.held(), "{}", checker::report::json(&report));
+    let redactor = Redactor::default()
+        .target(&target)
+        .name(std::process::id(), "CHECKER")
+        .with_numbers();
+    // Redact every string of the report, then render it.
+    let mut value = serde_json::to_value(&report).unwrap();
+    redact_strings(&mut value, &redactor);
+    value["target"]["leader"] = serde_json::json!(4242);
+    let report: checker::report::Report =
+        serde_json::from_value(value).unwrap();
+    let human = checker::report::human(&report, Some(76));
+    let human = anstream::adapter::strip_str(&human).to_string();
+    assert!(human.lines().all(|line| line.chars().count() <= 76));
+    insta::assert_snapshot!("book_human_report", human);
+    insta::assert_snapshot!("book_tap_report", checker::report::tap(&report));
+    insta::assert_snapshot!(
+        "book_json_report",
+        checker::report::json(&report)
+    );
+}
+
+/// Redact every string in `value`, leaving its numbers and keys.
+fn redact_strings(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(text) => *text = redactor.redact(text),
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|v| redact_strings(v, redactor));
+        }
+        serde_json::Value::Object(map) => {
+            map.values_mut().for_each(|v| redact_strings(v, redactor));
+        }
+        _ => {}
+    }
+}
+
 /// Render a live check in each format, redacted, for the book.
 #[test]
 #[cfg_attr(

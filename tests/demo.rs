@@ -51,6 +51,7 @@ fn default_output_is_the_articles_two_lines() {
     let redacted = Redactor::default()
         .name(pid, "PID")
         .name(tid, "TID1")
+        .with_numbers()
         .redact(&text);
     insta::assert_snapshot!("default_output", redacted);
     // The thread is alive while the program waits for Ctrl-C.

@@ -151,7 +151,24 @@ pub(crate) fn eventually(
 #[derive(Debug, Default)]
 pub(crate) struct Redactor {
     names: Vec<(String, String)>,
+    /// Numbers kept as they are, though they would be `[N]`.
+    kept: Vec<String>,
+    /// Write the named ids as the fixed numbers of [`AS_NUMBERS`].
+    numbers: bool,
 }
+
+/// The ids the book's transcripts show, instead of `[PID]` and `[TID1]`:
+/// a bracketed name in a command a reader pastes is shell syntax (a
+/// glob, and a bracket expression to `grep`). The book says at first use
+/// that these are one run's ids. The exited thread sits between the
+/// leader and its threads, as its id was handed out there.
+const AS_NUMBERS: &[(&str, &str)] = &[
+    ("[PID]", "4242"),
+    ("[EXITED]", "4243"),
+    ("[TID1]", "4244"),
+    ("[TID2]", "4245"),
+    ("[TID3]", "4246"),
+];
 
 /// Numbers that mean the same on every run and every machine: the
 /// kernel's listing constants and small counts.
@@ -166,6 +183,19 @@ impl Redactor {
     ) -> Self {
         self.names
             .push((value.to_string(), format!("[{placeholder}]")));
+        self
+    }
+
+    /// Keep the number `value` as it is (a constant of ours, such as the
+    /// demo's `--busy-ms`).
+    pub(crate) fn keep(mut self, value: impl ToString) -> Self {
+        self.kept.push(value.to_string());
+        self
+    }
+
+    /// Write the named ids as realistic numbers (see [`AS_NUMBERS`]).
+    pub(crate) fn with_numbers(mut self) -> Self {
+        self.numbers = true;
         self
     }
 
@@ -221,16 +251,25 @@ impl Redactor {
     }
 
     fn number(&self, number: &str, after: &str) -> String {
+        let shown = |name: &String| {
+            let number = AS_NUMBERS
+                .iter()
+                .find(|(placeholder, _)| self.numbers && placeholder == name);
+            number.map_or(name.clone(), |(_, n)| n.to_string())
+        };
         // `0<TID>`: the leading-zero name of a known id.
         if let Some(inner) = number.strip_prefix('0') {
             if let Some((_, name)) =
                 self.names.iter().find(|(v, _)| v == inner)
             {
-                return format!("0{name}");
+                return format!("0{}", shown(name));
             }
         }
         if let Some((_, name)) = self.names.iter().find(|(v, _)| v == number) {
-            return name.clone();
+            return shown(name);
+        }
+        if self.kept.iter().any(|kept| kept == number) {
+            return number.to_string();
         }
         // Counts of claims are the registry's, the same everywhere.
         let claim_count = [" claims", " passed", " - "]
@@ -245,6 +284,19 @@ impl Redactor {
         }
         number.to_string()
     }
+}
+
+#[test]
+fn with_numbers_the_ids_read_as_one_run_s() {
+    let redactor = Redactor::default()
+        .name(31337, "PID")
+        .name(31340, "TID1")
+        .keep(300)
+        .with_numbers();
+    assert_eq!(
+        redactor.redact("ls /proc | grep -w 31340; 031337 300 ms, 4100"),
+        "ls /proc | grep -w 4244; 04242 300 ms, [N]"
+    );
 }
 
 #[test]

@@ -170,10 +170,20 @@ fn the_demo_transcript_matches_its_snapshot() {
     let (pid, tids) = ids(&transcript);
     assert_eq!(tids.len(), 2, "{transcript}");
     assert!(transcript.contains("needs root"), "{transcript}");
+    let exited = transcript
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("One id is missing from the list: ")
+        })
+        .and_then(|rest| rest.split('.').next())
+        .unwrap_or_else(|| panic!("no missing id in\n{transcript}"));
     let redactor = Redactor::default()
         .name(pid, "PID")
         .name(tids[0], "TID1")
-        .name(tids[1], "TID2");
+        .name(tids[1], "TID2")
+        .name(exited, "EXITED")
+        .keep(checker::target::BUSY_MS)
+        .with_numbers();
     // Wrapped after redaction, so that where lines break does not
     // depend on how many digits this run's ids have.
     let redacted = rewrap(&redactor.redact(&transcript));

@@ -1,12 +1,12 @@
-/* fs/proc/array.c:672 proc_tid_stat() and proc_tgid_stat() | Linux 6.12.117 (Debian linux-source-6.12) */
+/* fs/proc/array.c:672 proc_tid_stat() and proc_tgid_stat() | Linux 6.12.117 */
 int proc_tid_stat(struct seq_file *m, struct pid_namespace *ns,
-			struct pid *pid, struct task_struct *task)
+                        struct pid *pid, struct task_struct *task)
 {
-	return do_task_stat(m, ns, pid, task, 0);
+        return do_task_stat(m, ns, pid, task, 0);
 }
 
 int proc_tgid_stat(struct seq_file *m, struct pid_namespace *ns,
-			struct pid *pid, struct task_struct *task)
+                        struct pid *pid, struct task_struct *task)
 {
-	return do_task_stat(m, ns, pid, task, 1);
+        return do_task_stat(m, ns, pid, task, 1);
 }

@@ -1,4 +1,4 @@
-/* fs/proc/array.c:184 task_state(), the Tgid and Pid lines | Linux 6.12.117 (Debian linux-source-6.12) */
-	seq_put_decimal_ull(m, "\nTgid:\t", tgid);
-	seq_put_decimal_ull(m, "\nNgid:\t", ngid);
-	seq_put_decimal_ull(m, "\nPid:\t", pid_nr_ns(pid, ns));
+/* fs/proc/array.c:184 task_state(), the Tgid and Pid lines | Linux 6.12.117 */
+        seq_put_decimal_ull(m, "\nTgid:\t", tgid);
+        seq_put_decimal_ull(m, "\nNgid:\t", ngid);
+        seq_put_decimal_ull(m, "\nPid:\t", pid_nr_ns(pid, ns));

@@ -9,35 +9,50 @@
 //!   cannot resolve in the page, and exits 0);
 //! - no page has an empty `<code>` element (a missing anchor or a line
 //!   range past the end renders as an empty code block);
-//! - the search finds `proc_pid_lookup` (the index was built and loads).
+//! - the search finds `proc_pid_lookup` (the index was built and loads);
+//! - every page fits a desktop window (1280 px) and a phone (390 px), by
+//!   the rules of `layout.rs`: nothing cut off, no table or text wider
+//!   than its box, only code scrolling sideways, and only on a phone.
 //!
-//! Each page is loaded from the file system with `--dump-dom`, which
-//! prints the DOM once the page's scripts have run for the virtual-time
-//! budget; no server is needed.
+//! Each page is loaded from the file system in headless Chromium, driven
+//! over the DevTools protocol (`cdp.rs`), which can emulate a phone's
+//! width; no server is needed. Once a page has loaded, `measure.js`
+//! measures its layout in the page. A full-page screenshot of every
+//! page at each width goes to `target/book-screenshots/<width>/`, for a
+//! person to look at.
 //!
 //! Exit statuses, the workspace's: 0 every page passed; 1 a page failed
 //! a check; 2 usage; 3 could not run (no built book, Chromium crashed
 //! or timed out); 4 skipped, because no Chromium is installed (the
 //! message says which package to install).
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use exit_status::Status;
+
+mod cdp;
+mod layout;
+
+use cdp::Browser;
+use layout::WIDTHS;
+
+/// Evaluated in every page to measure its layout.
+const MEASURE_JS: &str = include_str!("book_browser/measure.js");
+/// Pages that only gather others: the print view holds every chapter,
+/// and the table of contents is the sidebar's.
+const NOT_LAID_OUT: [&str; 2] = ["print.html", "toc.html"];
+/// Chromium cannot capture a taller page in one screenshot.
+const MAX_SHOT_HEIGHT: u32 = 16_384;
 
 /// The term the search must find: a function every reader looks for.
 const SEARCH_TERM: &str = "proc_pid_lookup";
 
-/// How long one page may take, from start to a dumped DOM.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Opens every page of the built book in headless Chromium and fails if
-/// a page shows a raw {{#include}}, has an empty <code> element, or if
-/// the search does not find proc_pid_lookup. Set CHROMIUM to use
-/// another browser binary.
+/// a page shows a raw {{#include}}, has an empty <code> element, does
+/// not fit a 1280 px or a 390 px window, or if the search does not find
+/// proc_pid_lookup; keeps a screenshot of every page at both widths.
+/// Set CHROMIUM to use another browser binary.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Exit status: 0 all pages pass; 1 a page fails; 2 \
                         usage error; 3 could not run; 4 skipped: no \
@@ -47,6 +62,11 @@ pub(crate) struct Args {
     /// book`).
     #[arg(long, value_name = "DIR")]
     build_dir: Option<PathBuf>,
+
+    /// Where the screenshots go (default:
+    /// target/book-screenshots/<width>/<page>.png).
+    #[arg(long, value_name = "DIR")]
+    screenshots: Option<PathBuf>,
 }
 
 /// Runs the job and returns its exit status.
@@ -69,7 +89,9 @@ pub(crate) fn main(args: Args) -> Status {
         );
         return Status::CannotRun;
     }
-    match run(&chromium, &build_dir) {
+    let shots = (args.screenshots)
+        .unwrap_or_else(|| crate::target_dir().join("book-screenshots"));
+    match run(&chromium, &build_dir, &shots) {
         Ok(failures) if failures.is_empty() => Status::Ok,
         Ok(failures) => {
             for failure in &failures {
@@ -90,43 +112,81 @@ pub(crate) fn main(args: Args) -> Status {
 }
 
 /// Checks every page, then the search; returns the problems found.
-fn run(chromium: &Path, build_dir: &Path) -> Result<Vec<String>, String> {
+fn run(
+    chromium: &Path,
+    build_dir: &Path,
+    shots: &Path,
+) -> Result<Vec<String>, String> {
     let build_dir = build_dir
         .canonicalize()
         .map_err(|e| format!("cannot open {}: {e}", build_dir.display()))?;
     let profile = std::env::temp_dir()
         .join(format!("xtask-book-browser-{}", std::process::id()));
-    let result = check_pages(chromium, &build_dir, &profile);
+    let result = check_pages(chromium, &build_dir, &profile, shots);
     let _ = std::fs::remove_dir_all(&profile);
     result
 }
+
+/// What one page gave: its name and its problems.
+type Checked = (String, Vec<String>);
 
 fn check_pages(
     chromium: &Path,
     build_dir: &Path,
     profile: &Path,
+    shots: &Path,
 ) -> Result<Vec<String>, String> {
     let mut failures = Vec::new();
     let pages = html_pages(build_dir)?;
-    for page in &pages {
-        let shown = page.strip_prefix(build_dir).unwrap_or(page).display();
-        let dom = dump_dom(
-            chromium,
-            &format!("file://{}", page.display()),
-            profile,
-        )?;
-        let problems = page_problems(&dom);
+    // Two browsers at once, each with a profile directory of its own.
+    let workers = 2;
+    let checked: Vec<Result<Checked, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let pages = &pages;
+                let profile = profile.join(worker.to_string());
+                scope.spawn(move || {
+                    let mut browser = match Browser::launch(chromium, &profile)
+                    {
+                        Ok(browser) => browser,
+                        Err(why) => return vec![Err(why)],
+                    };
+                    pages
+                        .iter()
+                        .skip(worker)
+                        .step_by(workers)
+                        .map(|page| {
+                            check_page(&mut browser, build_dir, page, shots)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<Result<Checked, String>> = Vec::new();
+        for handle in handles {
+            all.extend(handle.join().unwrap_or_default());
+        }
+        all
+    });
+    let mut checked = checked.into_iter().collect::<Result<Vec<_>, _>>()?;
+    checked.sort();
+    for (shown, problems) in checked {
         println!(
             "{} {shown}",
             if problems.is_empty() { "ok  " } else { "FAIL" }
         );
         failures.extend(problems.into_iter().map(|p| format!("{shown}: {p}")));
     }
+    let mut browser = Browser::launch(chromium, &profile.join("search"))?;
     let url = format!(
         "file://{}?search={SEARCH_TERM}",
         build_dir.join("index.html").display()
     );
-    let dom = dump_dom(chromium, &url, profile)?;
+    browser.open(&url, WIDTHS[0].px, WIDTHS[0].mobile)?;
+    // The search box fills its results a moment after the page loads.
+    std::thread::sleep(Duration::from_secs(1));
+    let dom = outer_html(&mut browser)?;
+    drop(browser);
     match search_result_count(&dom) {
         Some(n) if n > 0 => {
             println!("ok   search for {SEARCH_TERM}: {n} result(s)");
@@ -145,11 +205,55 @@ fn check_pages(
         }
     }
     println!(
-        "book-browser: {} page(s) and the search checked, {} problem(s)",
+        "book-browser: {} page(s) at {} and the search checked, {} \
+         problem(s); screenshots in {}",
         pages.len(),
-        failures.len()
+        WIDTHS.map(|w| format!("{} px", w.px)).join(" and "),
+        failures.len(),
+        shots.display()
     );
     Ok(failures)
+}
+
+/// The page's DOM as it stands, after its scripts ran.
+fn outer_html(browser: &mut Browser) -> Result<String, String> {
+    let dom = browser.evaluate("document.documentElement.outerHTML")?;
+    Ok(dom.as_str().unwrap_or_default().to_string())
+}
+
+/// One page at every width: what the DOM shows, how it lays out, and a
+/// screenshot.
+fn check_page(
+    browser: &mut Browser,
+    build_dir: &Path,
+    page: &Path,
+    shots: &Path,
+) -> Result<Checked, String> {
+    let shown = page.strip_prefix(build_dir).unwrap_or(page);
+    let url = format!("file://{}", page.display());
+    let mut problems = Vec::new();
+    let laid_out = !NOT_LAID_OUT.iter().any(|name| shown.ends_with(name));
+    for (index, width) in WIDTHS.into_iter().enumerate() {
+        browser.open(&url, width.px, width.mobile)?;
+        if index == 0 {
+            problems.extend(page_problems(&outer_html(browser)?));
+        }
+        if !laid_out {
+            break;
+        }
+        let report = browser.evaluate(MEASURE_JS)?;
+        let measure = layout::from_value(&report)?;
+        problems.extend(layout::problems(&measure, width));
+        let shot = shots.join(width.name).join(shown.with_extension("png"));
+        if let Some(dir) = shot.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                format!("cannot create {}: {e}", dir.display())
+            })?;
+        }
+        let height = measure.height.clamp(400, MAX_SHOT_HEIGHT);
+        browser.screenshot(width.px, height, width.mobile, &shot)?;
+    }
+    Ok((shown.display().to_string(), problems))
 }
 
 /// Every `.html` file under `dir`, sorted.
@@ -185,86 +289,6 @@ fn find_chromium() -> Option<PathBuf> {
             ["chromium", "chromium-browser"].map(|name| dir.join(name))
         })
         .find(|candidate| candidate.is_file())
-}
-
-/// Loads `url` in headless Chromium and returns the DOM after the page's
-/// scripts ran.
-fn dump_dom(
-    chromium: &Path,
-    url: &str,
-    profile: &Path,
-) -> Result<String, String> {
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            // Root in a container has no user namespaces for the sandbox.
-            "--no-sandbox",
-            "--disable-gpu",
-            // The machine has no network: keep Chromium from trying.
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--no-first-run",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group, so a timeout can end Chromium's helper
-        // processes too.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", chromium.display()))?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + PAGE_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Ok(None) | Err(_) => {
-                let pgid = child.id() as i32;
-                // SAFETY: kill(2) with a negative pid signals the process
-                // group we created for this child; no memory is involved.
-                unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                let _ = child.wait();
-                return Err(format!(
-                    "Chromium did not finish {url} within {}s",
-                    PAGE_TIMEOUT.as_secs()
-                ));
-            }
-        }
-    };
-    let dom = out.join().unwrap_or_default();
-    let log = err.join().unwrap_or_default();
-    if !status.success() || dom.trim().is_empty() {
-        return Err(format!(
-            "Chromium failed on {url} ({status}); its last messages:\n{}",
-            tail(&log, 10)
-        ));
-    }
-    Ok(dom)
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// What is wrong with one rendered page: raw include directives and
@@ -382,6 +406,71 @@ mod tests {
         let dom = "<pre><code class=\"hljs\"><span class=\"k\">fn\
                    </span></code></pre><code>x</code><codex></codex>";
         assert!(page_problems(dom).is_empty());
+    }
+
+    /// Fixture pages shaped like the book's: a 750 px column, code that
+    /// scrolls sideways, tables in a scrolling wrapper.
+    fn fixture_page(body: &str) -> String {
+        format!(
+            "<!DOCTYPE html><html><head><meta name=\"viewport\" \
+             content=\"width=device-width\"><style>body {{ margin: 0 }} \
+             main {{ max-width: 750px; margin: 0 auto; padding: 0 15px }} \
+             pre > code {{ display: block; overflow-x: auto; \
+             white-space: pre }} .wrap {{ overflow-x: auto }} \
+             td {{ white-space: nowrap; padding: 0 20px }}</style></head>\
+             <body><main>{body}</main></body></html>"
+        )
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_chromium,
+        ignore = "needs Chromium: apt-get install -y chromium (xtask's \
+                  build.rs found none)"
+    )]
+    fn a_wide_output_block_fails_at_1280_and_a_wide_table_at_390() {
+        let chromium = find_chromium().expect("build.rs found Chromium");
+        let root = std::env::temp_dir()
+            .join(format!("xtask-layout-test-{}", std::process::id()));
+        let book = root.join("book");
+        std::fs::create_dir_all(&book).unwrap();
+        let output = format!("<pre><code>{}</code></pre>", "x".repeat(200));
+        let cells = "<td>claim_id</td>".repeat(5);
+        let table = format!(
+            "<div class=\"wrap\"><table><tr>{cells}</tr></table></div>"
+        );
+        for (name, body) in [
+            ("output.html", output.as_str()),
+            ("table.html", table.as_str()),
+            ("fits.html", "<p>Short.</p><pre><code>ls /proc</code></pre>"),
+        ] {
+            std::fs::write(book.join(name), fixture_page(body)).unwrap();
+        }
+        let mut browser = Browser::launch(&chromium, &root.join("profile"))
+            .expect("Chromium starts");
+        let mut check = |name: &str| {
+            check_page(&mut browser, &book, &book.join(name), &root)
+                .unwrap()
+                .1
+        };
+        let output = check("output.html");
+        assert_eq!(output.len(), 1, "{output:?}");
+        assert!(
+            output[0].starts_with(
+                "at 1280 px a code block needs a sideways \
+                                   scroll"
+            ),
+            "{output:?}"
+        );
+        let table = check("table.html");
+        assert_eq!(table.len(), 1, "{table:?}");
+        assert!(
+            table[0].starts_with("at 390 px a table does not fit"),
+            "{table:?}"
+        );
+        assert_eq!(check("fits.html"), Vec::<String>::new());
+        assert!(root.join("phone-390/fits.png").is_file());
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

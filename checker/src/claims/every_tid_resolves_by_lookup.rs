@@ -25,6 +25,7 @@ pub static CLAIM: Claim = Claim {
 /// lookup itself), then `comm` (what the article ran) and `status`
 /// opened and read. The benchmark compares them with the same reads in
 /// bare system calls (book: "Performance").
+// ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
     let threads = cx.each_thread(cx.target.tids(), |tid| {
         let dir = tid.to_string();
@@ -50,3 +51,4 @@ fn check(cx: &Context<'_>) -> Proof {
         threads.exited_note()
     ))
 }
+// ANCHOR_END: proof

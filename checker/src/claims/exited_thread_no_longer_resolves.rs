@@ -28,6 +28,7 @@ const RELEASE_GRACE: Duration = Duration::from_secs(1);
 /// `__unhash_process()` detaches the task from its pid with
 /// `detach_pid()` (kernel/pid.c). From then on `find_task_by_pid_ns()`
 /// finds nothing and `proc_pid_lookup()` answers `-ENOENT`.
+// ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
     let Some(&tid) = cx.target.exited.first() else {
         return skip(
@@ -67,3 +68,4 @@ fn check(cx: &Context<'_>) -> Proof {
         ),
     )
 }
+// ANCHOR_END: proof

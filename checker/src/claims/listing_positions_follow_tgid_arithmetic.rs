@@ -13,7 +13,7 @@ pub static CLAIM: Claim = Claim {
                 next tgid, never at the thread.",
     kernel: "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
              filldir64() (fs/readdir.c)",
-    chapter: Chapter::Listing,
+    chapter: Chapter::Beyond,
     since: None,
     check,
 };

@@ -23,6 +23,7 @@ pub static CLAIM: Claim = Claim {
 /// (`copy_process()` in kernel/fork.c), so every other thread's pid is
 /// stepped over. proc_pid_task(5) says the same of `/proc/tid`: "not
 /// visible when iterating through /proc with getdents(2)".
+// ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
     let pid = cx.target.pid;
     let tids: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
@@ -55,3 +56,4 @@ fn check(cx: &Context<'_>) -> Proof {
         some(&tids)
     ))
 }
+// ANCHOR_END: proof

@@ -18,6 +18,7 @@ pub static CLAIM: Claim = Claim {
 /// non-digit ends the parse with a failure. `proc_pid_lookup()` then
 /// returns `-ENOENT` and the lookup falls back to no static entry.
 /// Checked for every TID: two failed lookups each, no listing.
+// ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
     let threads = cx.each_thread(cx.target.tids(), |tid| {
         cx.proc.is_dir(&tid.to_string())?;
@@ -43,3 +44,4 @@ fn check(cx: &Context<'_>) -> Proof {
         threads.exited_note()
     ))
 }
+// ANCHOR_END: proof

@@ -13,7 +13,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_readdir() (fs/proc/base.c), proc_self_get_link() \
              (fs/proc/self.c), proc_thread_self_get_link() \
              (fs/proc/thread_self.c)",
-    chapter: Chapter::Listing,
+    chapter: Chapter::Beyond,
     since: None,
     check,
 };

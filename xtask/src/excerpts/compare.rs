@@ -9,23 +9,25 @@
 //! An excerpt file is a header line followed by the excerpt itself:
 //!
 //! ```text
-//! /* <path>:<line> <what> | Linux <version> (Debian <package>) */
-//! <the kernel's lines, from <line> on>
+//! /* <path>:<line> <what> | Linux <version> */
+//! <the kernel's lines, from <line> on, tabs expanded>
 //! ```
 //!
 //! (`book/excerpts/README.md` has a full example.)
 //!
 //! The excerpt must equal the kernel lines that start at the named line,
-//! byte for byte: tabs, trailing blanks and all. That strictness is the
-//! point. A quote that "looks the same" but is not the same is how books
-//! drift from the code they quote.
+//! byte for byte once the kernel's tabs are expanded to 8 columns (the
+//! kernel's coding style assumes 8; browsers disagree about a tab at the
+//! start of a code block): trailing blanks and all. That strictness is
+//! the point. A quote that "looks the same" but is not the same is how
+//! books drift from the code they quote.
 
 use std::fmt::Write as _;
 
 /// How a header line must look; quoted in every header error so that the
 /// reader can fix the line without opening the README.
 pub(crate) const HEADER_FORMAT: &str =
-    "/* <path>:<line> <what> | Linux <version> (Debian <package>) */";
+    "/* <path>:<line> <what> | Linux <version> */";
 
 /// At most this many differing lines are shown per excerpt: when a whole
 /// function was rewritten, forty "expected/found" pairs bury the news.
@@ -42,8 +44,6 @@ pub(crate) struct Header {
     pub(crate) what: String,
     /// The kernel version, as the tree's Makefile spells it (`6.12.117`).
     pub(crate) kernel: String,
-    /// The Debian source package that holds that tree.
-    pub(crate) package: String,
 }
 
 impl Header {
@@ -72,13 +72,10 @@ impl Header {
             number.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(
                 || bad(&format!("line {number:?} is not a number >= 1")),
             )?;
-        let (kernel, package) = release
+        let kernel = release
             .strip_prefix("Linux ")
-            .and_then(|r| r.strip_suffix(')'))
-            .and_then(|r| r.split_once(" (Debian "))
-            .ok_or_else(|| {
-                bad("the release is not `Linux <v> (Debian <p>)`")
-            })?;
+            .filter(|v| !v.is_empty() && !v.contains(' '))
+            .ok_or_else(|| bad("the release is not `Linux <version>`"))?;
         if path.is_empty() || what.trim().is_empty() {
             return Err(bad("the path or the description is empty"));
         }
@@ -87,13 +84,12 @@ impl Header {
             line,
             what: what.trim().to_owned(),
             kernel: kernel.to_owned(),
-            package: package.to_owned(),
         })
     }
 
-    /// `Linux 6.12.117 (Debian linux-source-6.12)`, as headers spell it.
+    /// `Linux 6.12.117`, as headers spell it.
     pub(crate) fn release(&self) -> String {
-        format!("Linux {} (Debian {})", self.kernel, self.package)
+        format!("Linux {}", self.kernel)
     }
 }
 
@@ -117,6 +113,13 @@ impl Excerpt {
         let header =
             Header::parse(first).map_err(|why| format!("{name}:1: {why}"))?;
         let body: Vec<String> = lines.map(str::to_owned).collect();
+        if let Some(at) = body.iter().position(|line| line.contains('\t')) {
+            return Err(format!(
+                "{name}:{}: a tab; excerpts hold the kernel's lines with \
+                 tabs expanded to 8 columns (`expand -t 8`)",
+                Self::FIRST_BODY_LINE + at
+            ));
+        }
         if body.is_empty() {
             return Err(format!(
                 "{name}: the excerpt is empty; copy the kernel lines that \
@@ -176,8 +179,32 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// `line` with each tab expanded to the next multiple of 8 columns, as
+/// the kernel's coding style reads it.
+pub(crate) fn expand_tabs(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut column = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let next = (column / 8 + 1) * 8;
+            out.extend(std::iter::repeat_n(' ', next - column));
+            column = next;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+    out
+}
+
+/// The lines of a kernel file as excerpts hold them: split as
+/// [`split_lines`] does, tabs expanded.
+fn kernel_lines(source: &str) -> Vec<String> {
+    split_lines(source).into_iter().map(expand_tabs).collect()
+}
+
 /// Whether `body` equals `source` from the 1-based line `at` on.
-fn matches_at(body: &[String], source: &[&str], at: usize) -> bool {
+fn matches_at(body: &[String], source: &[String], at: usize) -> bool {
     at >= 1
         && source
             .get(at - 1..at - 1 + body.len())
@@ -194,7 +221,7 @@ fn nearest(
 
 /// Compares one excerpt with the text of the kernel file it names.
 pub(crate) fn compare(excerpt: &Excerpt, source: &str) -> Verdict {
-    let source = split_lines(source);
+    let source = kernel_lines(source);
     let body = &excerpt.body;
     let stated = excerpt.header.line;
     if matches_at(body, &source, stated) {
@@ -212,7 +239,7 @@ pub(crate) fn compare(excerpt: &Excerpt, source: &str) -> Verdict {
     let score = |at: usize| {
         body.iter()
             .zip(source.iter().skip(at - 1))
-            .filter(|(b, s)| b.as_str() == **s)
+            .filter(|(b, s)| b == s)
             .count()
     };
     let anchors = starts.filter(|&at| source[at - 1] == body[0]);
@@ -226,11 +253,11 @@ pub(crate) fn compare(excerpt: &Excerpt, source: &str) -> Verdict {
         .enumerate()
         .filter_map(|(i, found)| {
             let kernel_line = at + i;
-            let expected = source.get(kernel_line - 1).copied();
-            (expected != Some(found.as_str())).then(|| LineDiff {
+            let expected = source.get(kernel_line - 1);
+            (expected != Some(found)).then(|| LineDiff {
                 excerpt_line: Excerpt::FIRST_BODY_LINE + i,
                 kernel_line,
-                expected: expected.map(str::to_owned),
+                expected: expected.cloned(),
                 found: found.clone(),
             })
         })
@@ -252,7 +279,7 @@ pub(crate) enum Location {
 /// Finds an excerpt in another tree's copy of its file, preferring the
 /// place nearest to the header's line when there are several.
 pub(crate) fn locate(excerpt: &Excerpt, source: &str) -> Location {
-    let source = split_lines(source);
+    let source = kernel_lines(source);
     let stated = excerpt.header.line;
     let starts = 1..=source.len();
     let whole = starts
@@ -369,11 +396,15 @@ struct dentry * dentry, unsigned int flags)
 ";
 
     const HEADER: &str = "/* fs/proc/root.c:4 proc_root_lookup() | \
-                          Linux 6.12.117 (Debian linux-source-6.12) */";
+                          Linux 6.12.117 */";
 
-    /// The excerpt of `ROOT_C`'s function, with the given header.
+    /// The excerpt of `ROOT_C`'s function, with the given header: its
+    /// lines with tabs expanded.
     fn excerpt_with(header: &str) -> String {
-        let function: Vec<&str> = split_lines(ROOT_C)[3..].to_vec();
+        let function: Vec<String> = split_lines(ROOT_C)[3..]
+            .iter()
+            .map(|l| expand_tabs(l))
+            .collect();
         format!("{header}\n{}\n", function.join("\n"))
     }
 
@@ -388,11 +419,7 @@ struct dentry * dentry, unsigned int flags)
         assert_eq!(header.line, 4);
         assert_eq!(header.what, "proc_root_lookup()");
         assert_eq!(header.kernel, "6.12.117");
-        assert_eq!(header.package, "linux-source-6.12");
-        assert_eq!(
-            header.release(),
-            "Linux 6.12.117 (Debian linux-source-6.12)"
-        );
+        assert_eq!(header.release(), "Linux 6.12.117");
     }
 
     #[test]
@@ -414,8 +441,8 @@ struct dentry * dentry, unsigned int flags)
     fn one_altered_line_is_reported_with_both_line_numbers() {
         // Drop the `!`: the excerpt now says the opposite of the kernel.
         let altered = excerpt_with(HEADER).replace(
-            "\tif (!proc_pid_lookup(dentry, flags))",
-            "\tif (proc_pid_lookup(dentry, flags))",
+            "        if (!proc_pid_lookup(dentry, flags))",
+            "        if (proc_pid_lookup(dentry, flags))",
         );
         let excerpt = parse(&altered);
         let verdict = compare(&excerpt, ROOT_C);
@@ -427,9 +454,11 @@ struct dentry * dentry, unsigned int flags)
                     excerpt_line: 4,
                     kernel_line: 6,
                     expected: Some(
-                        "\tif (!proc_pid_lookup(dentry, flags))".to_owned()
+                        "        if (!proc_pid_lookup(dentry, flags))"
+                            .to_owned()
                     ),
-                    found: "\tif (proc_pid_lookup(dentry, flags))".to_owned(),
+                    found: "        if (proc_pid_lookup(dentry, flags))"
+                        .to_owned(),
                 }],
             }
         );
@@ -439,8 +468,8 @@ struct dentry * dentry, unsigned int flags)
 book/excerpts/proc_root_lookup.c: 1 of 7 excerpt lines differ from \
 fs/proc/root.c (Linux 6.12.117)
 book/excerpts/proc_root_lookup.c:4: differs from fs/proc/root.c:6
-  expected (kernel):  \"\\tif (!proc_pid_lookup(dentry, flags))\"
-  found (excerpt):    \"\\tif (proc_pid_lookup(dentry, flags))\"
+  expected (kernel):  \"        if (!proc_pid_lookup(dentry, flags))\"
+  found (excerpt):    \"        if (proc_pid_lookup(dentry, flags))\"
 book/excerpts/proc_root_lookup.c: fix: copy fs/proc/root.c lines 4-10 \
 verbatim below the header (see book/excerpts/README.md)
 "
@@ -449,22 +478,33 @@ verbatim below the header (see book/excerpts/README.md)
 
     #[test]
     fn invisible_whitespace_change_is_caught_and_shown() {
-        // A tab turned into spaces: identical on screen, not in the kernel.
-        let altered = excerpt_with(HEADER)
-            .replace("\treturn proc_lookup", "        return proc_lookup");
+        // One space less of indent: nearly identical on screen.
+        let altered = excerpt_with(HEADER).replace(
+            "        return proc_lookup",
+            "       return proc_lookup",
+        );
         let excerpt = parse(&altered);
         let report = explain(&excerpt, &compare(&excerpt, ROOT_C));
         assert!(
             report.contains(
                 "book/excerpts/proc_root_lookup.c:7: differs from \
                  fs/proc/root.c:9\n  \
-                 expected (kernel):  \"\\treturn proc_lookup(dir, dentry, \
-                 flags);\"\n  \
-                 found (excerpt):    \"        return proc_lookup(dir, \
+                 expected (kernel):  \"        return proc_lookup(dir, \
+                 dentry, flags);\"\n  \
+                 found (excerpt):    \"       return proc_lookup(dir, \
                  dentry, flags);\""
             ),
             "{report}"
         );
+    }
+
+    #[test]
+    fn a_tab_left_in_an_excerpt_is_refused() {
+        let with_tab = format!("{HEADER}\n{{\n\treturn 0;\n}}\n");
+        let err = Excerpt::parse("book/excerpts/x.c", &with_tab).unwrap_err();
+        assert!(err.starts_with("book/excerpts/x.c:3: a tab"), "{err}");
+        assert_eq!(expand_tabs("\tab\tc"), "        ab      c");
+        assert_eq!(expand_tabs(".mode\t\t= x"), ".mode           = x");
     }
 
     #[test]

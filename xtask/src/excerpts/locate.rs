@@ -152,9 +152,8 @@ mod tests {
     fn table_has_one_row_per_excerpt_and_marks_changes() {
         let excerpt = Excerpt::parse(
             "book/excerpts/proc_root.c",
-            "/* fs/proc/root.c:365 proc_root | Linux 6.12.117 \
-             (Debian linux-source-6.12) */\nstruct proc_dir_entry \
-             proc_root = {\n",
+            "/* fs/proc/root.c:365 proc_root | Linux 6.12.117 */\n\
+             struct proc_dir_entry proc_root = {\n",
         )
         .unwrap();
         let table = render(

@@ -32,8 +32,7 @@ pub(crate) struct Tree {
 }
 
 impl Tree {
-    /// `Linux 6.12.117 (Debian linux-source-6.12)`, as excerpt headers
-    /// spell it.
+    /// `Linux 6.12.117 (Debian linux-source-6.12)`, for messages.
     pub(crate) fn release(&self) -> String {
         format!("Linux {} (Debian {})", self.kernel, self.package)
     }

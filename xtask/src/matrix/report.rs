@@ -429,13 +429,24 @@ fn claim_ids<'a>(kernels: &[Kernel<'a>]) -> Vec<&'a str> {
     ids
 }
 
-/// Text for a Markdown table cell: a `|` would end the cell, and
-/// `<word` would open an HTML tag in the book.
+/// Text for a Markdown table cell: a `|` would end the cell, `<word`
+/// would open an HTML tag in the book, and a placeholder such as
+/// `[TID]` outside a code span would read as a reference link (and
+/// the link check would flag it).
 fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
+    let mut in_code = false;
     while let Some(c) = chars.next() {
         match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '[' | ']' if !in_code => {
+                out.push('\\');
+                out.push(c);
+            }
             '|' => out += "\\|",
             '<' if chars
                 .peek()
@@ -827,6 +838,10 @@ mod tests {
     #[test]
     fn cells_escape_pipes_and_tags_but_not_arrows() {
         assert_eq!(cell("a | b"), "a \\| b");
+        assert_eq!(
+            cell("/proc/[TID] (`none [integrity]`)"),
+            "/proc/\\[TID\\] (`none [integrity]`)"
+        );
         assert_eq!(
             cell("/proc/<TID> </b> x <- y"),
             "/proc/&lt;TID> &lt;/b> x <- y"
