@@ -97,10 +97,10 @@ kernel *ARGS: _toolchain
 test *ARGS: _toolchain
     cargo test --workspace "$@"
 
-# Time the checker against bare system calls
+# Time the checker and its audit against bare system calls and unhide
 [group('dev')]
 bench: _toolchain
-    cargo bench --package tests --bench bench
+    cargo bench --package tests --bench bench --bench audit
 
 # Review changed snapshots (needs cargo-insta)
 [group('dev')]

@@ -286,3 +286,38 @@ fn recipe_arguments_reach_the_program_as_one_word_each() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no claim has the id \"a b\""), "{stderr}");
 }
+
+#[test]
+#[cfg_attr(
+    userns_refused,
+    ignore = "needs unprivileged user namespaces, \
+    which this system refuses (tests/build.rs probed them)"
+)]
+fn checker_audit_shows_its_progress_and_stops_at_ctrl_c() {
+    // A private pid namespace starts with pid_max at PID_MAX_LIMIT
+    // (kernel/pid_namespace.c), 4194304 on 64-bit: a scan of seconds.
+    let mut audit = Terminal::start(
+        "unshare",
+        &[
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            CHECKER,
+            "audit",
+        ],
+        80,
+    );
+    audit.wait_for("audit: ");
+    audit.wait_for(" of 4194303 ids looked up");
+    audit.press("\x03");
+    let ended = audit.ended();
+    let output = &ended.output;
+    // Stopped mid-scan, with nothing left running. The checker is the
+    // namespace's init, which a signal's default action cannot end: it
+    // exits with 128 + SIGINT, and unshare with it.
+    assert_eq!(ended.how, "exit 130", "{output}");
+    assert!(!output.contains("nothing hidden found"), "{output}");
+    assert!(ended.left.is_empty(), "{:?}\n{output}", ended.left);
+}

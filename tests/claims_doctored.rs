@@ -125,10 +125,13 @@ fn fails_with(
     let claim = claims::find(id).unwrap();
     // The claim holds on the live kernel...
     let live = live();
-    let honest = claim.run(&Context::new(&live, target));
+    // (`with_audit`: the audit claim runs only when asked.)
+    let honest = claim.run(&Context::new(&live, target).with_audit(true));
     assert!(matches!(honest, Outcome::Pass { .. }), "{id}: {honest:?}");
     // ...and fails once /proc answers otherwise.
-    let cx = Context::new(doctored, target).with_sys(sys);
+    let cx = Context::new(doctored, target)
+        .with_sys(sys)
+        .with_audit(true);
     let report = Report::new(
         checker::cli::kernel_release(),
         "/proc".into(),
@@ -200,6 +203,36 @@ doctored! {
         let redacted =
             Redactor::default().target(&target).with_numbers().redact(&text);
         insta::assert_snapshot!("doctored_listing_fails", redacted);
+    }
+
+    /// What the matrix's mutant `readdir-hides-a-comm` does in the
+    /// kernel, done to the listing here: every process named like the
+    /// audit's bait is left out.
+    fn a_listing_that_hides_a_process_breaks_the_audit_claim()
+    for audit_finds_no_hidden_process {
+        let target = live_target(1);
+        let bait = checker::claims::audit_finds_no_hidden_process::BAIT;
+        let named_bait = move |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == bait)
+        };
+        let doctored = Doctored {
+            list: Some(Box::new(move |dir, mut entries| {
+                if dir == "." {
+                    entries.retain(|e| !e.pid().is_some_and(named_bait));
+                }
+                entries
+            })),
+            ..Doctored::default()
+        };
+        let (expected, found) = fails(ID, &target, &doctored);
+        assert!(expected.starts_with("no hidden process"), "{expected}");
+        // Exactly the bait, with its id and name, and nothing else.
+        assert!(found.starts_with("hidden process "), "{found}");
+        assert!(found.contains(&format!("({bait})")), "{found}");
+        assert!(found.contains("1 thread of it resolves too"), "{found}");
+        assert_eq!(found.matches("hidden process").count(), 1, "{found}");
+        assert!(!found.contains("orphan thread"), "{found}");
     }
 
     fn a_lookup_that_misses_a_thread_breaks_the_lookup_claim()
@@ -641,4 +674,72 @@ impl Syscalls for Sys {
             None => LiveSys.pidfd_open(pid, flags),
         }
     }
+}
+
+/// The report `checker audit` gives on a kernel that hides a process
+/// from the listing, as the matrix's mutant `readdir-hides-a-comm`
+/// does, here done to the listing in userspace: exactly the bait, with
+/// its id, its name and its thread. Book: the hidden-processes chapter.
+#[test]
+fn the_audit_report_names_the_hidden_process_and_its_thread() {
+    use checker::audit::{self, Relist};
+    use checker::claims::audit_finds_no_hidden_process::BAIT;
+
+    let bait = checker::children::short_lived_with(
+        &crate::support::helpers(),
+        1,
+        &["--comm", BAIT],
+    )
+    .unwrap();
+    let pid = bait.pid();
+    let doctored = Doctored {
+        list: Some(Box::new(move |dir, mut entries| {
+            if dir == "." {
+                entries.retain(|e| e.pid() != Some(pid));
+            }
+            entries
+        })),
+        ..Doctored::default()
+    };
+    struct Again<'a>(&'a Doctored, u32);
+    impl Relist for Again<'_> {
+        fn relist(&self) -> Result<audit::Ids, ProcError> {
+            audit::listing(self.0, self.1)
+        }
+    }
+    let pid_max = audit::pid_max(&doctored).unwrap();
+    let scan = audit::scan(&doctored, Path::new("/proc"), pid_max, 2, &|_| {})
+        .unwrap();
+    let again = Again(&doctored, pid_max);
+    let verdicts =
+        audit::classify(&doctored, &scan, &again, audit::SETTLE).unwrap();
+    let report = audit::Audit::new(
+        checker::cli::kernel_release(),
+        "/proc",
+        &scan,
+        verdicts,
+    );
+    assert_eq!(report.findings.len(), 1, "{}", audit::json(&report));
+    let text = audit::human(&report, Some(76));
+    // The counts differ from run to run, the transient ones most: every
+    // number of their paragraph is redacted.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert!(lines[1].starts_with("ids 1 to "), "{text}");
+    for line in lines.iter_mut().skip(1).take_while(|l| !l.is_empty()) {
+        let mut words: Vec<&str> = line.split(' ').collect();
+        for word in &mut words {
+            if word.starts_with(|c: char| c.is_ascii_digit()) {
+                *word = "[N]";
+            }
+        }
+        *line = words.join(" ");
+    }
+    let tid = bait.ready.threads[0].tid;
+    let redacted = Redactor::default()
+        .name(pid, "PID")
+        .name(tid, "TID1")
+        .keep(audit::SETTLE.as_millis())
+        .with_numbers()
+        .redact(&(lines.join("\n") + "\n"));
+    insta::assert_snapshot!("audit_report_of_a_hidden_process", redacted);
 }

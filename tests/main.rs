@@ -8,6 +8,7 @@
 #![cfg(target_os = "linux")]
 
 mod at_a_terminal;
+mod audit;
 mod book;
 mod by_hand;
 mod checker_cli;

@@ -35,7 +35,8 @@ pub const RUN: &str = "just check";
                   none failed); 1 a claim failed (with --strict, or \
                   skipped); 2 usage error; 3 could not run (no procfs, no \
                   such process, the target exited mid-check); 4 nothing \
-                  could be verified (every selected claim skipped)."
+                  could be verified (every selected claim skipped).",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Options {
     /// Check this running process (a thread id selects its process)
@@ -86,10 +87,67 @@ pub struct Options {
     #[arg(long, value_name = "DIR", default_value = "/proc")]
     pub proc: PathBuf,
 
+    /// Run the audit claim too: every id up to pid_max looked up (a
+    /// second or more where pid_max is 4194304).
+    #[arg(long)]
+    pub audit: bool,
+
     /// Wrap the human report at this many columns (`main` sets the
     /// terminal's width; `None` keeps lines whole, as for a pipe).
     #[arg(skip)]
     pub width: Option<usize>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What else the checker does than check the claims.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Look for hidden processes: look up every id up to pid_max in the
+    /// procfs, compare with its listing, and report each id that
+    /// resolves but is neither listed nor a thread of a listed process.
+    Audit(AuditOptions),
+}
+
+/// `checker audit`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Exit status: 0 nothing hidden found; 1 something \
+                        found (a hidden process, an orphan thread, a \
+                        listed id that does not resolve); 2 usage error; \
+                        3 could not run (no procfs, pid_max unreadable).\n\n\
+                        Read-only and unprivileged; as root it can also \
+                        read the status of other users' processes under \
+                        a hidepid= mount.")]
+pub struct AuditOptions {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+
+    /// The procfs to audit.
+    #[arg(long, value_name = "DIR", default_value = "/proc")]
+    pub proc: PathBuf,
+
+    /// Lookups at once (default: the number of cores).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub jobs: Option<u16>,
+}
+
+/// How `checker audit` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Text for people, wrapped to the terminal.
+    Human,
+    /// TAP version 13, one test point per kind of finding.
+    Tap,
+    /// One JSON document, whose `schema` names its shape.
+    Json,
+    /// JUnit XML, one testcase per kind of finding.
+    Junit,
 }
 
 /// Where the kernel says how far pids go.
@@ -151,6 +209,7 @@ pub fn main() -> std::process::ExitCode {
             // Every claim must run in a VM the matrix boots, but one
             // that kernel is too old for.
             options.trace = true;
+            options.audit = true;
             options.strict = true;
             let status = run(&options, &mut out);
             let text = String::from_utf8_lossy(&out).into_owned();
@@ -175,6 +234,9 @@ pub fn main() -> std::process::ExitCode {
     crate::stop::install();
     options.width = terminal::width();
     let mut out = anstream::stdout();
+    if let Some(Command::Audit(audit)) = &options.command {
+        return audit_main(audit, options.width, &mut out).into();
+    }
     run(&options, &mut out).into()
 }
 
@@ -215,7 +277,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
         Ok(target) => target,
         Err(err) => return target_error(&err),
     };
-    let mut report = check_with(&proc, &target, &selected, options.trace);
+    let cx = Context::new(&proc, &target)
+        .with_trace(options.trace)
+        .with_audit(options.audit);
+    let mut report = check_in(&cx, &selected);
     if options.strict {
         report = report.strict();
     }
@@ -230,6 +295,95 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
         Format::Json | Format::Markdown => report::json(&report),
     };
     written(text, out).unwrap_or(report.status())
+}
+
+/// `checker audit`: scan, classify, report.
+pub fn audit_main(
+    options: &AuditOptions,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> Status {
+    use std::io::IsTerminal;
+    if let Err(message) = usable_procfs(&options.proc) {
+        return error(Status::CannotRun, format!("audit: {message}"));
+    }
+    let proc = LiveProc::new(&options.proc);
+    let pid_max = match crate::audit::pid_max(&proc) {
+        Ok(pid_max) => pid_max,
+        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
+    };
+    let jobs = options.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let show = std::io::stderr().is_terminal();
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let start = std::time::Instant::now();
+    let progress = |done: u32| {
+        let ms = start.elapsed().as_millis() as u64;
+        let before = last.load(std::sync::atomic::Ordering::Relaxed);
+        let due = ms >= before + 250;
+        let ours = due
+            && last
+                .compare_exchange(
+                    before,
+                    ms,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok();
+        if show && ours {
+            crate::stop::progress_shown(true);
+            eprint!("\raudit: {done} of {} ids looked up", pid_max - 1);
+        }
+    };
+    let scan =
+        crate::audit::scan(&proc, &options.proc, pid_max, jobs, &progress);
+    if show {
+        eprint!("\r\x1b[K");
+        crate::stop::progress_shown(false);
+    }
+    let scan = match scan {
+        Ok(scan) => scan,
+        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
+    };
+    let relist = LiveRelist {
+        proc: &proc,
+        pid_max,
+    };
+    let settle = crate::audit::SETTLE;
+    let verdicts = match crate::audit::classify(&proc, &scan, &relist, settle)
+    {
+        Ok(verdicts) => verdicts,
+        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
+    };
+    let shown = options.proc.display().to_string();
+    let audit =
+        crate::audit::Audit::new(kernel_release(), &shown, &scan, verdicts);
+    let text = match options.format {
+        AuditFormat::Human => crate::audit::human(&audit, width),
+        AuditFormat::Tap => crate::audit::tap(&audit),
+        AuditFormat::Junit => crate::audit::junit(&audit),
+        AuditFormat::Json => crate::audit::json(&audit),
+    };
+    let status = if audit.clean() {
+        Status::Ok
+    } else {
+        Status::Failed
+    };
+    written(text, out).unwrap_or(status)
+}
+
+/// The second listing of an audit, from the live procfs.
+struct LiveRelist<'a> {
+    proc: &'a LiveProc,
+    pid_max: u32,
+}
+
+impl crate::audit::Relist for LiveRelist<'_> {
+    fn relist(&self) -> Result<crate::audit::Ids, crate::procfs::ProcError> {
+        crate::audit::listing(self.proc, self.pid_max)
+    }
 }
 
 /// Write `text`; a status if that ends the run (a closed pipe ends it
@@ -256,12 +410,16 @@ pub fn check_with(
     claims: &[&'static Claim],
     trace: bool,
 ) -> Report {
-    let cx = Context::new(proc, target).with_trace(trace);
-    let results = claims.iter().map(|claim| (*claim, claim.run(&cx)));
+    check_in(&Context::new(proc, target).with_trace(trace), claims)
+}
+
+/// Check `claims` in `cx`, in registry order.
+pub fn check_in(cx: &Context<'_>, claims: &[&'static Claim]) -> Report {
+    let results = claims.iter().map(|claim| (*claim, claim.run(cx)));
     Report::new(
         kernel_release(),
-        proc.root().display().to_string(),
-        target,
+        cx.proc.root().display().to_string(),
+        cx.target,
         results.collect(),
     )
 }

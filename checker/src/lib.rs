@@ -12,6 +12,7 @@
 
 #![cfg(target_os = "linux")]
 
+pub mod audit;
 pub mod children;
 pub mod claims;
 pub mod cli;

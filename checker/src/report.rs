@@ -392,7 +392,7 @@ pub fn junit(report: &Report) -> String {
 }
 
 /// Text as XML character data or an attribute value.
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -93,6 +93,16 @@ pub fn install() {
 
 /// Whether the handler is in place: a tracing session then leaves the
 /// removal of its instance to it rather than install its own.
+/// Whether a progress line stands on the terminal's stderr (`checker
+/// audit`): the handler erases it, so that the shell's prompt does not
+/// land after it.
+static PROGRESS: AtomicBool = AtomicBool::new(false);
+
+/// Say that a progress line is shown on stderr, or is gone.
+pub fn progress_shown(shown: bool) {
+    PROGRESS.store(shown, Ordering::SeqCst);
+}
+
 pub(crate) fn installed() -> bool {
     INSTALLED.load(Ordering::SeqCst)
 }
@@ -104,8 +114,9 @@ const REAP_ROUNDS: u32 = 200;
 const REAP_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The handler. Only async-signal-safe calls: `rmdir` and `umount2`
-/// for the tracing instance, `kill`, `waitpid`, `nanosleep` and
-/// `tcsetattr` (plain system calls and an ioctl), then `raise`.
+/// for the tracing instance, `kill`, `waitpid`, `nanosleep`, `write`,
+/// `getpid` and `tcsetattr` (plain system calls and an ioctl), then
+/// `raise`, or `_exit` as a pid namespace's init.
 extern "C" fn on_signal(sig: libc::c_int) {
     crate::trace::remove_after_signal();
     for slot in &CHILDREN {
@@ -125,7 +136,21 @@ extern "C" fn on_signal(sig: libc::c_int) {
             Err(_) => break,
         }
     }
+    if PROGRESS.load(Ordering::SeqCst) {
+        let erase = b"\r\x1b[K";
+        // SAFETY: write(2) of a static buffer is async-signal-safe.
+        let _ = unsafe { libc::write(2, erase.as_ptr().cast(), erase.len()) };
+    }
     terminal::restore_after_signal();
+    // The init of a pid namespace (`unshare --pid --fork checker ...`)
+    // would survive the signal raised below: the kernel drops a signal
+    // whose action is the default for a SIGNAL_UNKILLABLE task
+    // (sig_task_ignored(), kernel/signal.c:94-96 in Linux 7.3.4). It
+    // exits as a shell reports a death by signal instead.
+    if nix::unistd::getpid().as_raw() == 1 {
+        // SAFETY: _exit(2) is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) };
+    }
     // SA_RESETHAND restored the default action; the signal is blocked
     // until we return, then it ends the process.
     // SAFETY: raise(3) is async-signal-safe.

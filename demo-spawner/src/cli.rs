@@ -42,6 +42,11 @@ pub struct Options {
     #[arg(long, value_name = "PREFIX")]
     pub name: Option<String>,
 
+    /// The process's own name, its main thread's `comm` (the kernel
+    /// keeps 15 bytes).
+    #[arg(long, value_name = "NAME", default_value = "demo-spawner")]
+    pub comm: String,
+
     /// Print one JSON line (pid, every tid, names) once every thread is
     /// alive and parked, instead of the article's lines.
     #[arg(long)]

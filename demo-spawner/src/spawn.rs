@@ -117,7 +117,9 @@ pub fn run(options: &Options) -> Result<(), SpawnError> {
     // The checker starts us under its own name; say who we are, so that
     // `/proc/<PID>/comm` reads the same however we were started. Threads
     // spawned afterwards inherit it unless `--name` names them.
-    let _ = nix::sys::prctl::set_name(c"demo-spawner");
+    let comm = std::ffi::CString::new(options.comm.as_str())
+        .unwrap_or_else(|_| c"demo-spawner".to_owned());
+    let _ = nix::sys::prctl::set_name(&comm);
 
     // Block the stop signals before any thread exists: threads inherit
     // the mask, so the signals wait for the main thread's signalfd

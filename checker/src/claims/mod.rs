@@ -55,6 +55,7 @@ macro_rules! each_claim {
             listing_passes_through_proc_pid_readdir,
             tid_lookup_passes_through_proc_pid_lookup,
             cached_dentry_skips_proc_root_lookup,
+            audit_finds_no_hidden_process,
         );
     };
 }
@@ -162,6 +163,7 @@ pub enum Chapter {
     Beyond,
     ManPage,
     Tracing,
+    Hidden,
 }
 
 impl Chapter {
@@ -173,6 +175,7 @@ impl Chapter {
             Chapter::Beyond => "beyond.md",
             Chapter::ManPage => "man-page.md",
             Chapter::Tracing => "tracing.md",
+            Chapter::Hidden => "hidden.md",
         }
     }
 
@@ -184,6 +187,9 @@ impl Chapter {
             Chapter::Beyond => "Beyond the article",
             Chapter::ManPage => "The man page, sentence by sentence",
             Chapter::Tracing => "Tracing it yourself",
+            Chapter::Hidden => {
+                "Hidden processes, and why detectors trip over threads"
+            }
         }
     }
 }
@@ -270,6 +276,8 @@ pub struct Context<'a> {
     pub target: &'a Target,
     /// Whether the tracing claims may record kernel stacks (`--trace`).
     pub trace: bool,
+    /// Whether the audit claim may scan every id (`--audit`).
+    pub audit: bool,
     /// The listing of the procfs root, read once: claims that need it
     /// share one `getdents64` pass, even at 10,000 threads.
     listing: OnceCell<Result<Vec<Dirent>, String>>,
@@ -295,6 +303,7 @@ impl<'a> Context<'a> {
             sys: &LiveSys,
             target,
             trace: false,
+            audit: false,
             listing: OnceCell::new(),
             statuses: RefCell::new(HashMap::new()),
         }
@@ -309,6 +318,12 @@ impl<'a> Context<'a> {
     /// The same, with the tracing claims allowed to record stacks.
     pub fn with_trace(mut self, trace: bool) -> Context<'a> {
         self.trace = trace;
+        self
+    }
+
+    /// The same, with the audit claim allowed to scan every id.
+    pub fn with_audit(mut self, audit: bool) -> Context<'a> {
+        self.audit = audit;
         self
     }
 

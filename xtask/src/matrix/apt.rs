@@ -199,6 +199,12 @@ impl AptRoot {
     /// day, or `force`d. Returns whether it ran. A failed update with
     /// older lists at hand is a warning, so the matrix runs offline.
     pub(crate) fn update(&self, force: bool) -> Result<bool, String> {
+        // One update at a time: the kernel build and the suite's fetch
+        // share a suite's lists, and a second `apt-get update` on them
+        // fails at once on their lock ("Could not get lock"). The one
+        // that waited then finds the lists fresh.
+        static UPDATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = UPDATING.lock().unwrap_or_else(|e| e.into_inner());
         let stamp = self.dir.join("state/updated");
         let age = std::fs::metadata(&stamp)
             .and_then(|m| m.modified())

@@ -701,7 +701,7 @@ fn run_jobs(jobs: Vec<Job>, workers: usize, ctx: &Ctx<'_>) -> Vec<Column> {
 
 /// The checker run natively, as one more column.
 fn run_host(ctx: &Ctx<'_>) -> Column {
-    say("host", "run natively: --format json --trace");
+    say("host", "run natively: --format json --trace --audit");
     let log = ctx.consoles.join("host.json");
     let t = Instant::now();
     let result = run_native(ctx.init, &log, ctx.timeout);
@@ -728,8 +728,9 @@ fn run_native(
         .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let mut cmd = std::process::Command::new(init);
     // As the VMs do: --trace, so that the tracing claims say why they
-    // cannot trace here (not root, lockdown) rather than "not asked".
-    cmd.args(["--format", "json", "--trace"])
+    // cannot trace here (not root, lockdown) rather than "not asked";
+    // --audit, so that the audit runs here too.
+    cmd.args(["--format", "json", "--trace", "--audit"])
         .stdin(std::process::Stdio::null())
         .stdout(stdout);
     let mut p = child::spawn(&mut cmd)

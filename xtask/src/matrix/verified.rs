@@ -68,6 +68,12 @@ pub(crate) fn redact(text: &str) -> String {
         ("/proc/", "[TID]"),
         ("(thread ", "[TID]"),
         ("proc-threads-checker-", "[PID]"),
+        // The audit's evidence: ids, counts and start times.
+        ("hidden process ", "[PID]"),
+        ("Tgid ", "[PID]"),
+        ("resolves too: ", "[TID]"),
+        ("start time ", "[N]"),
+        ("/proc lists ", "[N]"),
     ] {
         out = redact_after(&out, prefix, placeholder);
     }
@@ -287,6 +293,16 @@ mod tests {
              /proc/self; 4 stacks"
         );
         assert_eq!(redact("/proc/024 resolves"), "/proc/0[TID] resolves");
+        assert_eq!(
+            redact(
+                "hidden process 53 (audit-bait): /proc/53 resolves: Tgid 53, \
+                 start time 518; 1 thread of it resolves too: 54; /proc \
+                 lists 24 pids, /proc/53 not among them"
+            ),
+            "hidden process [PID] (audit-bait): /proc/[TID] resolves: Tgid \
+             [PID], start time [N]; 1 thread of it resolves too: [TID]; \
+             /proc lists [N] pids, /proc/[TID] not among them"
+        );
         let once = redact("/proc/024 resolves");
         assert_eq!(redact(&once), once, "redacting twice changes nothing");
         assert_eq!(

@@ -1,0 +1,88 @@
+//! What a detector of hidden processes does, as a claim: every id that
+//! resolves in `/proc` is listed, or is a thread of a listed process.
+//! Runs only when asked (`--audit`): it looks up every id up to
+//! `pid_max`.
+
+use crate::audit::{self, Kind, Relist, SETTLE};
+use crate::children::short_lived_with;
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+
+pub static CLAIM: Claim = Claim {
+    id: crate::claims::id_of(module_path!()),
+    statement: "An audit of every id up to pid_max finds no process that \
+                resolves but is neither listed nor a thread of a listed \
+                one, a freshly started process included.",
+    kernel: "proc_pid_readdir() lists every thread-group leader, \
+             proc_pid_lookup() resolves every task (fs/proc/base.c)",
+    chapter: Chapter::Hidden,
+    since: None,
+    check,
+};
+
+/// The name of the process the claim starts before it looks: a kernel
+/// that hides processes by name, as the matrix's mutant
+/// `readdir-hides-a-comm` does, leaves it out of the listing.
+pub const BAIT: &str = "audit-bait";
+
+/// `proc_pid_readdir()` (fs/proc/base.c) lists every thread-group
+/// leader, and `proc_pid_lookup()` resolves every task, so an id that
+/// resolves without being listed must be a thread whose group is
+/// listed and whose `task/` names it. `audit.rs` looks up every id and
+/// classifies those that disagree, looking twice before it reports one.
+// ANCHOR: proof
+fn check(cx: &Context<'_>) -> Proof {
+    if !cx.audit {
+        return skip(
+            "the audit was not asked for: it looks up every id up to \
+             pid_max; pass --audit, or run `checker audit`",
+        );
+    }
+    let bait = short_lived_with(cx.helpers(), 1, &["--comm", BAIT])
+        .or_else(|why| skip(format!("could not start the bait: {why}")))?;
+    let pid_max = audit::pid_max(cx.proc)?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scan = audit::scan(cx.proc, cx.proc.root(), pid_max, jobs, &|_| {})?;
+    let relist = Relisting { cx, pid_max };
+    let verdicts = audit::classify(cx.proc, &scan, &relist, SETTLE)?;
+    let found: Vec<String> = verdicts
+        .iter()
+        .filter(|v| v.kind.is_finding())
+        .map(audit::one_line)
+        .collect();
+    if !found.is_empty() {
+        return fail(
+            "no hidden process, orphan thread or listed id that does not \
+             resolve",
+            found.join("; "),
+        );
+    }
+    if !scan.listed.contains(bait.pid()) {
+        return fail(
+            format!("the bait {} ({BAIT}) listed", bait.pid()),
+            "it is not listed, though the audit found nothing hidden",
+        );
+    }
+    let transient = verdicts.iter().filter(|v| v.kind == Kind::Transient);
+    Ok(format!(
+        "ids 1 to {}: {} resolve, {} listed, the bait {} ({BAIT}) among \
+         them, {} transient",
+        pid_max - 1,
+        scan.resolved,
+        scan.listed.len(),
+        bait.pid(),
+        transient.count()
+    ))
+}
+// ANCHOR_END: proof
+
+/// The audit's second listing, through the claim's procfs.
+struct Relisting<'a> {
+    cx: &'a Context<'a>,
+    pid_max: u32,
+}
+
+impl Relist for Relisting<'_> {
+    fn relist(&self) -> Result<audit::Ids, crate::procfs::ProcError> {
+        audit::listing(self.cx.proc, self.pid_max)
+    }
+}
