@@ -12,7 +12,7 @@ use std::time::Duration;
 use std::os::fd::AsFd;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{SigHandler, Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use crate::support::{Redactor, alive, children_of, eventually, run};
@@ -230,16 +230,28 @@ fn the_walk_runs_to_the_end_as_root() {
 /// says: to the whole process group as Ctrl-C at a terminal does, or
 /// to the workshop alone as `kill -INT` does.
 fn interrupt_at_the_first_pause(group: bool) {
-    let mut child =
-        crate::support::dies_with_test(&mut Command::new(WORKSHOP))
-            .arg("--pause")
-            .env("NO_COLOR", "1")
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the workshop starts");
+    let mut command = Command::new(WORKSHOP);
+    // SIGINT at its default, as in a terminal's job, whatever this test
+    // inherited: a harness started in the background of a script runs
+    // with SIGINT ignored, and the workshop keeps an ignored SIGINT
+    // ignored, as the shell's convention asks (checker::stop::install).
+    // SAFETY: between fork and exec only sigaction(2), which is
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::signal::signal(Signal::SIGINT, SigHandler::SigDfl)?;
+            Ok(())
+        });
+    }
+    let mut child = crate::support::dies_with_test(&mut command)
+        .arg("--pause")
+        .env("NO_COLOR", "1")
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the workshop starts");
     let workshop = child.id() as i32;
     let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().expect("piped stdout");
