@@ -50,9 +50,11 @@ fn documented(job: &str) -> Vec<i32> {
         .collect()
 }
 
-/// A scratch directory, empty.
+/// A scratch directory, empty, under this build's target directory: a
+/// parent shared in /tmp would be root's after a root run, and closed
+/// to the next user's (as in .ci/run).
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("xtask-statuses")
         .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
