@@ -682,7 +682,7 @@ impl Syscalls for Sys {
 /// its id, its name and its thread. Book: the hidden-processes chapter.
 #[test]
 fn the_audit_report_names_the_hidden_process_and_its_thread() {
-    use checker::audit::{self, Relist};
+    use checker::audit;
     use checker::claims::audit_finds_no_hidden_process::BAIT;
 
     let bait = checker::children::short_lived_with(
@@ -701,18 +701,10 @@ fn the_audit_report_names_the_hidden_process_and_its_thread() {
         })),
         ..Doctored::default()
     };
-    struct Again<'a>(&'a Doctored, u32);
-    impl Relist for Again<'_> {
-        fn relist(&self) -> Result<audit::Ids, ProcError> {
-            audit::listing(self.0, self.1)
-        }
-    }
     let pid_max = audit::pid_max(&doctored).unwrap();
     let scan = audit::scan(&doctored, Path::new("/proc"), pid_max, 2, &|_| {})
         .unwrap();
-    let again = Again(&doctored, pid_max);
-    let verdicts =
-        audit::classify(&doctored, &scan, &again, audit::SETTLE).unwrap();
+    let verdicts = audit::classify(&doctored, &scan, audit::SETTLE).unwrap();
     let report = audit::Audit::new(
         checker::cli::kernel_release(),
         "/proc",

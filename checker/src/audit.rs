@@ -312,11 +312,6 @@ pub struct Verdict {
     pub listing: String,
 }
 
-/// A second look at the system, after [`SETTLE`]: another listing.
-pub trait Relist {
-    fn relist(&self) -> Result<Ids, ProcError>;
-}
-
 /// What `status` and `stat` say of an id, if they can be read.
 enum Seen {
     Gone,
@@ -346,11 +341,10 @@ fn in_task_dir(proc: &dyn Procfs, tgid: i32, id: i32) -> bool {
 
 /// Classifies every id of `scan` where lookup and listing disagree,
 /// looking again (after `settle`) at each one that is not at once a
-/// thread of a listed process.
+/// thread of a listed process. The second look lists `proc` again.
 pub fn classify(
     proc: &dyn Procfs,
     scan: &Scan,
-    relist: &dyn Relist,
     settle: Duration,
 ) -> Result<Vec<Verdict>, ProcError> {
     let root = proc.root().display().to_string();
@@ -360,7 +354,7 @@ pub fn classify(
     let mut second_look = || -> Result<Ids, ProcError> {
         if second.is_none() {
             std::thread::sleep(settle);
-            second = Some(relist.relist()?);
+            second = Some(listing(proc, scan.pid_max)?);
         }
         Ok(second.clone().unwrap_or_else(|| Ids::new(0)))
     };
@@ -806,6 +800,8 @@ mod tests {
         vanish: Vec<i32>,
         /// Ids whose status may not be read.
         denied: Vec<i32>,
+        /// What a listing of the root shows: the second look's.
+        listed: Vec<i32>,
         looks: Mutex<HashMap<i32, usize>>,
     }
 
@@ -857,6 +853,15 @@ mod tests {
             dir: &str,
             _pos: i64,
         ) -> Result<Vec<Dirent>, ProcError> {
+            let dirent = |id: &i32| Dirent {
+                ino: 1,
+                d_off: 0,
+                d_type: 4,
+                name: id.to_string(),
+            };
+            if dir == "." {
+                return Ok(self.listed.iter().map(dirent).collect());
+            }
             let tgid: i32 = dir
                 .trim_end_matches("/task")
                 .parse()
@@ -866,14 +871,7 @@ mod tests {
                 .iter()
                 .filter(|(_, t)| t.0 == tgid)
                 .map(|(id, _)| *id);
-            Ok(tids
-                .map(|id| Dirent {
-                    ino: 1,
-                    d_off: 0,
-                    d_type: 4,
-                    name: id.to_string(),
-                })
-                .collect())
+            Ok(tids.map(|id| dirent(&id)).collect())
         }
         fn read(&self, path: &str) -> Result<String, ProcError> {
             let (id, tgid, comm, start) = self.task(path, true)?;
@@ -900,14 +898,6 @@ mod tests {
         }
     }
 
-    struct Listing(Ids);
-
-    impl Relist for Listing {
-        fn relist(&self) -> Result<Ids, ProcError> {
-            Ok(self.0.clone())
-        }
-    }
-
     fn ids(of: &[i32]) -> Ids {
         let mut ids = Ids::new(100);
         of.iter().for_each(|&id| ids.insert(id));
@@ -931,6 +921,7 @@ mod tests {
             tasks,
             vanish: vec![40],
             denied: vec![50],
+            listed: vec![10, 60, 70],
             looks: Mutex::new(HashMap::new()),
         };
         let scan = Scan {
@@ -942,9 +933,7 @@ mod tests {
             unresolved: vec![70, 80],
             took: Duration::ZERO,
         };
-        let relisted = Listing(ids(&[10, 60, 70]));
-        let verdicts =
-            classify(&proc, &scan, &relisted, Duration::ZERO).unwrap();
+        let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
         let kind_of =
             |id| verdicts.iter().find(|v| v.id == id).map(|v| v.kind);
         assert_eq!(kind_of(11), Some(Kind::Thread));

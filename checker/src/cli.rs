@@ -347,13 +347,8 @@ pub fn audit_main(
         Ok(scan) => scan,
         Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
     };
-    let relist = LiveRelist {
-        proc: &proc,
-        pid_max,
-    };
     let settle = crate::audit::SETTLE;
-    let verdicts = match crate::audit::classify(&proc, &scan, &relist, settle)
-    {
+    let verdicts = match crate::audit::classify(&proc, &scan, settle) {
         Ok(verdicts) => verdicts,
         Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
     };
@@ -372,18 +367,6 @@ pub fn audit_main(
         Status::Failed
     };
     written(text, out).unwrap_or(status)
-}
-
-/// The second listing of an audit, from the live procfs.
-struct LiveRelist<'a> {
-    proc: &'a LiveProc,
-    pid_max: u32,
-}
-
-impl crate::audit::Relist for LiveRelist<'_> {
-    fn relist(&self) -> Result<crate::audit::Ids, crate::procfs::ProcError> {
-        crate::audit::listing(self.proc, self.pid_max)
-    }
 }
 
 /// Write `text`; a status if that ends the run (a closed pipe ends it

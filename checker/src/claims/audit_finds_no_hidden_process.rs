@@ -3,7 +3,7 @@
 //! Runs only when asked (`--audit`): it looks up every id up to
 //! `pid_max`.
 
-use crate::audit::{self, Kind, Relist, SETTLE};
+use crate::audit::{self, Kind, SETTLE};
 use crate::children::short_lived_with;
 use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
 
@@ -42,8 +42,7 @@ fn check(cx: &Context<'_>) -> Proof {
     let pid_max = audit::pid_max(cx.proc)?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let scan = audit::scan(cx.proc, cx.proc.root(), pid_max, jobs, &|_| {})?;
-    let relist = Relisting { cx, pid_max };
-    let verdicts = audit::classify(cx.proc, &scan, &relist, SETTLE)?;
+    let verdicts = audit::classify(cx.proc, &scan, SETTLE)?;
     let found: Vec<String> = verdicts
         .iter()
         .filter(|v| v.kind.is_finding())
@@ -75,14 +74,3 @@ fn check(cx: &Context<'_>) -> Proof {
 }
 // ANCHOR_END: proof
 
-/// The audit's second listing, through the claim's procfs.
-struct Relisting<'a> {
-    cx: &'a Context<'a>,
-    pid_max: u32,
-}
-
-impl Relist for Relisting<'_> {
-    fn relist(&self) -> Result<audit::Ids, crate::procfs::ProcError> {
-        audit::listing(self.cx.proc, self.pid_max)
-    }
-}
