@@ -5,43 +5,9 @@
 //! is tested in checker/src/audit.rs; a kernel that really hides a
 //! process is the matrix's mutant `readdir-hides-a-comm`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use crate::support::{CHECKER, dies_with_test, junit_testcases, run};
-
-const CHURN: &str = env!("CARGO_BIN_EXE_churn");
-
-/// A `churn` process, killed and reaped when dropped.
-struct Churn(Child);
-
-impl Churn {
-    /// Start `churn what` and wait until its first round is done.
-    fn start(what: &str) -> Churn {
-        let mut child =
-            dies_with_test(Command::new(CHURN).args([what, "120"]))
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start churn");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read churn's ready line");
-        assert_eq!(line, "ready\n", "churn {what}");
-        Churn(child)
-    }
-
-    fn pid(&self) -> i32 {
-        self.0.id() as i32
-    }
-}
-
-impl Drop for Churn {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{CHECKER, Churn, junit_testcases, run};
 
 /// Every field of `checker audit --format json`, parsed.
 fn audit_json() -> (Option<i32>, serde_json::Value, String) {

@@ -42,6 +42,18 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PATH");
+    // A tool installed into a directory already on the PATH (`cargo
+    // install just` into ~/.cargo/bin) changes no variable: Cargo
+    // watches each directory's entries instead, and probes again when
+    // one is added or removed. (A directory that does not exist would
+    // make Cargo run this script on every build, so it is left out.)
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.is_absolute() && dir.is_dir() {
+                println!("cargo:rerun-if-changed={}", dir.display());
+            }
+        }
+    }
     // Set to anything new to probe again in the same target directory:
     // `.ci/run` does, when it runs the suite where user namespaces are
     // refused.

@@ -18,7 +18,8 @@ fn the_default_run_holds_every_claim_and_exits_0() {
     let output = run(&mut Command::new(CHECKER));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("every claim held"), "{stdout}");
+    let held = crate::support::human_all_held(crate::support::Runner::Here);
+    assert!(stdout.ends_with(&format!("{held}\n")), "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
 }
 
@@ -28,7 +29,7 @@ fn json_output_is_one_json_document_with_every_claim() {
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("valid JSON");
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     assert_eq!(report["target"]["tids"], 4, "the leader and 3 threads");
     assert_eq!(report["target"]["origin"], "spawned");
     let claims = report["claims"].as_array().expect("claims array");
@@ -36,20 +37,24 @@ fn json_output_is_one_json_document_with_every_claim() {
         claims.iter().map(|c| c["id"].as_str().unwrap()).collect();
     let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
     assert_eq!(ids, registry);
-    // Without --trace the tracing claims skip (and the pid-namespace
-    // claim where this machine refuses its probe); the others pass.
+    // Without --trace and --audit the tracing claims and the audit are
+    // not run; the pid-namespace claim skips where this machine refuses
+    // its probe; the others pass.
     let skipped = crate::support::skipped(crate::support::Runner::Here);
+    let not_run = crate::support::not_run();
     for claim in claims {
         let id = claim["id"].as_str().unwrap();
-        let expected = if skipped.contains(&id) {
-            "skip"
-        } else {
-            "pass"
+        let expected = match (skipped.contains(&id), not_run.contains(&id)) {
+            (true, _) => "skip",
+            (_, true) => "not_run",
+            _ => "pass",
         };
         assert_eq!(claim["outcome"], expected, "{claim}");
     }
-    assert_eq!(report["summary"]["pass"], CLAIMS.len() - skipped.len());
+    let passed = CLAIMS.len() - skipped.len() - not_run.len();
+    assert_eq!(report["summary"]["pass"], passed);
     assert_eq!(report["summary"]["skip"], skipped.len());
+    assert_eq!(report["summary"]["not_run"], not_run.len());
 }
 
 #[test]
@@ -158,10 +163,10 @@ fn reports_in_each_format_match_their_snapshots() {
 }
 
 #[test]
-fn strict_turns_every_skip_into_a_failure() {
-    let tap = |strict: bool| {
+fn strict_fails_every_skip_and_leaves_what_was_not_asked_for() {
+    let tap = |asked: &[&str], strict: bool| {
         let mut command = Command::new(CHECKER);
-        command.args(["--format", "tap"]);
+        command.args(["--format", "tap"]).args(asked);
         if strict {
             command.arg("--strict");
         }
@@ -169,11 +174,6 @@ fn strict_turns_every_skip_into_a_failure() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         (output.status.code(), stdout)
     };
-    // What skips here without --strict: the tracing claims (not asked
-    // to trace), and whatever this system refuses (user namespaces).
-    let (_, plain) = tap(false);
-    let (code, strict) = tap(true);
-    assert_eq!(code, Some(1), "{strict}");
     let line = |stdout: &str, id: &str| {
         let line = stdout
             .lines()
@@ -184,24 +184,40 @@ fn strict_turns_every_skip_into_a_failure() {
             .unwrap_or_else(|| panic!("{id}: {stdout}"));
         line.to_string()
     };
-    for claim in CLAIMS {
-        let before = line(&plain, claim.id);
-        let after = line(&strict, claim.id);
-        let skipped = before.contains(" # SKIP ");
-        if claim.traces() {
-            assert!(skipped, "{before}");
+    // Without --trace and --audit, and with them (then tracing skips
+    // where this system refuses it, and --strict fails it).
+    for asked in [&[][..], &["--trace", "--audit"][..]] {
+        let (_, plain) = tap(asked, false);
+        let (code, strict) = tap(asked, true);
+        let mut failed = 0;
+        for claim in CLAIMS {
+            let before = line(&plain, claim.id);
+            let after = line(&strict, claim.id);
+            let not_run = before.contains(" # SKIP not asked for");
+            assert_eq!(not_run, asked.is_empty() && claim.opt_in().is_some());
+            let skipped = before.contains(" # SKIP ") && !not_run;
+            // The host's kernel postdates every claim's `since` (if it
+            // did not, such a skip would stay a skip).
+            match skipped && !claim.predates(&checker::cli::kernel_release()) {
+                true => {
+                    assert!(after.starts_with("not ok"), "{after}");
+                    failed += 1;
+                }
+                false => assert!(
+                    after.starts_with("ok") && after == before,
+                    "{before} became {after}"
+                ),
+            }
         }
-        // The host's kernel postdates every claim's `since` (if it did
-        // not, such a skip would stay a skip).
-        match skipped && !claim.predates(&checker::cli::kernel_release()) {
-            true => assert!(after.starts_with("not ok"), "{after}"),
-            false => assert!(
-                after.starts_with("ok") && after == before,
-                "{before} became {after}"
-            ),
-        }
+        assert_eq!(code, Some(i32::from(failed > 0)), "{asked:?}: {strict}");
+        let not_run = match asked.is_empty() {
+            true => crate::support::not_run().len(),
+            false => 0,
+        };
+        let passed = CLAIMS.len() - failed - not_run;
+        let counts = format!("# pass {passed}, fail {failed}, skip 0");
+        assert!(strict.contains(&counts), "{strict}");
     }
-    assert!(strict.contains("it skipped: kernel tracing was not asked for"));
     // With no skip, --strict changes nothing: status 0.
     let output = run(Command::new(CHECKER).args([
         "--strict",
@@ -221,12 +237,18 @@ fn junit_output_is_xml_with_one_testcase_per_claim() {
         cases.iter().map(|(name, _, _)| name.as_str()).collect();
     let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
     assert_eq!(names, registry);
-    let skipped = crate::support::skipped(crate::support::Runner::Here);
+    // A claim that was not asked for is a skipped testcase too, whose
+    // message says so.
+    let mut skipped = crate::support::skipped(crate::support::Runner::Here);
+    let not_run = crate::support::not_run();
+    skipped.extend(&not_run);
     for (name, element, text) in &cases {
         match skipped.contains(&name.as_str()) {
             true => {
                 assert_eq!(element, "skipped", "{name}");
                 assert!(text.len() > 20, "a skip without its reason: {name}");
+                let asked = !not_run.contains(&name.as_str());
+                assert_eq!(text.starts_with("not asked for"), !asked);
             }
             false => {
                 assert_eq!(element, "system-out", "{name}");

@@ -82,16 +82,21 @@ fn traced_holds_or_skips(id: &str) {
 }
 
 #[test]
-fn tracing_claims_skip_unless_asked_for() {
+fn claims_that_need_asking_are_not_run_unless_asked_for() {
     let proc = proc();
     let target = live_target(1);
     let cx = Context::new(&proc, &target);
-    for claim in CLAIMS.iter().filter(|claim| claim.traces()) {
+    let opt_in = CLAIMS.iter().filter(|claim| claim.opt_in().is_some());
+    let mut flags = Vec::new();
+    for claim in opt_in {
+        let flag = claim.opt_in().unwrap().flag();
         match claim.run(&cx) {
-            Outcome::Skip { reason } => assert!(reason.contains("--trace")),
+            Outcome::NotRun { reason } => assert!(reason.contains(flag)),
             other => panic!("{}: {other:?}", claim.id),
         }
+        flags.push(flag);
     }
+    assert!(flags.contains(&"--trace") && flags.contains(&"--audit"));
 }
 
 #[test]
@@ -100,8 +105,9 @@ fn a_group_of_two_hundred_threads_holds_every_claim() {
     let target = live_target(200);
     let report = checker::cli::check(&proc, &target, CLAIMS);
     assert!(report.held(), "{}", checker::report::json(&report));
-    // Only the tracing claims skip, as they were not asked for (and
-    // the pid-namespace claim where this system refuses its probe).
+    // The tracing claims and the audit were not asked for; only the
+    // pid-namespace claim skips, where this system refuses its probe.
     let skipped = crate::support::skipped(Runner::Here);
     assert_eq!(report.summary.skip, skipped.len());
+    assert_eq!(report.summary.not_run, crate::support::not_run().len());
 }

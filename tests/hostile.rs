@@ -115,6 +115,32 @@ fn hidepid_turns_another_users_process_into_skips() {
 
 #[test]
 #[ignore = "needs root: mounts a procfs with hidepid=invisible"]
+fn hidepid_turns_a_thread_of_another_users_process_into_skips() {
+    let mounts = host_proc_mounts();
+    // A thread's id is no process's: pidfd_open(tid, 0) refuses it, yet
+    // the thread exists, and the checker must say it is hidden, not
+    // that no such process exists.
+    let target = live_target(2);
+    let tid = target.threads[1].tid;
+    let script = format!(
+        "dir=$(mktemp -d) && mount -t proc -o hidepid=invisible proc \
+         \"$dir\" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+         \"$CHECKER\" --pid {tid} --proc \"$dir\" --format tap; \
+         code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code"
+    );
+    let output = in_namespaces(&["--mount"], &script);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(4), "{stdout}{stderr}");
+    assert!(!stdout.contains("not ok"), "{stdout}");
+    assert_eq!(stdout.matches("# SKIP").count(), CLAIMS.len(), "{stdout}");
+    let hidden = format!("task {tid} exists (");
+    assert!(stdout.contains(&hidden), "{stdout}");
+    assert!(stdout.contains("hidepid=invisible"), "{stdout}");
+    assert_eq!(host_proc_mounts(), mounts, "a procfs mount leaked");
+}
+
+#[test]
+#[ignore = "needs root: mounts a procfs with hidepid=invisible"]
 fn hidepid_still_shows_the_checker_its_own_demo() {
     let script = "dir=$(mktemp -d) && chmod 755 \"$dir\" && mount -t proc \
          -o hidepid=invisible proc \"$dir\" && setpriv --reuid=65534 \
@@ -544,8 +570,7 @@ fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     for (id, outcome, evidence) in outcomes(&stdout) {
         // Not asked for: the tracing claims and the audit.
-        let traces = checker::claims::find(&id).unwrap().traces()
-            || id == "audit_finds_no_hidden_process";
+        let not_run = checker::claims::find(&id).unwrap().opt_in().is_some();
         match id.as_str() {
             NAMESPACE_CLAIM => {
                 assert_eq!(outcome, "skip", "{evidence}");
@@ -558,7 +583,9 @@ fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
                 );
                 assert!(evidence.contains("seccomp"), "{evidence}");
             }
-            _ if traces => assert_eq!(outcome, "skip", "{id}: {evidence}"),
+            _ if not_run => {
+                assert_eq!(outcome, "not_run", "{id}: {evidence}")
+            }
             _ => assert_eq!(outcome, "pass", "{id}: {evidence}"),
         }
     }
@@ -602,7 +629,7 @@ fn as_root_without_cap_sys_admin_the_checker_passes_what_it_can() {
     for (id, outcome, evidence) in outcomes(&stdout) {
         if id == "audit_finds_no_hidden_process" {
             // Not asked for: it runs with --audit only.
-            assert_eq!(outcome, "skip", "{id}: {evidence}");
+            assert_eq!(outcome, "not_run", "{id}: {evidence}");
             assert!(evidence.contains("--audit"), "{evidence}");
         } else if checker::claims::find(&id).unwrap().traces() {
             // tracefs is not mounted here, and mounting needs the

@@ -14,6 +14,40 @@ use checker::target::Target;
 pub(crate) const CHECKER: &str = env!("CARGO_BIN_EXE_checker-under-test");
 /// `demo-spawner`, as built for the tests.
 pub(crate) const DEMO: &str = env!("CARGO_BIN_EXE_demo-spawner-under-test");
+/// `churn`: tasks that come and go, and load (tests/bin/churn.rs).
+const CHURN: &str = env!("CARGO_BIN_EXE_churn");
+
+/// A `churn` process, killed and reaped when dropped.
+pub(crate) struct Churn(Child);
+
+impl Churn {
+    /// Start `churn what` and wait until its first round is done.
+    pub(crate) fn start(what: &str) -> Churn {
+        use std::io::{BufRead, BufReader};
+        let mut child =
+            dies_with_test(Command::new(CHURN).args([what, "600"]))
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start churn");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read churn's ready line");
+        assert_eq!(line, "ready\n", "churn {what}");
+        Churn(child)
+    }
+
+    pub(crate) fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// The workspace root, for reading sources and the book.
 pub(crate) fn workspace() -> &'static Path {
@@ -520,33 +554,53 @@ pub(crate) enum Runner {
     User,
 }
 
-/// The claims that skip on a run of the checker without `--trace` by
-/// `who`, on this machine: the tracing claims, and the pid-namespace
-/// claim where its probe is refused (as `tests/build.rs` found).
+/// The claims that skip on a run of the checker by `who` on this
+/// machine: the pid-namespace claim where its probe is refused (as
+/// `tests/build.rs` found).
 pub(crate) fn skipped(who: Runner) -> Vec<&'static str> {
     let refused = match who {
         Runner::Here => cfg!(pidns_refused_here),
         Runner::User => cfg!(userns_refused),
     };
-    checker::claims::CLAIMS
-        .iter()
-        .filter(|claim| {
-            // Skipped unless asked for: the tracing claims (--trace) and
-            // the audit (--audit).
-            claim.traces()
-                || claim.id == "audit_finds_no_hidden_process"
-                || (refused
-                    && claim.id
-                        == "lookup_is_relative_to_the_mounts_pid_namespace")
-        })
+    let pidns = "lookup_is_relative_to_the_mounts_pid_namespace";
+    match refused {
+        true => vec![pidns],
+        false => Vec::new(),
+    }
+}
+
+/// The claims that do not run unless asked for (`--trace`, `--audit`).
+pub(crate) fn not_run() -> Vec<&'static str> {
+    let claims = checker::claims::CLAIMS.iter();
+    claims
+        .filter(|claim| claim.opt_in().is_some())
         .map(|claim| claim.id)
         .collect()
 }
 
-/// `# pass N, fail 0, skip M`: the TAP summary of a run by `who` in
-/// which every claim that does not skip here passes.
+/// `# pass N, fail 0, skip M, not run 4`: the TAP summary of a run by
+/// `who` without `--trace` or `--audit` in which every claim that does
+/// not skip here passes.
 pub(crate) fn tap_all_held(who: Runner) -> String {
-    let skips = skipped(who).len();
+    let (skips, not_run) = (skipped(who).len(), not_run().len());
     let claims = checker::claims::CLAIMS.len();
-    format!("# pass {}, fail 0, skip {skips}", claims - skips)
+    format!(
+        "# pass {}, fail 0, skip {skips}, not run {not_run}",
+        claims - skips - not_run
+    )
+}
+
+/// The closing line of the human report of the same run.
+pub(crate) fn human_all_held(who: Runner) -> String {
+    let (skips, not_run) = (skipped(who).len(), not_run().len());
+    let claims = checker::claims::CLAIMS.len();
+    let verdict = match skips {
+        0 => "every claim that ran held".to_string(),
+        n => format!("no claim failed; {n} could not be verified here"),
+    };
+    format!(
+        "{claims} claims: {} passed, 0 failed, {skips} skipped, {not_run} \
+         not run (--trace, --audit): {verdict}",
+        claims - skips - not_run
+    )
 }

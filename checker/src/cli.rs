@@ -31,11 +31,12 @@ pub const RUN: &str = "just check";
     name = "checker",
     bin_name = "checker",
     version,
-    after_help = "Exit status: 0 every claim held (at least one passed, \
-                  none failed); 1 a claim failed (with --strict, or \
-                  skipped); 2 usage error; 3 could not run (no procfs, no \
-                  such process, the target exited mid-check); 4 nothing \
-                  could be verified (every selected claim skipped).",
+    after_help = "Exit status: 0 no claim failed and at least one \
+                  passed; 1 a claim failed (with --strict, a skip counts \
+                  as a failure); 2 usage error; 3 could not run (no \
+                  procfs, no such process, the target exited \
+                  mid-check); 4 nothing could be verified (every \
+                  selected claim skipped or was not run).",
     args_conflicts_with_subcommands = true
 )]
 pub struct Options {
@@ -78,8 +79,10 @@ pub struct Options {
     #[arg(long)]
     pub trace: bool,
 
-    /// Fail every claim that skips, except one this kernel is too old
-    /// for: for CI jobs that expect every claim to run.
+    /// Fail every claim that skips (for want of a privilege, a facility
+    /// or a kernel feature), except one this kernel is too old for: for
+    /// CI jobs that expect every claim they ask for to run. Claims not
+    /// asked for (--trace, --audit) stay "not run".
     #[arg(long)]
     pub strict: bool,
 
@@ -458,6 +461,19 @@ fn usable_procfs(dir: &Path) -> Result<(), String> {
                 crate::procfs::describe(&err)
             ));
         }
+    }
+    // The root directory of a procfs is its inode 1 (`PROC_ROOT_INO`,
+    // include/linux/proc_ns.h, given to `proc_root` in fs/proc/root.c);
+    // /proc/1, /proc/self or /proc/sys are procfs, but not its root.
+    match std::fs::metadata(dir) {
+        Ok(meta) if std::os::unix::fs::MetadataExt::ino(&meta) != 1 => {
+            return Err(format!(
+                "{shown} is a directory inside a procfs, not its root; \
+                 point --proc at the directory it is mounted on, such as \
+                 /proc (`findmnt -t proc` lists them)"
+            ));
+        }
+        _ => {}
     }
     // A procfs numbers pids in the namespace that mounted it; its
     // `self` names us there. Ids we learn from getpid() and gettid()

@@ -14,8 +14,10 @@ use crate::target::{Origin, Target};
 
 /// Bumped when a field changes meaning or goes away; the JSON Schema of
 /// each version is `checker/report.schema.json`. Version 2 named the
-/// target's fields so they cannot be misread (`leader`, `tids`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// target's fields so they cannot be misread (`leader`, `tids`);
+/// version 3 added the outcome `not_run` (a claim that runs only when
+/// asked, and was not) and its count, `summary.not_run`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything one run found; `cargo xtask matrix` reads it back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +67,10 @@ pub struct Summary {
     pub pass: usize,
     pub fail: usize,
     pub skip: usize,
+    /// Claims that run only when asked (`--trace`, `--audit`) and were
+    /// not: counted apart, neither verified nor skipped.
+    #[serde(default)]
+    pub not_run: usize,
 }
 
 impl Report {
@@ -82,6 +88,7 @@ impl Report {
                     Outcome::Pass { .. } => summary.pass += 1,
                     Outcome::Fail { .. } => summary.fail += 1,
                     Outcome::Skip { .. } => summary.skip += 1,
+                    Outcome::NotRun { .. } => summary.not_run += 1,
                 }
                 ClaimResult {
                     id: claim.id.to_string(),
@@ -113,7 +120,9 @@ impl Report {
 
     /// `--strict`: every skip becomes a failure, but that of a claim
     /// the kernel predates (`Claim::since`), which has nothing to check
-    /// there. For CI jobs that expect every claim to run.
+    /// there. For CI jobs that expect every claim they ask for to run: a
+    /// claim that was not asked for (`Outcome::NotRun`) is no skip, and
+    /// stays not run.
     pub fn strict(mut self) -> Report {
         let release = self.kernel.release.clone();
         for result in &mut self.claims {
@@ -159,14 +168,18 @@ pub const PASS: Style = AnsiColor::Green.on_default().bold();
 pub const FAIL: Style = AnsiColor::Red.on_default().bold();
 /// The style of a skipped claim.
 pub const SKIP: Style = AnsiColor::Yellow.on_default().bold();
+/// The style of a claim that was not asked for.
+pub const NOT_RUN: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
-/// The style and word a report gives an outcome: `PASS`, `FAIL`, `SKIP`.
+/// The style and word a report gives an outcome: `PASS`, `FAIL`,
+/// `SKIP`, `NOT RUN`.
 pub fn verdict(outcome: &Outcome) -> (Style, &'static str) {
     match outcome {
         Outcome::Pass { .. } => (PASS, "PASS"),
         Outcome::Fail { .. } => (FAIL, "FAIL"),
         Outcome::Skip { .. } => (SKIP, "SKIP"),
+        Outcome::NotRun { .. } => (NOT_RUN, "NOT RUN"),
     }
 }
 
@@ -177,14 +190,21 @@ pub fn human(report: &Report, width: Option<usize>) -> String {
     const INDENT: &str = "     ";
     let mut out = String::new();
     let target = &report.target;
-    let header = format!(
-        "{} on Linux {}: target {} (TGID {}, {})",
-        report.proc,
-        report.kernel.release,
-        target.comm,
-        target.leader,
-        count(target.tids, "thread id")
-    );
+    let header = match target.comm.is_empty() {
+        // A target the procfs hides (`hidepid=`): its note says why.
+        true => format!(
+            "{} on Linux {}: target {}, hidden from this reader",
+            report.proc, report.kernel.release, target.leader
+        ),
+        false => format!(
+            "{} on Linux {}: target {} (TGID {}, {})",
+            report.proc,
+            report.kernel.release,
+            target.comm,
+            target.leader,
+            count(target.tids, "thread id")
+        ),
+    };
     styled(&mut out, terminal::wrap(&header, width, ""), PLAIN);
     if let Some(note) = &target.note {
         let note = terminal::wrap_after("note: ", note, width, "      ");
@@ -207,7 +227,9 @@ pub fn human(report: &Report, width: Option<usize>) -> String {
                 field("found:    ", found);
                 field("kernel:   ", &result.kernel);
             }
-            Outcome::Skip { reason } => field("reason: ", reason),
+            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
+                field("reason: ", reason)
+            }
         }
     }
     out.push('\n');
@@ -232,8 +254,10 @@ fn styled(out: &mut String, lines: Vec<String>, style: Style) {
     }
 }
 
-/// The closing line: `14 claims: 11 passed, 0 failed, 3 skipped: every
-/// claim held`, styled.
+/// The closing line, styled: `22 claims: 22 passed, 0 failed, 0
+/// skipped: every claim held`, or with claims that were not asked for,
+/// `22 claims: 18 passed, 0 failed, 0 skipped, 4 not run (--trace,
+/// --audit): every claim that ran held`.
 pub fn totals(report: &Report) -> String {
     let (counts, (style, verdict)) = totals_parts(report);
     format!("{counts}: {style}{verdict}{style:#}")
@@ -242,22 +266,65 @@ pub fn totals(report: &Report) -> String {
 /// The closing line's counts, and its verdict with the verdict's style.
 fn totals_parts(report: &Report) -> (String, (Style, String)) {
     let summary = report.summary;
+    let ran = match summary.not_run {
+        0 => "",
+        _ => " that ran",
+    };
     let verdict = match report.status() {
-        Status::Ok => (PASS, "every claim held".to_string()),
+        Status::Failed => {
+            (FAIL, format!("{} failed", count(summary.fail, "claim")))
+        }
+        Status::Skipped if summary.skip == 0 => {
+            (SKIP, "nothing was verified: no claim ran".to_string())
+        }
         Status::Skipped => (
             SKIP,
-            "nothing was verified: every claim skipped".to_string(),
+            format!("nothing was verified: every claim{ran} skipped"),
         ),
-        _ => (FAIL, format!("{} failed", count(summary.fail, "claim"))),
+        _ if summary.skip > 0 => (
+            PASS,
+            format!(
+                "no claim failed; {} could not be verified here",
+                summary.skip
+            ),
+        ),
+        _ => (PASS, format!("every claim{ran} held")),
     };
-    let counts = format!(
+    let mut counts = format!(
         "{}: {} passed, {} failed, {} skipped",
         count(report.claims.len(), "claim"),
         summary.pass,
         summary.fail,
         summary.skip
     );
+    if summary.not_run > 0 {
+        let _ = write!(
+            counts,
+            ", {} not run ({})",
+            summary.not_run,
+            not_asked_for(report).join(", ")
+        );
+    }
     (counts, verdict)
+}
+
+/// The options that would have run the claims that were not run, in
+/// registry order: `--trace`, `--audit`.
+fn not_asked_for(report: &Report) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    let not_run = report
+        .claims
+        .iter()
+        .filter(|result| matches!(result.outcome, Outcome::NotRun { .. }));
+    for result in not_run {
+        let flag = crate::claims::find(&result.id)
+            .and_then(|claim| claim.opt_in())
+            .map(|opt_in| opt_in.flag());
+        if let Some(flag) = flag.filter(|flag| !flags.contains(flag)) {
+            flags.push(flag);
+        }
+    }
+    flags
 }
 
 /// The report as TAP version 13, with evidence in YAML blocks.
@@ -288,7 +355,9 @@ pub fn tap(report: &Report) -> String {
                     ],
                 );
             }
-            Outcome::Skip { reason } => {
+            // TAP has no directive but SKIP for a claim that was not
+            // asked for: its reason says "not asked for".
+            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
                 let reason = reason.replace('\n', " ");
                 let _ = writeln!(out, "ok {number} - {id} # SKIP {reason}");
             }
@@ -297,8 +366,8 @@ pub fn tap(report: &Report) -> String {
     let summary = report.summary;
     let _ = writeln!(
         out,
-        "# pass {}, fail {}, skip {}",
-        summary.pass, summary.fail, summary.skip
+        "# pass {}, fail {}, skip {}, not run {}",
+        summary.pass, summary.fail, summary.skip, summary.not_run
     );
     out
 }
@@ -316,9 +385,11 @@ fn yaml_block(out: &mut String, fields: &[(&str, &String)]) {
 /// The report as JUnit XML: one `<testsuite>` of one `<testcase>` per
 /// claim, as GitLab, Jenkins and most CI dashboards read it. A skip
 /// carries its reason, a failure what was expected and what was found,
-/// a pass what was observed (in `<system-out>`).
+/// a pass what was observed (in `<system-out>`). A claim that was not
+/// asked for is a skipped testcase whose message says so.
 pub fn junit(report: &Report) -> String {
     let summary = report.summary;
+    let skipped = summary.skip + summary.not_run;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -326,7 +397,7 @@ pub fn junit(report: &Report) -> String {
          errors=\"0\" skipped=\"{}\">",
         report.claims.len(),
         summary.fail,
-        summary.skip
+        skipped
     );
     let _ = writeln!(
         out,
@@ -335,7 +406,7 @@ pub fn junit(report: &Report) -> String {
         xml(&report.kernel.release),
         report.claims.len(),
         summary.fail,
-        summary.skip
+        skipped
     );
     let _ = writeln!(out, "    <properties>");
     for (name, value) in [
@@ -377,7 +448,7 @@ pub fn junit(report: &Report) -> String {
                     xml(&result.kernel)
                 );
             }
-            Outcome::Skip { reason } => {
+            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
                 let _ = writeln!(
                     out,
                     "      <skipped message=\"{}\"/>",
@@ -518,8 +589,60 @@ mod tests {
                 pass: 0,
                 fail: 0,
                 skip: 2,
+                not_run: 0,
             },
         }
+    }
+
+    /// A report of one pass, one skip and a tracing claim not run.
+    fn mixed(skipped: bool) -> Report {
+        let mut report = two_skips("6.12.117+deb12-cloud-amd64");
+        report.claims[0].id = "every_tid_resolves_by_lookup".into();
+        report.claims[0].outcome = Outcome::Pass {
+            observed: "seen".into(),
+        };
+        report.claims[1].outcome = Outcome::NotRun {
+            reason: "not asked for".into(),
+        };
+        report.summary = Summary {
+            pass: 1,
+            fail: 0,
+            skip: 0,
+            not_run: 1,
+        };
+        if skipped {
+            let mut skip = report.claims[0].clone();
+            skip.id = "pidfd_thread_opens_a_thread".into();
+            skip.outcome = Outcome::skip("no PIDFD_THREAD");
+            report.claims.push(skip);
+            report.summary.skip = 1;
+        }
+        report
+    }
+
+    #[test]
+    fn strict_leaves_a_claim_that_was_not_asked_for_not_run() {
+        let strict = mixed(false).strict();
+        assert_eq!(strict.claims[1].outcome.word(), "not_run");
+        assert_eq!(strict.status(), Status::Ok);
+        let line = anstream::adapter::strip_str(&totals(&strict)).to_string();
+        assert_eq!(
+            line,
+            "2 claims: 1 passed, 0 failed, 0 skipped, 1 not run (--trace): \
+             every claim that ran held"
+        );
+        // A skip is not "held"; with --strict it fails.
+        let skipped = mixed(true);
+        let line = anstream::adapter::strip_str(&totals(&skipped)).to_string();
+        assert!(
+            line.ends_with("no claim failed; 1 could not be verified here"),
+            "{line}"
+        );
+        assert_eq!(skipped.strict().status(), Status::Failed);
+        assert!(tap(&strict).contains("# SKIP not asked for"));
+        assert!(
+            tap(&strict).ends_with("# pass 1, fail 0, skip 0, not run 1\n")
+        );
     }
 
     #[test]

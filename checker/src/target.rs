@@ -178,12 +178,14 @@ impl Target {
         let ids = match proc.status(&format!("{pid}/status")) {
             Ok(ids) => ids,
             Err(err) => {
-                if let (Some(pidfd), Some(reason)) =
-                    (&pidfd, hidden_by_mount(proc, pid, &err))
-                {
-                    return Ok(Target::hidden(helpers, pid, pidfd, reason));
-                }
-                return Err(unreadable_or_gone(proc, pid, err));
+                let hidden = hidden_by_mount(proc, &err)
+                    .and_then(|option| hidden(proc, pid, pidfd, &option));
+                return match hidden {
+                    Some((pidfd, reason)) => {
+                        Ok(Target::hidden(helpers, pid, pidfd, reason))
+                    }
+                    None => Err(unreadable_or_gone(proc, pid, err)),
+                };
             }
         };
         let mut note = None;
@@ -238,12 +240,12 @@ impl Target {
         })
     }
 
-    /// A process that exists (we hold a pidfd for it) but that this
-    /// procfs hides from us.
+    /// A task that exists (we hold a pidfd for it, or kill(2) found
+    /// it) but that this procfs hides from us.
     fn hidden(
         helpers: Helpers,
         pid: i32,
-        pidfd: &OwnedFd,
+        pidfd: Option<OwnedFd>,
         reason: String,
     ) -> Target {
         Target {
@@ -257,7 +259,7 @@ impl Target {
             helpers,
             hidden: Some(reason),
             listed_at: ticks_since_boot(),
-            pidfd: pidfd.try_clone().ok(),
+            pidfd,
             _demo: None,
         }
     }
@@ -334,28 +336,64 @@ pub fn ticks_since_boot() -> u64 {
     (now.as_nanos() * hz / 1_000_000_000) as u64
 }
 
-/// Why `pid` exists but `proc` does not show it, if the reason is a
-/// `hidepid=` mount option: then the reader is not allowed to see it,
-/// and that is a fact of this system, not a broken claim.
-fn hidden_by_mount(
-    proc: &dyn Procfs,
-    pid: i32,
-    error: &ProcError,
-) -> Option<String> {
-    if !error.is_enoent() {
+/// The `hidepid=` value `proc` is mounted with, if that may be why
+/// reading it gave `error`: under `hidepid=invisible` (and
+/// `ptraceable`) another user's `/proc/<pid>` does not resolve
+/// (`ENOENT`), under `hidepid=noaccess` it resolves but its files
+/// refuse (`EPERM`): `proc_pid_permission()` and `proc_pid_lookup()` in
+/// fs/proc/base.c (6.12.118: 745-771, 3497-3499).
+fn hidden_by_mount(proc: &dyn Procfs, error: &ProcError) -> Option<String> {
+    if !matches!(error.errno(), Some(libc::ENOENT | libc::EPERM)) {
         return None;
     }
     let root = std::fs::canonicalize(proc.root()).ok()?;
     let mountinfo = proc.read("self/mountinfo").ok()?;
     let options = procfs_options(&mountinfo, &root)?;
-    let value = hidepid(&options)?;
-    Some(format!(
-        "process {pid} exists (pidfd_open found it) but {} is mounted \
-         with hidepid={value}, which hides other users' processes \
-         (has_pid_permissions() in fs/proc/base.c); run as its owner or \
-         as root, or use a procfs without hidepid",
+    hidepid(&options).map(str::to_string)
+}
+
+/// Whether task `pid` exists though the procfs hides it, with the
+/// proof, a pidfd to pin it where one can be had, and the reason every
+/// claim skips. A thread's id is not a process's, so `pidfd_open(pid,
+/// 0)` refuses it (the claim `pidfd_open_refuses_a_thread_id`);
+/// `PIDFD_THREAD` (Linux 6.9) accepts it, and so does `kill(pid, 0)`,
+/// which finds any task by id (`kill_pid_info_type()` calls
+/// `pid_task(pid, PIDTYPE_PID)`, kernel/signal.c 1493-1513 in
+/// 6.12.118) and answers `EPERM`, not `ESRCH`, for one we may not
+/// signal.
+fn hidden(
+    proc: &dyn Procfs,
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+    hidepid: &str,
+) -> Option<(Option<OwnedFd>, String)> {
+    let thread = crate::sys::PIDFD_THREAD;
+    let (pidfd, proof) = match pidfd {
+        Some(pidfd) => (Some(pidfd), "pidfd_open found it".to_string()),
+        None => match crate::sys::pidfd_open(pid, thread) {
+            Ok(pidfd) => {
+                (Some(pidfd), "pidfd_open with PIDFD_THREAD found it".into())
+            }
+            Err(_) => match nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                None,
+            ) {
+                Ok(()) => (None, format!("kill({pid}, 0) found it")),
+                Err(nix::errno::Errno::EPERM) => {
+                    (None, format!("kill({pid}, 0) answers EPERM, not ESRCH"))
+                }
+                Err(_) => return None,
+            },
+        },
+    };
+    let reason = format!(
+        "task {pid} exists ({proof}) but {} is mounted with \
+         hidepid={hidepid}, which hides other users' processes from this \
+         reader (has_pid_permissions() in fs/proc/base.c); run as its \
+         owner or as root, or use a procfs without hidepid",
         proc.root().display()
-    ))
+    );
+    Some((pidfd, reason))
 }
 
 /// A missing file of `pid` means there is no such process; anything

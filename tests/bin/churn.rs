@@ -1,8 +1,10 @@
-//! `churn threads|forks SECS`: tasks that come and go, for the audit's
-//! test. `threads` starts a thread and joins it, over and over; `forks`
-//! forks a child that exits at once and reaps it, over and over. Both
-//! print `ready` once the first round is done, and stop after SECS
-//! seconds (a bound, should the test that started it fail to kill it).
+//! `churn threads|forks|execs|hog SECS`: tasks that come and go, and
+//! load, for the tests that run the checker and the audit on a busy
+//! machine. `threads` starts a thread and joins it, over and over;
+//! `forks` forks a child that exits at once and reaps it; `execs` runs
+//! `true` (fork, exec, exit, reap); `hog` only burns CPU. Each prints
+//! `ready` once the first round is done, and stops after SECS seconds
+//! (a bound, should the test that started it fail to kill it).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,14 +18,23 @@ fn main() -> ExitCode {
     let (Some(what), Some(Ok(secs))) =
         (args.first(), args.get(1).map(|s| s.parse::<u64>()))
     else {
-        eprintln!("usage: churn threads|forks SECS");
+        eprintln!("usage: churn threads|forks|execs|hog SECS");
         return ExitCode::from(2);
     };
     let round: fn() = match what.as_str() {
         "threads" => || std::thread::spawn(|| ()).join().unwrap(),
         "forks" => fork_and_reap,
+        "execs" => || {
+            let _ = std::process::Command::new("true").status();
+        },
+        "hog" => || {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_millis(10) {
+                std::hint::spin_loop();
+            }
+        },
         _ => {
-            eprintln!("churn: {what}: neither threads nor forks");
+            eprintln!("churn: {what}: not threads, forks, execs or hog");
             return ExitCode::from(2);
         }
     };

@@ -139,7 +139,9 @@ impl Narrator {
             Outcome::Fail { expected, found } => {
                 vec![("expected", expected), ("found", found)]
             }
-            Outcome::Skip { reason } => vec![("reason", reason)],
+            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
+                vec![("reason", reason)]
+            }
         };
         if kernel || matches!(outcome, Outcome::Fail { .. }) {
             fields.push(("kernel", claim.kernel));
@@ -165,11 +167,15 @@ impl Narrator {
         self.put(&format!("{style}{word}{style:#} {}\n", claim.id));
         let detail = match outcome {
             Outcome::Pass { .. } => return,
-            Outcome::Skip { .. } if !reason => return,
+            Outcome::Skip { .. } | Outcome::NotRun { .. } if !reason => {
+                return;
+            }
             Outcome::Fail { expected, found } => {
                 format!("expected {expected}; found {found}")
             }
-            Outcome::Skip { reason } => reason.clone(),
+            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
+                reason.clone()
+            }
         };
         for line in terminal::wrap(&detail, self.width, "     ") {
             self.put(&format!("{line}\n"));

@@ -281,11 +281,13 @@ fn same_skip_reason(results: &[(&Claim, Outcome)]) -> Option<String> {
         .then(|| first.clone())
 }
 
-/// Whether both are skips for the same reason.
+/// Whether both are skips (or both not run) for the same reason.
 fn same_skip(one: &Outcome, other: &Outcome) -> bool {
     matches!(
         (one, other),
-        (Outcome::Skip { reason: a }, Outcome::Skip { reason: b }) if a == b
+        (Outcome::Skip { reason: a }, Outcome::Skip { reason: b })
+        | (Outcome::NotRun { reason: a }, Outcome::NotRun { reason: b })
+            if a == b
     )
 }
 

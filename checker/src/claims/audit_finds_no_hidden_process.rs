@@ -1,7 +1,7 @@
 //! What a detector of hidden processes does, as a claim: every id that
 //! resolves in `/proc` is listed, or is a thread of a listed process.
-//! Runs only when asked (`--audit`): it looks up every id up to
-//! `pid_max`.
+//! Runs only when asked (`--audit`, see `Claim::opt_in`): it looks up
+//! every id up to `pid_max`.
 
 use crate::audit::{self, Kind, SETTLE};
 use crate::children::short_lived_with;
@@ -31,12 +31,6 @@ pub const BAIT: &str = "audit-bait";
 /// classifies those that disagree, looking twice before it reports one.
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
-    if !cx.audit {
-        return skip(
-            "the audit was not asked for: it looks up every id up to \
-             pid_max; pass --audit, or run `checker audit`",
-        );
-    }
     let bait = short_lived_with(cx.helpers(), 1, &["--comm", BAIT])
         .or_else(|why| skip(format!("could not start the bait: {why}")))?;
     let pid_max = audit::pid_max(cx.proc)?;

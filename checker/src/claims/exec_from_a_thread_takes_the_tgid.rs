@@ -65,6 +65,13 @@ fn check(cx: &Context<'_>) -> Proof {
     }
     let reused: Vec<i32> = after.threads.iter().map(|t| t.tid).collect();
     resolving.retain(|tid| !reused.contains(tid));
+    // An old TID that resolves as a task of another process went to a
+    // new task since (pid numbers wrap around at pid_max): it is not
+    // the old thread.
+    resolving.retain(|tid| {
+        let status = cx.proc.status(&format!("{tid}/status"));
+        status.map_or(true, |ids| ids.tgid == pid)
+    });
     if !resolving.is_empty() {
         return fail(
             format!(

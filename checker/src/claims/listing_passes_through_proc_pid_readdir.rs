@@ -25,7 +25,7 @@ const FUNCTIONS: [&str; 2] = ["proc_root_readdir", "proc_pid_readdir"];
 /// shows `iterate_dir` as its caller, and the order of the two shows in
 /// the order they were entered instead.
 fn check(cx: &Context<'_>) -> Proof {
-    let mut session = session(cx, &FUNCTIONS)?;
+    let mut session = session(&FUNCTIONS)?;
     let recorded = session.record(|| cx.proc.list("."));
     drop(session);
     let (_, stacks) = recorded.or_else(|why| skip(why.reason))?;

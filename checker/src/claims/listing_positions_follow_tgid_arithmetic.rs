@@ -2,7 +2,7 @@
 //! thread-group ids, so a seek to a thread's id lands past the thread.
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, fail, skip, some, spread,
+    Chapter, Claim, Context, Proof, Stop, count, fail, skip, some, spread,
 };
 use crate::procfs::Dirent;
 
@@ -40,11 +40,13 @@ const SEEK_SAMPLE: usize = 16;
 /// which finds the first thread-group leader at or above it: the same
 /// skip as in a full listing. `TGID_OFFSET` is 258 since Linux 3.17,
 /// when `thread-self` was added.
+///
+/// Processes start and exit between the listing and the seeks: the
+/// whole check runs again on a fresh listing while it fails
+/// (`on_root_listing`), and an entry the seek found whose process is
+/// gone before it could be asked whether it leads a group proves
+/// nothing either way (`Landing::Gone`).
 fn check(cx: &Context<'_>) -> Proof {
-    let listing = cx.root_listing()?;
-    in_tgid_order(listing)?;
-    let limit = pid_max_limit(listing)?;
-    let pids = listing.iter().filter(|entry| entry.pid().is_some()).count();
     let threads = cx.target.other_tids();
     if threads.is_empty() {
         return skip(format!(
@@ -53,57 +55,109 @@ fn check(cx: &Context<'_>) -> Proof {
         ));
     }
     let sample = spread(&threads, SEEK_SAMPLE);
-    let seek_all = || -> Result<Vec<Vec<Dirent>>, Stop> {
-        let seek = |&tid: &i32| {
-            cx.proc.list_from(".", TGID_OFFSET + i64::from(tid))
-        };
-        Ok(sample.iter().map(seek).collect::<Result<_, _>>()?)
-    };
-    let mut resumed = seek_all()?;
     // The target is often the newest process, so nothing follows its
-    // threads: start a short-lived process after it, whose tgid is then
-    // the next one, and seek again while it lives (until the proof
-    // returns: the check below reads its status).
+    // threads: then a short-lived process is started after it, whose
+    // tgid is the next one, and lives until the proof returns.
     let mut neighbour = None;
-    if resumed.iter().any(Vec::is_empty) {
-        neighbour = crate::children::short_lived(cx.helpers(), 1);
-    }
-    if neighbour.is_some() {
-        resumed = seek_all()?;
-    }
-    let mut next_tgids = Vec::new();
-    for (&tid, entries) in sample.iter().zip(&resumed) {
-        // Nothing above: the listing ends, as it must with no thread
-        // group at or above the TID.
-        let Some(first) = entries.first() else { continue };
-        let leader = (first.pid())
-            .filter(|&next| next > tid && leads_a_group(cx, next, listing));
-        let Some(next) = leader else {
+    cx.on_root_listing(|listing| {
+        in_tgid_order(listing)?;
+        let limit = pid_max_limit(listing)?;
+        let mut landed = seek_all(cx, &sample, listing)?;
+        let nothing_above = |landed: &[Landing]| {
+            landed.iter().any(|l| matches!(l, Landing::End))
+        };
+        if neighbour.is_none() && nothing_above(&landed) {
+            neighbour = crate::children::short_lived(cx.helpers(), 1);
+            if neighbour.is_some() {
+                landed = seek_all(cx, &sample, listing)?;
+            }
+        }
+        let next = landed.iter().find_map(|landing| match landing {
+            Landing::Leader(next) => Some(*next),
+            _ => None,
+        });
+        let gone = landed.iter().filter(|l| **l == Landing::Gone).count();
+        let pids = listing.iter().filter(|e| e.pid().is_some()).count();
+        Ok(format!(
+            "{pids} pid entries in tgid order at TGID_OFFSET + tgid; last \
+             d_off {limit}; after lseek to TGID_OFFSET + <TID> {}, the \
+             listing resumes at the next thread group ({}), never at a \
+             thread{}",
+            sampled(&sample, threads.len()),
+            match next {
+                Some(next) => format!("e.g. after {}, at {next}", sample[0]),
+                None => "there is none: the listing ends".to_string(),
+            },
+            match gone {
+                0 => String::new(),
+                n => format!(
+                    "; {} at a process that exited before it could be \
+                     asked, which tells nothing",
+                    count(n, "seek landed")
+                ),
+            }
+        ))
+    })
+}
+
+/// Where a seek to `TGID_OFFSET + <TID>` resumed the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Landing {
+    /// At a thread-group leader above the TID: as the claim says.
+    Leader(i32),
+    /// Nowhere: no thread group at or above the TID.
+    End,
+    /// At a process that was gone before its `status` could be read:
+    /// it started after the listing and exited at once, which tells
+    /// nothing about where the seek went.
+    Gone,
+}
+
+/// Seek to `TGID_OFFSET + <TID>` for each TID of `sample`, and fail at
+/// the first seek that resumed at an id that is not a thread-group
+/// leader above the TID.
+fn seek_all(
+    cx: &Context<'_>,
+    sample: &[i32],
+    listing: &[Dirent],
+) -> Result<Vec<Landing>, Stop> {
+    let mut landed = Vec::with_capacity(sample.len());
+    for &tid in sample {
+        let position = TGID_OFFSET + i64::from(tid);
+        let entries = cx.proc.list_from(".", position)?;
+        let Some(first) = entries.first() else {
+            landed.push(Landing::End);
+            continue;
+        };
+        let landing = match first.pid().filter(|&next| next > tid) {
+            Some(next) => leads_a_group(cx, next, listing),
+            None => None,
+        };
+        let Some(landing) = landing else {
             return fail(
                 format!(
-                    "after lseek to {} (TGID_OFFSET + {tid}), the first \
-                     thread-group id above {tid}",
-                    TGID_OFFSET + i64::from(tid)
+                    "after lseek to {position} (TGID_OFFSET + {tid}), the \
+                     first thread-group id above {tid}"
                 ),
                 format!("{} (d_off {})", first.name, first.d_off),
             );
         };
-        next_tgids.push(next);
+        landed.push(landing);
     }
-    let first = match next_tgids.first() {
-        Some(next) => format!("after {}, at {next}", sample[0]),
-        _ => "there is none: the listing ends".to_string(),
-    };
-    Ok(format!(
-        "{pids} pid entries in tgid order at TGID_OFFSET + tgid; last \
-         d_off {}; after lseek to TGID_OFFSET + <TID> for {} of the {} \
-         TIDs ({}), the listing resumes at the next thread group ({first}), \
-         never at a thread",
-        limit,
-        sample.len(),
-        threads.len(),
-        some(&sample),
-    ))
+    Ok(landed)
+}
+
+/// `for each of the 2 TIDs (4243, 4244)`, or `for 16 of the 10000 TIDs,
+/// spread over the group (…)`.
+fn sampled(sample: &[i32], of: usize) -> String {
+    match sample.len() == of {
+        true => format!("for each of the {} ({})", count(of, "TID"), some(sample)),
+        false => format!(
+            "for {} of the {of} TIDs, spread over the group ({})",
+            sample.len(),
+            some(sample)
+        ),
+    }
 }
 
 /// Fail at the first entry whose offsets break the arithmetic.
@@ -190,11 +244,22 @@ fn pid_max_limit(listing: &[Dirent]) -> Result<String, Stop> {
 }
 
 /// Whether `pid` leads a thread group: listed at the start, or (if it
-/// was created since) its `status` says `Tgid:` is itself.
-fn leads_a_group(cx: &Context<'_>, pid: i32, listing: &[Dirent]) -> bool {
-    listing.iter().any(|entry| entry.pid() == Some(pid))
-        || (cx.proc.status(&format!("{pid}/status")))
-            .is_ok_and(|ids| ids.tgid == pid)
+/// was created since) its `status` says `Tgid:` is itself; `None` if
+/// it does not, `Landing::Gone` if it was gone before it could tell.
+fn leads_a_group(
+    cx: &Context<'_>,
+    pid: i32,
+    listing: &[Dirent],
+) -> Option<Landing> {
+    if listing.iter().any(|entry| entry.pid() == Some(pid)) {
+        return Some(Landing::Leader(pid));
+    }
+    match cx.proc.status(&format!("{pid}/status")) {
+        Ok(ids) if ids.tgid == pid => Some(Landing::Leader(pid)),
+        Ok(_) => None,
+        Err(err) if err.is_enoent() => Some(Landing::Gone),
+        Err(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -113,6 +113,11 @@ impl Claim {
     /// one that exited meanwhile voids what its files said (the run
     /// then ends as could-not-run, `Target::still_alive`).
     pub fn run(&self, cx: &Context<'_>) -> Outcome {
+        if let Some(opt_in) = self.opt_in().filter(|o| !cx.asked_for(*o)) {
+            return Outcome::NotRun {
+                reason: opt_in.not_asked_for().to_string(),
+            };
+        }
         if let Some(reason) = &cx.target.hidden {
             return Outcome::skip(reason.clone());
         }
@@ -134,7 +139,18 @@ impl Claim {
 
     /// Whether the proof records kernel stacks (`--trace`).
     pub fn traces(&self) -> bool {
-        self.chapter == Chapter::Tracing
+        self.opt_in() == Some(OptIn::Trace)
+    }
+
+    /// The option that runs this claim, for a claim that runs only when
+    /// asked: without it the claim is reported as not run, which is
+    /// neither a pass nor a skip (`--strict` does not fail it).
+    pub fn opt_in(&self) -> Option<OptIn> {
+        match self.chapter {
+            Chapter::Tracing => Some(OptIn::Trace),
+            Chapter::Hidden => Some(OptIn::Audit),
+            _ => None,
+        }
     }
 
     /// Whether a kernel `release` (`uname -r`, say `6.1.0-57-cloud-amd64`)
@@ -153,6 +169,40 @@ pub fn kernel_version(release: &str) -> Option<(u32, u32)> {
     let major = numbers.next()?.parse().ok()?;
     let minor = numbers.next()?.parse().ok()?;
     Some((major, minor))
+}
+
+/// What a reader asks for by option, because it needs root or takes
+/// long: the claims that need it run only when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptIn {
+    /// `--trace`: record kernel stacks, as root, in a tracefs instance.
+    Trace,
+    /// `--audit`: look up every id up to `pid_max`.
+    Audit,
+}
+
+impl OptIn {
+    /// The option: `--trace`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            OptIn::Trace => "--trace",
+            OptIn::Audit => "--audit",
+        }
+    }
+
+    /// Why a claim that needs it did not run.
+    pub fn not_asked_for(self) -> &'static str {
+        match self {
+            OptIn::Trace => {
+                "not asked for: kernel tracing runs with --trace, as root \
+                 (see the book's tracing chapter, or `just matrix`)"
+            }
+            OptIn::Audit => {
+                "not asked for: the audit looks up every id up to pid_max \
+                 and runs with --audit (or run `checker audit`)"
+            }
+        }
+    }
 }
 
 /// The book chapter that explains a claim.
@@ -223,14 +273,57 @@ pub fn skip<T>(reason: impl ToString) -> Result<T, Stop> {
 }
 
 impl From<ProcError> for Stop {
-    /// A read that `/proc` refused: the path and the error are the
-    /// evidence.
+    /// A read that `/proc` answered with an error: the path and the
+    /// error are the evidence. But a read the system withholds from
+    /// this reader (`EACCES`, `EPERM`) proves nothing about the claim:
+    /// that is a skip, naming the file and what would let it be read.
     fn from(err: ProcError) -> Stop {
+        if let Some(reason) = withheld(&err) {
+            return Stop::Skip { reason };
+        }
         Stop::Fail {
             expected: format!("to {} {}", err.op, err.path.display()),
             found: err.to_string(),
         }
     }
+}
+
+/// Why a reader was refused `err`'s file, if the system refused it
+/// (`EACCES`, `EPERM`), with the privilege that would let it read.
+///
+/// In Linux 6.12 (fs/proc/base.c, lines of 6.12.118) procfs shows
+/// another process's links `cwd`, `root` and `exe` only if
+/// `ptrace_may_access(PTRACE_MODE_READ_FSCREDS)` allows
+/// (`call_proc_get_link()`, 1779-1800), which it does for the
+/// process's owner while the process is dumpable, and for root; its
+/// `environ` (mode 0400, `environ_open()`, 980-983) likewise; its
+/// `syscall` (mode 0400) needs ptrace attach access (`lock_trace()`,
+/// 439-449); its `stack` needs `CAP_SYS_ADMIN` (`proc_pid_stack()`,
+/// 477-478).
+pub fn withheld(err: &ProcError) -> Option<String> {
+    let refused = [libc::EACCES, libc::EPERM];
+    if !err.errno().is_some_and(|errno| refused.contains(&errno)) {
+        return None;
+    }
+    let file = err.path.file_name()?.to_string_lossy();
+    let privilege = match &*file {
+        "cwd" | "root" | "exe" | "environ" => {
+            "ptrace read access to the process (ptrace_may_access() in \
+             fs/proc/base.c): run as its owner or as root"
+        }
+        "syscall" => {
+            "ptrace attach access to the process (lock_trace() in \
+             fs/proc/base.c): run as its owner or as root"
+        }
+        "stack" => "CAP_SYS_ADMIN (proc_pid_stack()): run as root",
+        _ => "a privilege this reader lacks: run as root",
+    };
+    Some(format!(
+        "this reader may not {} {} ({}); it needs {privilege}",
+        err.op,
+        err.path.display(),
+        err.cause()
+    ))
 }
 
 /// What checking one claim found, as reports show it.
@@ -243,6 +336,10 @@ pub enum Outcome {
     Fail { expected: String, found: String },
     /// This system cannot tell (privilege, target, kernel feature).
     Skip { reason: String },
+    /// The claim runs only when asked for (`--trace`, `--audit`), and
+    /// was not: neither a pass nor a skip.
+    #[serde(rename = "not_run")]
+    NotRun { reason: String },
 }
 
 impl Outcome {
@@ -252,12 +349,13 @@ impl Outcome {
         }
     }
 
-    /// `pass`, `fail` or `skip`.
+    /// `pass`, `fail`, `skip` or `not_run`.
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Pass { .. } => "pass",
             Outcome::Fail { .. } => "fail",
             Outcome::Skip { .. } => "skip",
+            Outcome::NotRun { .. } => "not_run",
         }
     }
 }
@@ -309,6 +407,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Whether the reader asked for what `opt_in` names.
+    pub fn asked_for(&self, opt_in: OptIn) -> bool {
+        match opt_in {
+            OptIn::Trace => self.trace,
+            OptIn::Audit => self.audit,
+        }
+    }
+
     /// The same, with other answers to the other system calls.
     pub fn with_sys(mut self, sys: &'a dyn Syscalls) -> Context<'a> {
         self.sys = sys;
@@ -342,6 +448,20 @@ impl<'a> Context<'a> {
             Ok(entries) => Ok(entries),
             Err(found) => fail(format!("to list {}", self.at(".")), found),
         }
+    }
+
+    /// `proof` on the root listing: first on the one read for every
+    /// claim, then, while it fails, on fresh listings
+    /// ([`again_if_failed`]): a listing is a moment of a machine where
+    /// processes come and go.
+    pub fn on_root_listing<T>(
+        &self,
+        mut proof: impl FnMut(&[Dirent]) -> Result<T, Stop>,
+    ) -> Result<T, Stop> {
+        again_if_failed(|attempt| match attempt {
+            0 => proof(self.root_listing()?),
+            _ => proof(&self.proc.list(".")?),
+        })
     }
 
     /// The pids among them.
@@ -489,15 +609,70 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// At most `count` items spread evenly over `items`, first and last
-/// included: a sample where checking every thread would be quadratic.
+/// At most `count` items spread evenly over `items`, the first and
+/// (for a count of 2 or more) the last included: a sample where
+/// checking every thread would be quadratic.
 pub fn spread(items: &[i32], count: usize) -> Vec<i32> {
-    if items.len() <= count {
-        return items.to_vec();
+    match count {
+        _ if items.len() <= count => items.to_vec(),
+        0 => Vec::new(),
+        1 => items[..1].to_vec(),
+        _ => (0..count)
+            .map(|i| items[i * (items.len() - 1) / (count - 1)])
+            .collect(),
     }
-    (0..count)
-        .map(|i| items[i * (items.len() - 1) / (count - 1)])
-        .collect()
+}
+
+/// How many times a failure that other processes may have caused is
+/// read afresh before it stands.
+pub const ATTEMPTS: usize = 3;
+
+/// Run `step`, and while it fails run it again, on fresh reads, up to
+/// [`ATTEMPTS`] times in all; `step` gets the attempt's number, 0
+/// first. The failure stands only if every attempt fails.
+///
+/// Other processes start, exit and exec between any two reads a proof
+/// makes: a listing read a moment ago can name a process that is gone
+/// by the next read, or miss one that came since, and a proof that
+/// compares two reads can meet a contradiction that no single moment
+/// held. A kernel that breaks the claim breaks it on every attempt;
+/// churn does not line up the same way three times running.
+pub fn again_if_failed<T>(
+    mut step: impl FnMut(usize) -> Result<T, Stop>,
+) -> Result<T, Stop> {
+    let mut attempt = 0;
+    loop {
+        match step(attempt) {
+            Err(Stop::Fail { .. }) if attempt + 1 < ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Read `read`, with `reference` read just before and just after it,
+/// and whether `read` agreed with either: for two reads that another
+/// process can change in between (a thread that starts or exits
+/// changes every `task/` listing of its group), agreement with the
+/// state before or after is agreement. Up to [`ATTEMPTS`] tries before
+/// a disagreement stands; returns what `read` last found.
+pub fn bracketed<T: PartialEq>(
+    reference: impl Fn() -> Result<T, ProcError>,
+    read: impl Fn() -> Result<T, ProcError>,
+) -> Result<(T, bool), ProcError> {
+    let mut attempt = 1;
+    loop {
+        let before = reference();
+        let found = read()?;
+        let after = reference();
+        let same = |reference: &Result<T, ProcError>| {
+            reference.as_ref().is_ok_and(|value| *value == found)
+        };
+        let agreed = same(&before) || same(&after);
+        if agreed || attempt == ATTEMPTS {
+            return Ok((found, agreed));
+        }
+        attempt += 1;
+    }
 }
 
 #[cfg(test)]
@@ -543,5 +718,96 @@ mod tests {
         let tids: Vec<i32> = (100..200).collect();
         assert_eq!(spread(&tids, 4), [100, 133, 166, 199]);
         assert_eq!(spread(&tids[..3], 4), [100, 101, 102]);
+    }
+
+    #[test]
+    fn samples_of_any_size_leave_no_panic() {
+        let tids: Vec<i32> = (100..200).collect();
+        assert_eq!(spread(&tids, 0), Vec::<i32>::new());
+        assert_eq!(spread(&tids, 1), [100]);
+        assert_eq!(spread(&tids, 2), [100, 199]);
+        assert_eq!(spread(&[], 0), Vec::<i32>::new());
+        assert_eq!(spread(&[], 3), Vec::<i32>::new());
+    }
+
+    fn failure() -> Stop {
+        Stop::Fail {
+            expected: "x".into(),
+            found: "y".into(),
+        }
+    }
+
+    #[test]
+    fn a_failure_stands_only_if_every_attempt_fails() {
+        let mut attempts = Vec::new();
+        let once = again_if_failed(|attempt| {
+            attempts.push(attempt);
+            if attempt == 0 {
+                Err(failure())
+            } else {
+                Ok(attempt)
+            }
+        });
+        assert_eq!(once, Ok(1));
+        assert_eq!(attempts, [0, 1]);
+        let mut tries = 0;
+        let always = again_if_failed(|_| -> Result<(), Stop> {
+            tries += 1;
+            Err(failure())
+        });
+        assert_eq!(always, Err(failure()));
+        assert_eq!(tries, ATTEMPTS);
+        // A skip is an answer: it is not asked again.
+        let mut tries = 0;
+        let skipped = again_if_failed(|_| -> Result<(), Stop> {
+            tries += 1;
+            skip("no")
+        });
+        assert!(matches!(skipped, Err(Stop::Skip { .. })));
+        assert_eq!(tries, 1);
+    }
+
+    #[test]
+    fn a_read_agrees_with_the_reference_before_or_after_it() {
+        use std::cell::Cell;
+        // The reference changes between the read before and the one
+        // after (a thread started): the read matches the one after.
+        let reads = Cell::new(0);
+        let reference = || {
+            reads.set(reads.get() + 1);
+            Ok(if reads.get() == 1 { 3 } else { 4 })
+        };
+        assert_eq!(bracketed(reference, || Ok(4)).unwrap(), (4, true));
+        // A read that matches neither, every time, disagrees.
+        let reads = Cell::new(0);
+        let counted = || {
+            reads.set(reads.get() + 1);
+            Ok(3)
+        };
+        assert_eq!(bracketed(counted, || Ok(5)).unwrap(), (5, false));
+        assert_eq!(reads.get(), 2 * ATTEMPTS);
+    }
+
+    #[test]
+    fn a_withheld_read_is_a_skip_naming_the_file_and_the_privilege() {
+        use crate::procfs::Op;
+        let refused = ProcError::new(
+            Op::ReadLink,
+            "/proc/1/cwd",
+            std::io::Error::from_raw_os_error(libc::EACCES),
+        );
+        let Stop::Skip { reason } = Stop::from(refused) else {
+            panic!("a refused read must skip");
+        };
+        assert!(reason.contains("/proc/1/cwd"), "{reason}");
+        assert!(reason.contains("Permission denied"), "{reason}");
+        assert!(reason.contains("run as its owner or as root"), "{reason}");
+        // Any other error is evidence against the claim.
+        let gone = ProcError::new(
+            Op::Read,
+            "/proc/1/comm",
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        );
+        assert!(matches!(Stop::from(gone), Stop::Fail { .. }));
     }
 }

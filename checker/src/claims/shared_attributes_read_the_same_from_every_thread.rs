@@ -3,7 +3,9 @@
 //! be the same as in the corresponding file in the parent /proc/pid
 //! directory".
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, bracketed, fail, some,
+};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -35,8 +37,16 @@ fn check(cx: &Context<'_>) -> Proof {
     let threads = cx.each_thread(cx.target.tids(), |tid| {
         for (link, expected) in LINKS.iter().zip(&process) {
             let path = format!("{pid}/task/{tid}/{link}");
-            let found = cx.proc.read_link(&path)?;
-            if found != *expected {
+            if cx.proc.read_link(&path)? == *expected {
+                continue;
+            }
+            // The process may have moved (chdir) since its links were
+            // read: a thread's link agrees if it matches the process's
+            // read again just before or just after it.
+            let of_process = || cx.proc.read_link(&format!("{pid}/{link}"));
+            let of_thread = || cx.proc.read_link(&path);
+            let (found, agreed) = bracketed(of_process, of_thread)?;
+            if !agreed {
                 return fail(
                     format!("{} -> {}", cx.at(&path), expected.display()),
                     format!("{} -> {}", cx.at(&path), found.display()),

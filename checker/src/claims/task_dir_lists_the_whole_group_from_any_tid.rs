@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, count, fail, some, spread,
+    Chapter, Claim, Context, Proof, bracketed, count, fail, some, spread,
 };
 use crate::procfs::ProcError;
 
@@ -57,7 +57,7 @@ fn check(cx: &Context<'_>) -> Proof {
     let counted = cx.each_thread(cx.target.tids(), |tid| {
         let path = format!("{tid}/task");
         let of_group = || cx.proc.links(&group_path);
-        let (found, agreed) = settled(of_group, || cx.proc.links(&path))?;
+        let (found, agreed) = bracketed(of_group, || cx.proc.links(&path))?;
         if !agreed {
             return fail(
                 format!(
@@ -75,7 +75,7 @@ fn check(cx: &Context<'_>) -> Proof {
     let compared = cx.each_thread(sample, |tid| {
         let path = format!("{tid}/task");
         let (found, agreed) =
-            settled(|| listed(&group_path), || listed(&path))?;
+            bracketed(|| listed(&group_path), || listed(&path))?;
         if !agreed {
             let found: Vec<i32> = found.into_iter().collect();
             return fail(
@@ -108,32 +108,4 @@ fn check(cx: &Context<'_>) -> Proof {
         some(&compared),
         each_listed.exited_note()
     ))
-}
-
-/// How many times [`settled`] reads before it calls a difference real.
-const ATTEMPTS: usize = 3;
-
-/// What a TID's `task/` shows (its link count or listing), and whether
-/// it agrees with the leader's, read just before and just after it. A
-/// real program starts and ends threads meanwhile, so a difference is
-/// read again, up to [`ATTEMPTS`] times; a group that stands still (the
-/// demo) agrees at once.
-fn settled<T: PartialEq>(
-    of_group: impl Fn() -> Result<T, ProcError>,
-    of_tid: impl Fn() -> Result<T, ProcError>,
-) -> Result<(T, bool), ProcError> {
-    let mut attempt = 1;
-    loop {
-        let before = of_group();
-        let found = of_tid()?;
-        let after = of_group();
-        let same = |group: &Result<T, ProcError>| {
-            group.as_ref().is_ok_and(|group| *group == found)
-        };
-        if same(&before) || same(&after) || attempt == ATTEMPTS {
-            let agreed = same(&before) || same(&after);
-            return Ok((found, agreed));
-        }
-        attempt += 1;
-    }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::claims::{Chapter, Claim, Context, Proof, count, fail, skip};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, Stop, bracketed, count, fail, skip,
+};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -23,30 +25,34 @@ fn check(cx: &Context<'_>) -> Proof {
     let comm = |path: &str| -> Result<String, crate::procfs::ProcError> {
         Ok(cx.proc.read(path)?.trim_end_matches('\n').to_string())
     };
-    let leader = comm(&format!("{pid}/comm"))?;
-    if leader != cx.target.comm {
-        let expected = format!("\"{}\"", cx.target.comm);
-        let path = cx.at(&format!("{pid}/comm"));
-        return fail(format!("{path}: {expected}"), format!("\"{leader}\""));
-    }
+    // A task's own name, as its entry in the group's task/ shows it,
+    // read just before and just after `path`: a thread of another
+    // program may rename itself at any time (the names we gave our own
+    // demo's threads stay put).
+    let own_name = |tid: i32, path: &str| -> Result<String, Stop> {
+        let own = || comm(&format!("{pid}/task/{tid}/comm"));
+        let (shown, agreed) = bracketed(own, || comm(path))?;
+        if !agreed {
+            let expected = format!("{}: \"{}\"", cx.at(path), own()?);
+            return fail(expected, format!("\"{shown}\""));
+        }
+        Ok(shown)
+    };
+    let leader = own_name(pid, &format!("{pid}/comm"))?;
     // The names we gave the threads, if we started them.
     let given: HashMap<i32, &str> = (cx.target.threads.iter())
         .filter_map(|t| Some((t.tid, t.name.as_deref()?)))
         .collect();
     let threads = cx.each_thread(cx.target.other_tids(), |tid| {
-        // The thread's own name: given by us, or as its task/ entry in
-        // its group shows it.
-        let own = match given.get(&tid) {
-            Some(name) => name.to_string(),
-            None => comm(&format!("{pid}/task/{tid}/comm"))?,
-        };
         let path = format!("{tid}/comm");
-        let shown = comm(&path)?;
-        if shown != own {
-            let expected = format!("{}: \"{own}\"", cx.at(&path));
-            return fail(expected, format!("\"{shown}\""));
+        let shown = own_name(tid, &path)?;
+        match given.get(&tid) {
+            Some(name) if shown != *name => {
+                let expected = format!("{}: \"{name}\"", cx.at(&path));
+                fail(expected, format!("\"{shown}\""))
+            }
+            _ => Ok(shown),
         }
-        Ok(own)
     })?;
     let named: Vec<&(i32, String)> =
         threads.held.iter().filter(|(_, name)| *name != leader).collect();

@@ -32,13 +32,8 @@ pub fn recorded_stacks(stacks: &[Stack]) -> String {
 }
 
 /// A session tracing `functions`, or why a tracing claim cannot run.
-pub fn session(cx: &Context<'_>, functions: &[&str]) -> Result<Session, Stop> {
-    if !cx.trace {
-        return skip(
-            "kernel tracing was not asked for: run as root with --trace \
-             (or see the book's tracing chapter and `just matrix`)",
-        );
-    }
+/// (A tracing claim runs only with `--trace`: `Claim::run` sees to it.)
+pub fn session(functions: &[&str]) -> Result<Session, Stop> {
     Session::start(functions).or_else(|why| skip(why.reason))
 }
 
@@ -59,7 +54,7 @@ pub struct Opens {
 /// recording the lookup functions each time. The TID is a thread of a
 /// process started for this, so nothing has looked it up before.
 pub fn open_fresh_comm(cx: &Context<'_>, times: usize) -> Result<Opens, Stop> {
-    let mut session = session(cx, &LOOKUP)?;
+    let mut session = session(&LOOKUP)?;
     let fresh: Option<Demo> = crate::children::short_lived(cx.helpers(), 1);
     let Some(tid) = fresh.as_ref().and_then(|f| f.ready.threads.first())
     else {

@@ -173,6 +173,7 @@ pub(crate) fn parse_report(json: &str) -> Result<Outcomes, String> {
                     ("fail", format!("expected: {expected}; found: {found}"))
                 }
                 Outcome::Skip { reason } => ("skip", reason),
+                Outcome::NotRun { reason } => ("not_run", reason),
             };
             ClaimResult {
                 id: c.id,
