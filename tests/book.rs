@@ -15,6 +15,9 @@
 //! - every `claims.md#<id>` link names a claim of
 //!   `checker::claims::CLAIMS`, and every other `page.md#anchor` link a
 //!   heading of that page;
+//! - an include of Markdown (a recorded report, a generated fragment)
+//!   brings no heading: the chapter owns its outline, and an included
+//!   heading would appear in the page's sidebar;
 //! - `SUMMARY.md` and the chapter files agree both ways;
 //! - kernel source links name a tag, never a moving branch.
 //!
@@ -315,6 +318,38 @@ fn check_directive(
     }
 }
 
+/// The headings (`#` lines outside code fences) of the part of `target`
+/// that `directive` includes, when `target` is Markdown.
+fn included_headings(directive: &Directive, target: &str) -> Vec<String> {
+    if !directive.path.ends_with(".md") {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = match &directive.selector {
+        Selector::Whole => target.lines().collect(),
+        Selector::Anchor(anchor) => {
+            anchor_region(target, anchor).unwrap_or_default()
+        }
+        Selector::Lines { start, end } => {
+            let all: Vec<&str> = target.lines().collect();
+            let first = start.unwrap_or(1).max(1) - 1;
+            let last = end.unwrap_or(all.len()).min(all.len());
+            all.get(first..last)
+                .map(<[&str]>::to_vec)
+                .unwrap_or_default()
+        }
+    };
+    let mut fenced = false;
+    let mut found = Vec::new();
+    for line in lines {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            found.push(line.to_string());
+        }
+    }
+    found
+}
+
 /// Links to pages of the book with a fragment, `page.md#fragment`, as
 /// (line, page as written, fragment).
 fn fragment_links(chapter: &str) -> Vec<(usize, String, String)> {
@@ -524,6 +559,27 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
                 &shown(&target),
                 content.as_deref(),
             ));
+            let headings = content
+                .as_deref()
+                .map(|c| included_headings(&directive, c))
+                .unwrap_or_default();
+            if let Some(heading) = headings.first() {
+                problems.push(Problem {
+                    file: file.clone(),
+                    line: directive.line,
+                    what: format!(
+                        "`{}` brings the heading `{heading}` into the page, \
+                         and so into its sidebar",
+                        directive.text
+                    ),
+                    fix: format!(
+                        "include a part of {} without headings (an \
+                         ANCHOR region inside them), and write the heading \
+                         in the chapter",
+                        shown(&target)
+                    ),
+                });
+            }
         }
         for (line, page, fragment) in fragment_links(&text) {
             let target = join(dir, &page);
@@ -718,6 +774,24 @@ mod tests {
         assert!(report[0].contains("line range 4-3"), "{report:?}");
         let report = check("{{#include f:2:2}}", Some("a\n \nc\n"));
         assert!(report[0].contains("lines 2-2 of t/f are blank"));
+    }
+
+    #[test]
+    fn an_included_markdown_part_may_not_bring_headings() {
+        let report = "## Mutant kernels\n\n<!-- ANCHOR: mutants -->\n\
+                      | a | b |\n<!-- ANCHOR_END: mutants -->\n\
+                      <!-- ANCHOR: old -->\n### `m` on 7.3.4\n\n| c |\n\
+                      <!-- ANCHOR_END: old -->\n```sh\n# a comment\n```\n";
+        let headings =
+            |chapter: &str| included_headings(&one(chapter), report);
+        assert!(headings("{{#include r.md:mutants}}").is_empty());
+        assert_eq!(headings("{{#include r.md:old}}"), ["### `m` on 7.3.4"]);
+        assert_eq!(headings("{{#include r.md}}").len(), 2);
+        assert_eq!(headings("{{#include r.md:1:3}}"), ["## Mutant kernels"]);
+        // Only Markdown: a shell comment in a script is no heading.
+        assert!(
+            included_headings(&one("{{#include s.sh}}"), "# x\n").is_empty()
+        );
     }
 
     #[test]

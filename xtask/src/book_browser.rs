@@ -12,14 +12,19 @@
 //! - the search finds `proc_pid_lookup` (the index was built and loads);
 //! - every page fits a desktop window (1280 px) and a phone (390 px), by
 //!   the rules of `layout.rs`: nothing cut off, no table or text wider
-//!   than its box, only code scrolling sideways, and only on a phone.
+//!   than its box, only code and tables scrolling sideways, and only on
+//!   a phone; no word broken inside itself (measured from the client
+//!   rectangles of each word's text range); every figure within its box
+//!   and its text large enough to read.
 //!
 //! Each page is loaded from the file system in headless Chromium, driven
 //! over the DevTools protocol (`cdp.rs`), which can emulate a phone's
 //! width; no server is needed. Once a page has loaded, `measure.js`
-//! measures its layout in the page. A full-page screenshot of every
-//! page at each width goes to `target/book-screenshots/<width>/`, for a
-//! person to look at.
+//! measures its layout in the page. Each page is checked once more at
+//! 1280 px with the dark colour scheme asked for, in which mdBook opens
+//! its dark theme. A full-page screenshot of every page at each width
+//! goes to `target/book-screenshots/<width>/` (`desktop-1280`,
+//! `phone-390`, `dark-1280`), for a person to look at.
 //!
 //! Exit statuses, the workspace's: 0 every page passed; 1 a page failed
 //! a check; 2 usage; 3 could not run (no built book, Chromium crashed
@@ -35,7 +40,7 @@ mod cdp;
 mod layout;
 
 use cdp::Browser;
-use layout::WIDTHS;
+use layout::{WIDTHS, Width};
 
 /// Evaluated in every page to measure its layout.
 const MEASURE_JS: &str = include_str!("book_browser/measure.js");
@@ -50,7 +55,8 @@ const SEARCH_TERM: &str = "proc_pid_lookup";
 
 /// Opens every page of the built book in headless Chromium and fails if
 /// a page shows a raw {{#include}}, has an empty <code> element, does
-/// not fit a 1280 px or a 390 px window, or if the search does not find
+/// not fit a 1280 px or a 390 px window, breaks a word inside itself or
+/// draws a figure too small to read, or if the search does not find
 /// proc_pid_lookup; keeps a screenshot of every page at both widths.
 /// Set CHROMIUM to use another browser binary.
 #[derive(Debug, clap::Args)]
@@ -208,7 +214,7 @@ fn check_pages(
         "book-browser: {} page(s) at {} and the search checked, {} \
          problem(s); screenshots in {}",
         pages.len(),
-        WIDTHS.map(|w| format!("{} px", w.px)).join(" and "),
+        WIDTHS.map(Width::label).join(", "),
         failures.len(),
         shots.display()
     );
@@ -234,6 +240,7 @@ fn check_page(
     let mut problems = Vec::new();
     let laid_out = !NOT_LAID_OUT.iter().any(|name| shown.ends_with(name));
     for (index, width) in WIDTHS.into_iter().enumerate() {
+        browser.color_scheme(width.dark)?;
         browser.open(&url, width.px, width.mobile)?;
         if index == 0 {
             problems.extend(page_problems(&outer_html(browser)?));
@@ -435,9 +442,11 @@ mod tests {
         let book = root.join("book");
         std::fs::create_dir_all(&book).unwrap();
         let output = format!("<pre><code>{}</code></pre>", "x".repeat(200));
+        // A table too wide for a phone, in a box that clips it.
         let cells = "<td>claim_id</td>".repeat(5);
         let table = format!(
-            "<div class=\"wrap\"><table><tr>{cells}</tr></table></div>"
+            "<div style=\"overflow-x: hidden\"><table><tr>{cells}</tr>\
+             </table></div>"
         );
         for (name, body) in [
             ("output.html", output.as_str()),
@@ -453,8 +462,10 @@ mod tests {
                 .unwrap()
                 .1
         };
+        // At 1280 px, and again at 1280 px in the dark theme.
         let output = check("output.html");
-        assert_eq!(output.len(), 1, "{output:?}");
+        assert_eq!(output.len(), 2, "{output:?}");
+        assert!(output[1].starts_with("at 1280 px in the dark theme"));
         assert!(
             output[0].starts_with(
                 "at 1280 px a code block needs a sideways \
@@ -470,6 +481,78 @@ mod tests {
         );
         assert_eq!(check("fits.html"), Vec::<String>::new());
         assert!(root.join("phone-390/fits.png").is_file());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// The broken-word rule, on the book's two ways of laying out a
+    /// table of long words: `overflow-wrap: anywhere` in the cells (what
+    /// `book/theme/fit.css` did) squeezes the table into a phone's
+    /// width by breaking words letter by letter, and the rule must
+    /// catch it; whole words in a wrapper that scrolls sideways (what
+    /// it does now) must pass at both widths.
+    #[test]
+    #[cfg_attr(
+        no_chromium,
+        ignore = "needs Chromium: apt-get install -y chromium (xtask's \
+                  build.rs found none)"
+    )]
+    fn a_table_that_breaks_words_fails_and_one_that_scrolls_passes() {
+        let chromium = find_chromium().expect("build.rs found Chromium");
+        let root = crate::target_dir()
+            .join(format!("xtask-broken-words-{}", std::process::id()));
+        let book = root.join("book");
+        std::fs::create_dir_all(&book).unwrap();
+        let words = [
+            "verification",
+            "proc_pid_readdir",
+            "getdents64",
+            "thread-group",
+            "lookup",
+            "outcome",
+        ];
+        let row: String =
+            words.iter().map(|w| format!("<td>{w}</td>")).collect();
+        let table = format!(
+            "<div class=\"wrap\"><table><tr>{row}</tr><tr>{row}</tr>\
+             </table></div><p>The rule looks at words, not at this \
+             paragraph, which wraps at its spaces as prose does.</p>"
+        );
+        let anywhere = table.replace(
+            "<div class=\"wrap\">",
+            "<style>td { overflow-wrap: anywhere; white-space: normal }\
+             </style><div>",
+        );
+        let whole = table.replace(
+            "<div class=\"wrap\">",
+            "<style>td { white-space: normal }</style><div class=\"wrap\">",
+        );
+        std::fs::write(book.join("anywhere.html"), fixture_page(&anywhere))
+            .unwrap();
+        std::fs::write(book.join("whole.html"), fixture_page(&whole)).unwrap();
+        let mut browser = Browser::launch(&chromium, &root.join("profile"))
+            .expect("Chromium starts");
+        let mut check = |name: &str| {
+            check_page(&mut browser, &book, &book.join(name), &root)
+                .unwrap()
+                .1
+        };
+        let anywhere = check("anywhere.html");
+        let at_390 = "at 390 px a word is broken inside itself in a table";
+        assert!(
+            anywhere.iter().any(|p| p.starts_with(at_390)),
+            "no broken word found at 390 px: {anywhere:?}"
+        );
+        for problem in &anywhere {
+            assert!(
+                problem.contains(
+                    "a word is broken inside itself in a \
+                                  table: \""
+                ),
+                "{anywhere:?}"
+            );
+        }
+        assert_eq!(check("whole.html"), Vec::<String>::new());
+        drop(browser);
         let _ = std::fs::remove_dir_all(&root);
     }
 

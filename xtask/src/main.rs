@@ -7,6 +7,7 @@
 
 mod book_browser;
 mod excerpts;
+mod figures;
 mod matrix;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
@@ -20,6 +21,9 @@ enum Job {
     BookBrowser(book_browser::Args),
     /// Compare the book's kernel excerpts with the kernel source.
     Excerpts(excerpts::Args),
+    /// Draw the book's figures from the recorded stacks and the
+    /// excerpts.
+    Figures(figures::Args),
     /// Boot the checker on Debian kernels, a kernel built from source,
     /// its mutants and images you name, under QEMU.
     Matrix(matrix::Args),
@@ -60,6 +64,7 @@ fn main() -> std::process::ExitCode {
     let status: Status = match job {
         Job::BookBrowser(args) => book_browser::main(args),
         Job::Excerpts(args) => excerpts::main(args),
+        Job::Figures(args) => figures::main(args),
         Job::Matrix(args) => matrix::main(args),
         Job::Kernel(args) => matrix::kernel_main(args),
     };

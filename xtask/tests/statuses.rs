@@ -155,6 +155,57 @@ fn book_browser_reaches_the_statuses_that_need_no_book() {
     let _ = std::fs::remove_dir_all(&empty);
 }
 
+/// A copy of what `cargo xtask figures` reads, in a scratch book.
+fn book_of_the_inputs(dir: &Path) {
+    let book = workspace().join("book");
+    std::fs::create_dir_all(dir.join("verified")).unwrap();
+    std::fs::create_dir_all(dir.join("excerpts")).unwrap();
+    std::fs::copy(
+        book.join("verified/report.json"),
+        dir.join("verified/report.json"),
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(book.join("excerpts")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            dir.join("excerpts").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn figures_reaches_every_status_it_documents() {
+    let book = scratch("figures");
+    book_of_the_inputs(&book);
+    let dir = book.to_str().unwrap();
+    // Nothing drawn yet: stale; drawn: current.
+    let stale = xtask(&["figures", "--check", "--book", dir], &[]);
+    assert_eq!(code(&stale), Some(1), "{}", text(&stale));
+    assert!(text(&stale).contains("run `cargo xtask figures`"));
+    let drawn = xtask(&["figures", "--book", dir], &[]);
+    assert_eq!(code(&drawn), Some(0), "{}", text(&drawn));
+    let ok = xtask(&["figures", "--check", "--book", dir], &[]);
+    assert_eq!(code(&ok), Some(0), "{}", text(&ok));
+    // A figure edited by hand is stale.
+    let svg = book.join("figures/two-paths.svg");
+    let edited = std::fs::read_to_string(&svg)
+        .unwrap()
+        .replace("walk_component", "walk_components");
+    std::fs::write(&svg, edited).unwrap();
+    let failed = xtask(&["figures", "--check", "--book", dir], &[]);
+    assert_eq!(code(&failed), Some(1), "{}", text(&failed));
+    assert!(text(&failed).contains("figures/two-paths.svg is stale"));
+    let usage = xtask(&["figures", "--bogus"], &[]);
+    assert_eq!(code(&usage), Some(2), "{}", text(&usage));
+    let missing = book.join("missing");
+    let cannot = xtask(&["figures", "--book", missing.to_str().unwrap()], &[]);
+    assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
+    assert_eq!(documented("figures"), [0, 1, 2, 3]);
+    let _ = std::fs::remove_dir_all(&book);
+}
+
 #[test]
 fn the_matrix_reaches_usage_and_could_not_run() {
     let usage = xtask(&["matrix", "--record", "--no-host"], &[]);
@@ -193,7 +244,14 @@ fn an_unknown_job_is_a_usage_error() {
 
 #[test]
 fn every_jobs_help_fits_80_columns() {
-    for job in ["", "matrix", "kernel", "excerpts", "book-browser"] {
+    for job in [
+        "",
+        "matrix",
+        "kernel",
+        "excerpts",
+        "book-browser",
+        "figures",
+    ] {
         let args: Vec<&str> = [job, "--help"]
             .into_iter()
             .filter(|arg| !arg.is_empty())

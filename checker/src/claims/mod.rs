@@ -244,6 +244,7 @@ impl Chapter {
     }
 }
 
+// ANCHOR: proof_verdicts
 /// What a proof returns: what it observed, or why it stopped.
 pub type Proof = Result<String, Stop>;
 
@@ -271,6 +272,7 @@ pub fn skip<T>(reason: impl ToString) -> Result<T, Stop> {
         reason: reason.to_string(),
     })
 }
+// ANCHOR_END: proof_verdicts
 
 impl From<ProcError> for Stop {
     /// A read that `/proc` answered with an error: the path and the
@@ -438,6 +440,7 @@ impl<'a> Context<'a> {
         self.proc.path(relative).display().to_string()
     }
 
+    // ANCHOR: proof_listing
     /// The entries that `getdents64` lists at the procfs root, in the
     /// kernel's order, with their offsets.
     pub fn root_listing(&self) -> Result<&[Dirent], Stop> {
@@ -469,7 +472,9 @@ impl<'a> Context<'a> {
         let pids = self.root_listing()?.iter().filter_map(Dirent::pid);
         Ok(pids.collect())
     }
+    // ANCHOR_END: proof_listing
 
+    // ANCHOR: proof_status_ids
     /// `Pid:` and `Tgid:` of `/proc/<tid>/status`, read once per run.
     pub fn status_ids(&self, tid: i32) -> Result<StatusIds, ProcError> {
         if let Some(ids) = self.statuses.borrow().get(&tid) {
@@ -479,6 +484,7 @@ impl<'a> Context<'a> {
         self.statuses.borrow_mut().insert(tid, ids);
         Ok(ids)
     }
+    // ANCHOR_END: proof_status_ids
 
     /// How to start the processes some claims need.
     pub fn helpers(&self) -> &Helpers {
@@ -503,6 +509,7 @@ impl<'a> Context<'a> {
         self.target.origin == Origin::Spawned
     }
 
+    // ANCHOR: proof_each_thread
     /// Check `each` for every TID of `tids`, and tell a thread that
     /// exited (or left the group) during the check from one that broke
     /// the claim.
@@ -562,8 +569,10 @@ impl<'a> Context<'a> {
             Err(_) => true,
         }
     }
+    // ANCHOR_END: proof_each_thread
 }
 
+// ANCHOR: proof_threads
 /// What [`Context::each_thread`] found: the TIDs whose check held, with
 /// what each check returned, and those that exited meanwhile.
 #[derive(Debug)]
@@ -589,7 +598,9 @@ impl<T> Threads<T> {
         }
     }
 }
+// ANCHOR_END: proof_threads
 
+// ANCHOR: proof_evidence
 /// `4243, 4244, 4245` or `4243, 4244, 4245, 4246, 4247, … (10000 in
 /// all)`: short evidence however many threads there are.
 pub fn some(ids: &[i32]) -> String {
@@ -608,6 +619,7 @@ pub fn count(n: usize, noun: &str) -> String {
         format!("{n} {noun}s")
     }
 }
+// ANCHOR_END: proof_evidence
 
 /// At most `count` items spread evenly over `items`, the first and
 /// (for a count of 2 or more) the last included: a sample where

@@ -13,8 +13,9 @@ pub static CLAIM: Claim = Claim {
     statement: "After the leader calls pthread_exit while other threads \
                 live, /proc/<TGID>/task/ still lists every thread, the \
                 leader among them as a zombie.",
-    kernel: "delay_group_leader() (include/linux/sched/signal.h) in \
-             exit_notify() (kernel/exit.c); first_tid() (fs/proc/base.c)",
+    kernel: "exit_notify() and wait_consider_task() (kernel/exit.c) \
+             keep a leader with live threads a zombie; first_tid() \
+             (fs/proc/base.c)",
     chapter: Chapter::ManPage,
     since: None,
     check,
@@ -24,13 +25,16 @@ pub static CLAIM: Claim = Claim {
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// A leader that exits while its group has other threads is not
-/// reaped: `exit_notify()` (kernel/exit.c) releases a task at once only
-/// when `!delay_group_leader(tsk)`, and `delay_group_leader()` holds a
-/// leader back while the group is not empty. The zombie stays attached
-/// to its pid, so `first_tid()` (fs/proc/base.c) still finds it with
-/// `pid_task(pid, PIDTYPE_PID)` and walks the whole thread list from
-/// it. The man page's sentence was written for Linux 2.6.13 (its source
-/// says so), when `task/` was read differently.
+/// reaped. `exit_notify()` (kernel/exit.c) releases a leader at once
+/// only if `thread_group_empty(tsk)` (and its parent does not want to
+/// wait), and `wait_consider_task()` passes over a zombie leader while
+/// `delay_group_leader()` says its group still has threads ("we don't
+/// reap group leaders with subthreads"; kernel/exit.c:763-765 and
+/// 1475-1478 in 6.12). The zombie stays attached to its pid, so
+/// `first_tid()` (fs/proc/base.c) still finds it with `pid_task(pid,
+/// PIDTYPE_PID)` and walks the whole thread list from it. The man
+/// page's sentence was written for Linux 2.6.13 (its source says so),
+/// when `task/` was read differently.
 fn check(cx: &Context<'_>) -> Proof {
     // A process of our own whose leader exits after its ready line.
     let demo = short_lived_with(cx.helpers(), 2, &["--leader-exits"])

@@ -153,6 +153,20 @@ impl Browser {
         Err(format!("{url} did not finish loading"))
     }
 
+    /// Makes the page see `prefers-color-scheme: dark` (or light), as a
+    /// reader's system setting would: mdBook then opens in its preferred
+    /// dark theme (book.toml's `preferred-dark-theme`).
+    pub(crate) fn color_scheme(&mut self, dark: bool) -> Result<(), String> {
+        let value = if dark { "dark" } else { "light" };
+        self.call(
+            "Emulation.setEmulatedMedia",
+            json!({
+                "features": [{"name": "prefers-color-scheme", "value": value}],
+            }),
+        )
+        .map(drop)
+    }
+
     /// Sets the viewport: `width` by `height` CSS px, one device pixel
     /// each.
     fn viewport(

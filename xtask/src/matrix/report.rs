@@ -389,6 +389,23 @@ impl<'a> Kernel<'a> {
         }
     }
 
+    /// A short column name for the claims table, so that seven
+    /// columns fit the book's page: the upstream release (`6.12.117`
+    /// from the version `6.12.117-1~deb12u1`), and what the kernel is
+    /// unless it is Debian's package. The kernels table below it gives
+    /// the full release.
+    fn short_header(&self) -> String {
+        let kind = self.str("kind").unwrap_or("debian");
+        let Some(from) = self.str("version").or(self.str("release")) else {
+            return self.header();
+        };
+        let upstream = from.split(['-', '+']).next().unwrap_or(from);
+        match kind {
+            "debian" => upstream.to_owned(),
+            kind => format!("{upstream} ({kind})"),
+        }
+    }
+
     fn is_mutant(&self) -> bool {
         self.str("kind") == Some("mutant")
     }
@@ -488,9 +505,11 @@ pub(crate) fn to_markdown(report: &Value) -> String {
         }
     };
 
-    let mut md = String::from("| claim |");
+    // Between anchors, and every heading outside them, so that a page
+    // can include a part without its headings reaching its outline.
+    let mut md = String::from("<!-- ANCHOR: outcomes -->\n| claim |");
     for k in &kernels {
-        md += &format!(" {} |", k.header());
+        md += &format!(" {} |", k.short_header());
     }
     md += "\n|---|";
     md += &"---|".repeat(kernels.len());
@@ -532,18 +551,29 @@ pub(crate) fn to_markdown(report: &Value) -> String {
         }
         md += &format!(" {} |\n", cell(opt("status")));
     }
+    md += "<!-- ANCHOR_END: outcomes -->\n";
 
     let tracing = tracing_claims();
-    md += "\n<!-- ANCHOR: stacks -->\n";
-    md += "## Kernel stacks\n";
-    for id in ids.iter().filter(|id| tracing.contains(id)) {
+    md += "\n## Kernel stacks\n\n<!-- ANCHOR: stacks -->\n";
+    let traced: Vec<&&str> =
+        ids.iter().filter(|id| tracing.contains(id)).collect();
+    for (n, id) in traced.iter().enumerate() {
         md += &format!(
             "\n### `{id}`\n\n| kernel | outcome | evidence |\n\
              |---|---|---|\n"
         );
         for k in &kernels {
             let (o, e) = outcome(k, id);
-            md += &format!("| {} | {o} | {} |\n", k.header(), cell(&e));
+            // A reason this kernel gave for an earlier claim (a host
+            // that refuses tracing) is named, not repeated.
+            let earlier = traced[..n]
+                .iter()
+                .find(|other| !e.is_empty() && outcome(k, other).1 == e);
+            let e = match earlier {
+                Some(other) => format!("the same as for `{other}`"),
+                None => cell(&e),
+            };
+            md += &format!("| {} | {o} | {e} |\n", k.header());
         }
     }
     md += "<!-- ANCHOR_END: stacks -->\n";
@@ -561,12 +591,14 @@ pub(crate) fn to_markdown(report: &Value) -> String {
             }
         }
     }
-    if !others.is_empty() {
-        md += "\n## Other skips and failures\n\n\
-               | kernel | claim | outcome | evidence |\n\
-               |---|---|---|---|\n";
+    md += "\n## Other skips and failures\n\n<!-- ANCHOR: others -->\n";
+    if others.is_empty() {
+        md += "No other claim skipped or failed.\n";
+    } else {
+        md += "| kernel | claim | outcome | evidence |\n|---|---|---|---|\n";
         md += &others;
     }
+    md += "<!-- ANCHOR_END: others -->\n";
     if !mutants.is_empty() {
         md += &mutants_markdown(&mutants);
     }
@@ -590,7 +622,7 @@ fn mutants_markdown(mutants: &[Kernel<'_>]) -> String {
             .collect()
     }
     let mut md = String::from(
-        "\n<!-- ANCHOR: mutants -->\n## Mutant kernels\n\n\
+        "\n## Mutant kernels\n\n<!-- ANCHOR: mutants -->\n\
          | mutant | claims it must break | claims that failed | verdict |\n\
          |---|---|---|---|\n",
     );
@@ -617,11 +649,18 @@ fn mutants_markdown(mutants: &[Kernel<'_>]) -> String {
         );
     }
     md += "<!-- ANCHOR_END: mutants -->\n";
-    for k in mutants {
+    // Each mutant's evidence is a table of its own, named in its
+    // header rather than by a heading, so that a chapter can include
+    // one (`mutant-<name>`) or all (`mutant-evidence`).
+    md += "\n<!-- ANCHOR: mutant-evidence -->\n";
+    for (n, k) in mutants.iter().enumerate() {
         let name = k.str("label").unwrap_or("?").trim_start_matches("mutant ");
+        if n > 0 {
+            md += "\n";
+        }
         md += &format!(
-            "\n<!-- ANCHOR: mutant-{name} -->\n### `{name}` on {}\n\n\
-             | claim | evidence |\n|---|---|\n",
+            "<!-- ANCHOR: mutant-{name} -->\n\
+             | claim that failed on `{name}` ({}) | evidence |\n|---|---|\n",
             k.str("release").unwrap_or("?")
         );
         for c in failed(k) {
@@ -634,6 +673,7 @@ fn mutants_markdown(mutants: &[Kernel<'_>]) -> String {
         }
         md += &format!("<!-- ANCHOR_END: mutant-{name} -->\n");
     }
+    md += "<!-- ANCHOR_END: mutant-evidence -->\n";
     md
 }
 
@@ -806,16 +846,14 @@ mod tests {
     fn markdown_has_a_row_per_claim_and_per_kernel() {
         let md = to_markdown(&to_json(&columns(), "tcg", 31.0));
         let lines: Vec<&str> = md.lines().collect();
-        assert_eq!(
-            lines[0],
-            "| claim | 6.1.0-56-cloud-amd64 (host) | 5.10.0-46-cloud-amd64 |"
-        );
-        assert_eq!(lines[2], "| `a` | pass | no report |");
-        assert_eq!(lines[3], "| `b` | skip | no report |");
+        assert_eq!(lines[0], "<!-- ANCHOR: outcomes -->");
+        assert_eq!(lines[1], "| claim | 6.1.0 (host) | 5.10.262 |");
+        assert_eq!(lines[3], "| `a` | pass | no report |");
+        assert_eq!(lines[4], "| `b` | skip | no report |");
         assert!(md.contains("| 30.0 | timed out \\| killed |"), "{md}");
         // Neither `a`, `b` nor `c` is a tracing claim: no stacks, and
         // the skip and the fail are listed with their evidence.
-        assert!(md.contains("## Kernel stacks\n<!-- ANCHOR_END"), "{md}");
+        assert!(md.contains("<!-- ANCHOR: stacks -->\n<!-- ANCHOR_END"));
         assert!(md.contains("| `b` | skip | no tracefs |"), "{md}");
         assert!(md.contains("| `c` | fail | expected: 1; found: 2 |"));
         assert!(!for_terminal(&md).contains("ANCHOR"));
@@ -834,6 +872,61 @@ mod tests {
              | 5.10.0-46-cloud-amd64 | no report |  |\n"
         );
         assert!(md.contains(&table), "{md}");
+    }
+
+    #[test]
+    fn a_reason_repeated_for_the_next_tracing_claim_is_named_once() {
+        let [first, second, ..] = tracing_claims()[..] else {
+            panic!("three tracing claims")
+        };
+        let report = REPORT
+            .replace("\"a\"", &format!("{first:?}"))
+            .replace("\"b\"", &format!("{second:?}"))
+            .replace(
+                "\"pass\",\n           \"observed\":\"x <- y\"",
+                "\"skip\",\n           \"reason\":\"no tracefs\"",
+            );
+        let mut cols = columns();
+        cols[0].result = parse_report(&report);
+        let md = to_markdown(&to_json(&cols, "tcg", 31.0));
+        assert_eq!(md.matches("no tracefs").count(), 1, "{md}");
+        assert!(md.contains(&format!("| skip | the same as for `{first}` |")));
+    }
+
+    #[test]
+    fn included_parts_carry_no_heading() {
+        let mut cols = columns();
+        cols.push(Column {
+            label: "mutant m".into(),
+            kind: Kind::Mutant {
+                breaks: vec!["c".into()],
+            },
+            suite: None,
+            package: None,
+            version: None,
+            how: None,
+            seconds: None,
+            result: parse_report(REPORT),
+        });
+        let md = to_markdown(&to_json(&cols, "tcg", 31.0));
+        // The parts the book includes; the stacks are for the terminal
+        // (the book draws them: `cargo xtask figures`).
+        let mut open: Vec<&str> = Vec::new();
+        for line in md.lines() {
+            if let Some(name) = line.strip_prefix("<!-- ANCHOR: ") {
+                open.push(name.trim_end_matches(" -->"));
+            } else if line.starts_with("<!-- ANCHOR_END: ") {
+                open.pop();
+            } else if line.starts_with('#') {
+                assert!(
+                    open.is_empty() || open == ["stacks"],
+                    "{line:?} inside {open:?}"
+                );
+            }
+        }
+        assert!(md.contains("<!-- ANCHOR: outcomes -->"));
+        assert!(md.contains("<!-- ANCHOR: others -->"));
+        assert!(md.contains("<!-- ANCHOR: mutant-evidence -->"));
     }
 
     #[test]
@@ -886,7 +979,7 @@ mod tests {
             result: parse_report(REPORT),
         });
         let md = to_markdown(&to_json(&cols, "tcg", 31.0));
-        assert!(md.lines().next().unwrap().matches('|').count() == 4, "{md}");
+        assert!(md.lines().nth(1).unwrap().matches('|').count() == 4, "{md}");
         assert!(md.contains("| `m` | `c` | `c` | caught |"), "{md}");
         assert!(md.contains("<!-- ANCHOR: mutant-m -->"), "{md}");
         assert!(md.contains("| `c` | expected: 1; found: 2 |"), "{md}");

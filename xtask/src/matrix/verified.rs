@@ -110,7 +110,9 @@ pub(crate) fn record(workspace: &Path, fresh: &Value) -> Result<(), String> {
     let v = recorded(fresh);
     let pretty = serde_json::to_string_pretty(&v).expect("JSON values");
     apt::write(&dir.join("report.json"), (pretty + "\n").as_bytes())?;
-    apt::write(&dir.join("report.md"), report::to_markdown(&v).as_bytes())
+    apt::write(&dir.join("report.md"), report::to_markdown(&v).as_bytes())?;
+    // The book's pictures of the stacks are drawn from the same report.
+    crate::figures::redraw(workspace)
 }
 
 /// How a fresh run compares with the recorded copy.

@@ -1,0 +1,593 @@
+//! `cargo xtask figures`: draws the book's pictures from what the
+//! workspace already verifies, so that a picture cannot say what the
+//! kernel did not do (the book's figures; `book/figures/`).
+//!
+//! ```text
+//! cargo xtask figures          write book/figures/ from the inputs
+//! cargo xtask figures --check  fail if a committed figure is stale
+//! ```
+//!
+//! The inputs are the recorded matrix, `book/verified/report.json`
+//! (the kernel stacks the tracing claims recorded on each kernel), and
+//! the kernel excerpts of `book/excerpts/` (every label naming kernel
+//! code must be in the excerpt it quotes, and the constants of the
+//! positions are read from them). The outputs are SVG, committed, so
+//! that nobody needs this tool to read the book: the chapters include
+//! them inline, where `book/theme/figures.css` colours them for the
+//! light and the dark themes.
+//!
+//! - `two-paths.svg`: the introduction's picture, both paths on the
+//!   book's kernel;
+//! - `struct-pid.svg`: the listing chapter's, the lists of a `struct
+//!   pid`;
+//! - `positions.svg`: the listing chapter's, where each entry sits;
+//! - `stacks-<kernel>.svg`, one per recorded kernel, and `stacks.md`,
+//!   which the "Verified on" page includes: the same paths on every
+//!   kernel of the matrix, with what differs from the book's kernel
+//!   marked, and why a kernel recorded none.
+//!
+//! A test (`the_committed_figures_are_current`) regenerates them and
+//! fails when a committed one differs, as CI runs it; `just matrix
+//! --record` redraws them after recording.
+//!
+//! Exit statuses, the workspace's: 0 written, or current; 1 a figure is
+//! stale (`--check`) or cannot be drawn (a label its excerpt lacks, a
+//! kernel without stacks); 2 usage; 3 could not read or write a file.
+
+mod draw;
+mod inputs;
+mod svg;
+
+use std::path::Path;
+
+use exit_status::Status;
+use serde_json::Value;
+
+use inputs::{Excerpts, Kernel};
+
+/// What to run when they are stale.
+pub(crate) const FIX: &str = "run `cargo xtask figures` and commit \
+                              book/figures/";
+
+/// Draws the book's figures from book/verified/report.json and
+/// book/excerpts/ into book/figures/.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 written or current; 1 a figure is \
+                        stale or cannot be drawn; 2 usage error; 3 could \
+                        not read or write a file.")]
+pub(crate) struct Args {
+    /// Write nothing; fail if a committed figure differs from what the
+    /// inputs give (what CI runs).
+    #[arg(long)]
+    check: bool,
+
+    /// The book whose verified/, excerpts/ and figures/ to use
+    /// (default: book/ of this workspace).
+    #[arg(long, value_name = "DIR")]
+    book: Option<std::path::PathBuf>,
+}
+
+/// One generated file: its name in `book/figures/` and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Figure {
+    pub(crate) file: String,
+    pub(crate) text: String,
+}
+
+/// Runs the job and returns its exit status.
+pub(crate) fn main(args: Args) -> Status {
+    let book = args.book.unwrap_or_else(|| crate::workspace().join("book"));
+    let figures = match read_inputs(&book).and_then(|(r, x)| draw_all(&r, &x))
+    {
+        Ok(figures) => figures,
+        Err(Problem::Io(why)) => {
+            eprintln!("xtask figures: {why}");
+            return Status::CannotRun;
+        }
+        Err(Problem::Draw(why)) => {
+            eprintln!("xtask figures: cannot draw the figures:\n{why}");
+            return Status::Failed;
+        }
+    };
+    let dir = book.join("figures");
+    if args.check {
+        let stale = stale(&book, &figures);
+        if stale.is_empty() {
+            println!(
+                "figures: {} file(s) in {} are current",
+                figures.len(),
+                dir.display()
+            );
+            return Status::Ok;
+        }
+        for file in &stale {
+            eprintln!("xtask figures: {} is stale", dir.join(file).display());
+        }
+        eprintln!("xtask figures: {FIX}");
+        return Status::Failed;
+    }
+    match write(&book, &figures) {
+        Ok(written) => {
+            println!(
+                "figures: {} file(s) in {}, {written} rewritten",
+                figures.len(),
+                dir.display()
+            );
+            Status::Ok
+        }
+        Err(why) => {
+            eprintln!("xtask figures: {why}");
+            Status::CannotRun
+        }
+    }
+}
+
+/// Why the figures could not be made.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// A file could not be read or written.
+    Io(String),
+    /// The inputs do not give a figure: the message says which.
+    Draw(String),
+}
+
+/// Reads the recorded report and the excerpts of the book at `book`.
+fn read_inputs(book: &Path) -> Result<(Value, Excerpts), Problem> {
+    let report_path = book.join("verified/report.json");
+    let text = std::fs::read_to_string(&report_path).map_err(|e| {
+        Problem::Io(format!("cannot read {}: {e}", report_path.display()))
+    })?;
+    let report: Value = serde_json::from_str(&text).map_err(|e| {
+        Problem::Draw(format!("{} is not JSON: {e}", report_path.display()))
+    })?;
+    let dir = book.join("excerpts");
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        Problem::Io(format!("cannot list {}: {e}", dir.display()))
+    })?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "c") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Problem::Io(format!("cannot read {}: {e}", path.display()))
+            })?;
+            files.push((name, text));
+        }
+    }
+    files.sort();
+    let excerpts = Excerpts::parse(&files).map_err(Problem::Draw)?;
+    Ok((report, excerpts))
+}
+
+/// A file name for a kernel's figure: `stacks-6.12.117.svg`,
+/// `stacks-7.3.4-source.svg`.
+fn stacks_file(kernel: &Kernel) -> String {
+    let suffix = match kernel.kind.as_str() {
+        "debian" => String::new(),
+        kind => format!("-{kind}"),
+    };
+    format!("stacks-{}{suffix}.svg", kernel.upstream())
+}
+
+/// Every figure, from the report and the excerpts.
+pub(crate) fn draw_all(
+    report: &Value,
+    excerpts: &Excerpts,
+) -> Result<Vec<Figure>, Problem> {
+    let kernels = inputs::kernels(report);
+    let version = &excerpts.version;
+    // The book's kernel: Debian's package of the excerpts' release.
+    let reference = (kernels.iter())
+        .find(|k| k.kind == "debian" && k.upstream() == *version)
+        .ok_or_else(|| {
+            Problem::Draw(format!(
+                "book/verified/report.json records no Debian kernel \
+                 {version}, the release book/excerpts/ quotes; run `just \
+                 matrix --record`"
+            ))
+        })?;
+    let mut figures = vec![
+        Figure {
+            file: "two-paths.svg".into(),
+            text: draw::two_paths(excerpts, reference)
+                .map_err(Problem::Draw)?,
+        },
+        Figure {
+            file: "struct-pid.svg".into(),
+            text: draw::struct_pid(excerpts).map_err(Problem::Draw)?,
+        },
+        Figure {
+            file: "positions.svg".into(),
+            text: draw::positions(excerpts).map_err(Problem::Draw)?,
+        },
+    ];
+    let (stacks, fragment) = stacks(&kernels, reference)?;
+    figures.extend(stacks);
+    figures.push(Figure {
+        file: "stacks.md".into(),
+        text: fragment,
+    });
+    Ok(figures)
+}
+
+/// The tracing claims' evidence of a kernel, to compare kernels.
+fn traces(kernel: &Kernel) -> Vec<(&str, &str)> {
+    [
+        draw::listing_claim(),
+        draw::lookup_claim(),
+        draw::cached_claim(),
+    ]
+    .into_iter()
+    .filter_map(|id| kernel.claim(id))
+    .collect()
+}
+
+/// One figure per kernel that recorded stacks, and the fragment the
+/// "Verified on" page includes: the figures side by side, then a note
+/// for the kernels that drew none (mutants with the stacks of the
+/// kernel they were built from, kernels where tracing skipped).
+fn stacks(
+    kernels: &[Kernel],
+    reference: &Kernel,
+) -> Result<(Vec<Figure>, String), Problem> {
+    let mut figures: Vec<Figure> = Vec::new();
+    let mut same: Vec<(&Kernel, &Kernel)> = Vec::new();
+    let mut skipped: Vec<(&Kernel, Vec<(&str, &str)>)> = Vec::new();
+    let drawn = |k: &Kernel| {
+        k.claim(draw::listing_claim()).map(|(o, _)| o) == Some("pass")
+            && k.claim(draw::lookup_claim()).map(|(o, _)| o) == Some("pass")
+    };
+    let mut drawn_kernels: Vec<&Kernel> = Vec::new();
+    for kernel in kernels {
+        if !drawn(kernel) {
+            let ids = [
+                draw::listing_claim(),
+                draw::lookup_claim(),
+                draw::cached_claim(),
+            ];
+            let why: Vec<(&str, &str)> = (ids.into_iter())
+                .filter_map(|id| kernel.claim(id).map(|(o, e)| (id, o, e)))
+                .filter(|(_, o, _)| *o != "pass")
+                .map(|(id, _, e)| (id, e))
+                .collect();
+            skipped.push((kernel, why));
+            continue;
+        }
+        if kernel.kind == "mutant" {
+            let twin = (drawn_kernels.iter())
+                .find(|k| k.kind == "source" && traces(k) == traces(kernel));
+            if let Some(twin) = twin {
+                same.push((kernel, twin));
+                continue;
+            }
+        }
+        let mut file = stacks_file(kernel);
+        let mut n = 2;
+        while figures.iter().any(|f| f.file == file) {
+            file = stacks_file(kernel).replace(".svg", &format!("-{n}.svg"));
+            n += 1;
+        }
+        let id =
+            format!("fig-{}", file.trim_end_matches(".svg").replace('.', "-"));
+        let text = draw::kernel_stacks(kernel, reference, &id)
+            .map_err(Problem::Draw)?;
+        figures.push(Figure { file, text });
+        drawn_kernels.push(kernel);
+    }
+    let mut md = String::from(
+        "<!-- Generated by `cargo xtask figures` from \
+         book/verified/report.json; do not edit by hand. -->\n\n\
+         <div class=\"fig-row\">\n\n",
+    );
+    for figure in &figures {
+        md += &format!("{{{{#include {}}}}}\n\n", figure.file);
+    }
+    md += "</div>\n";
+    if !same.is_empty() {
+        let mutants: Vec<String> = (same.iter())
+            .map(|(k, _)| {
+                format!(
+                    "<code>{}</code>",
+                    k.label.trim_start_matches("mutant ")
+                )
+            })
+            .collect();
+        let twin = same[0].1;
+        md += &format!(
+            "\n<p class=\"fig-note\">The {} mutant kernel{} ({}), built \
+             from the same source, recorded the same stacks as Linux {} \
+             {}.</p>\n",
+            same.len(),
+            if same.len() == 1 { "" } else { "s" },
+            mutants.join(", "),
+            twin.upstream(),
+            twin.origin()
+        );
+    }
+    for (kernel, why) in &skipped {
+        let who = format!(
+            "Linux {} ({}, {})",
+            kernel.upstream(),
+            kernel.release,
+            kernel.origin()
+        );
+        let mut reasons: Vec<(Vec<&str>, &str)> = Vec::new();
+        for (id, evidence) in why {
+            match reasons.iter_mut().find(|(_, e)| e == evidence) {
+                Some((ids, _)) => ids.push(id),
+                None => reasons.push((vec![id], evidence)),
+            }
+        }
+        for (ids, evidence) in reasons {
+            let claims: Vec<String> =
+                ids.iter().map(|id| format!("<code>{id}</code>")).collect();
+            let which = match claims.len() {
+                1 => format!("the claim {} did not pass", claims[0]),
+                n => format!(
+                    "{} tracing claims ({}) did not pass, for one reason",
+                    if n == 3 {
+                        "the three".to_string()
+                    } else {
+                        n.to_string()
+                    },
+                    claims.join(", ")
+                ),
+            };
+            md += &format!(
+                "\n<p class=\"fig-note\">On {}, {which}: {}</p>\n",
+                html(&who),
+                html(evidence)
+            );
+        }
+    }
+    Ok((figures, md))
+}
+
+/// Text for HTML, with `code` spans.
+fn html(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        let escaped = svg::escape(part);
+        if i % 2 == 1 {
+            out += &format!("<code>{escaped}</code>");
+        } else {
+            out += &escaped;
+        }
+    }
+    out
+}
+
+/// The figure files that differ from `figures`, or are missing, or
+/// are left over from a kernel no longer recorded.
+fn stale(book: &Path, figures: &[Figure]) -> Vec<String> {
+    let dir = book.join("figures");
+    let mut stale: Vec<String> = (figures.iter())
+        .filter(|f| {
+            std::fs::read_to_string(dir.join(&f.file)).ok().as_ref()
+                != Some(&f.text)
+        })
+        .map(|f| f.file.clone())
+        .collect();
+    stale.extend(leftovers(book, figures));
+    stale
+}
+
+/// Files of `book/figures/` that the generator does not write.
+fn leftovers(book: &Path, figures: &[Figure]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(book.join("figures")) else {
+        return Vec::new();
+    };
+    let mut left: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !figures.iter().any(|f| f.file == *name))
+        .collect();
+    left.sort();
+    left
+}
+
+/// Writes the figures that changed and removes leftovers; returns how
+/// many files changed.
+fn write(book: &Path, figures: &[Figure]) -> Result<usize, String> {
+    let dir = book.join("figures");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut changed = 0;
+    for file in leftovers(book, figures) {
+        let path = dir.join(&file);
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        changed += 1;
+    }
+    for figure in figures {
+        let path = dir.join(&figure.file);
+        if std::fs::read_to_string(&path).ok().as_ref() == Some(&figure.text) {
+            continue;
+        }
+        std::fs::write(&path, &figure.text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// Redraws the figures of the workspace at `root` (after `just matrix
+/// --record` wrote a new report).
+pub(crate) fn redraw(root: &Path) -> Result<(), String> {
+    let book = root.join("book");
+    let figures = read_inputs(&book)
+        .and_then(|(r, x)| draw_all(&r, &x))
+        .map_err(|p| match p {
+            Problem::Io(why) | Problem::Draw(why) => why,
+        })?;
+    write(&book, &figures).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    fn book() -> std::path::PathBuf {
+        workspace().join("book")
+    }
+
+    fn inputs() -> (Value, Excerpts) {
+        read_inputs(&book()).unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
+    fn draw(report: &Value, excerpts: &Excerpts) -> Vec<Figure> {
+        draw_all(report, excerpts).unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
+    fn file<'a>(figures: &'a [Figure], name: &str) -> &'a str {
+        &figures.iter().find(|f| f.file == name).unwrap().text
+    }
+
+    /// What CI runs: the committed figures are what the recorded
+    /// stacks and the excerpts give.
+    #[test]
+    fn the_committed_figures_are_current() {
+        let (report, excerpts) = inputs();
+        let figures = draw(&report, &excerpts);
+        let stale = stale(&book(), &figures);
+        assert!(
+            stale.is_empty(),
+            "{} stale in book/figures: {}; {FIX}",
+            stale.len(),
+            stale.join(", ")
+        );
+    }
+
+    #[test]
+    fn the_pictures_show_the_recorded_frames_and_the_quoted_code() {
+        let (report, excerpts) = inputs();
+        let figures = draw(&report, &excerpts);
+        let two = file(&figures, "two-paths.svg");
+        for frame in [
+            "__x64_sys_getdents64",
+            "proc_root_readdir",
+            "walk_component",
+            "__lookup_slow",
+            "proc_pid_lookup",
+            "next_tgid(ns, iter)",
+            "PIDTYPE_TGID)",
+            "tasks[PIDTYPE_PID]",
+        ] {
+            assert!(two.contains(frame), "two-paths.svg lacks {frame}");
+        }
+        let positions = file(&figures, "positions.svg");
+        for value in
+            [">256<", ">257<", ">259<", ">4500<", ">4502<", ">4194562<"]
+        {
+            assert!(positions.contains(value), "positions.svg lacks {value}");
+        }
+        let md = file(&figures, "stacks.md");
+        assert!(md.contains("{{#include stacks-6.12.117.svg}}"), "{md}");
+        assert!(md.contains("stacks-7.3.4-source.svg"), "{md}");
+        // 7.3 walks with lookup_slow where 6.12 has walk_component.
+        let v73 = file(&figures, "stacks-7.3.4.svg");
+        assert!(v73.contains("fig-changed"), "{v73}");
+        assert!(
+            v73.contains(
+                "stack but not here: do_filp_open and walk_component"
+            ),
+            "{v73}"
+        );
+        // The host's reason is given once, for all three claims.
+        assert_eq!(
+            md.matches("the kernel refused tracing").count(),
+            1,
+            "{md}"
+        );
+    }
+
+    /// A recorded stack that changes changes the picture: the
+    /// committed one is then stale.
+    #[test]
+    fn a_changed_recorded_stack_redraws_the_picture() {
+        let (mut report, excerpts) = inputs();
+        let before = draw(&report, &excerpts);
+        let kernels = report["kernels"].as_array_mut().unwrap();
+        let k612 = (kernels.iter_mut())
+            .find(|k| k["release"].as_str().unwrap_or("").starts_with("6.12."))
+            .unwrap();
+        for claim in k612["claims"].as_array_mut().unwrap() {
+            if claim["id"] == draw::lookup_claim() {
+                let e = claim["evidence"].as_str().unwrap();
+                claim["evidence"] = e.replace("walk_component <- ", "").into();
+            }
+        }
+        let after = draw(&report, &excerpts);
+        let (was, now) = (
+            file(&before, "two-paths.svg"),
+            file(&after, "two-paths.svg"),
+        );
+        assert_ne!(was, now);
+        assert!(!now.contains(">walk_component<"), "{now}");
+    }
+
+    /// A label that its excerpt no longer has stops the drawing, and
+    /// names the excerpt.
+    #[test]
+    fn a_label_its_excerpt_lacks_fails_the_drawing() {
+        let (report, _) = inputs();
+        let dir = book().join("excerpts");
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "c"))
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        for (name, text) in &mut files {
+            if name == "next_tgid.c" {
+                *text = text.replace("PIDTYPE_TGID", "PIDTYPE_PID");
+            }
+            if name == "TGID_OFFSET.c" {
+                *text = text.replace("+ 2", "+ 3");
+            }
+        }
+        let changed = Excerpts::parse(&files).unwrap();
+        match draw_all(&report, &changed) {
+            Err(Problem::Draw(why)) => {
+                assert!(
+                    why.contains(
+                        "book/excerpts/next_tgid.c does not \
+                                      contain"
+                    ),
+                    "{why}"
+                );
+            }
+            other => panic!("drew with a changed excerpt: {other:?}"),
+        }
+        // The constants are read, not assumed.
+        let mut only_offset = files.clone();
+        for (name, text) in &mut only_offset {
+            if name == "next_tgid.c" {
+                *text = text.replace("PIDTYPE_PID", "PIDTYPE_TGID");
+            }
+        }
+        let x = Excerpts::parse(&only_offset).unwrap();
+        let positions = draw::positions(&x).unwrap();
+        assert!(positions.contains(">4501<"), "TGID_OFFSET + 4242 = 4501");
+    }
+
+    #[test]
+    fn a_report_without_the_books_kernel_is_refused() {
+        let (_, excerpts) = inputs();
+        let report = serde_json::json!({"kernels": []});
+        match draw_all(&report, &excerpts) {
+            Err(Problem::Draw(why)) => {
+                assert!(why.contains("records no Debian kernel"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
