@@ -440,7 +440,7 @@ impl<'a> Context<'a> {
         self.proc.path(relative).display().to_string()
     }
 
-    // ANCHOR: proof_listing
+    // ANCHOR: proof_root_listing
     /// The entries that `getdents64` lists at the procfs root, in the
     /// kernel's order, with their offsets.
     pub fn root_listing(&self) -> Result<&[Dirent], Stop> {
@@ -452,6 +452,7 @@ impl<'a> Context<'a> {
             Err(found) => fail(format!("to list {}", self.at(".")), found),
         }
     }
+    // ANCHOR_END: proof_root_listing
 
     /// `proof` on the root listing: first on the one read for every
     /// claim, then, while it fails, on fresh listings
@@ -467,12 +468,13 @@ impl<'a> Context<'a> {
         })
     }
 
+    // ANCHOR: proof_listed_pids
     /// The pids among them.
     pub fn listed_pids(&self) -> Result<HashSet<i32>, Stop> {
         let pids = self.root_listing()?.iter().filter_map(Dirent::pid);
         Ok(pids.collect())
     }
-    // ANCHOR_END: proof_listing
+    // ANCHOR_END: proof_listed_pids
 
     // ANCHOR: proof_status_ids
     /// `Pid:` and `Tgid:` of `/proc/<tid>/status`, read once per run.
@@ -549,7 +551,9 @@ impl<'a> Context<'a> {
         }
         Ok(Threads { held, exited })
     }
+    // ANCHOR_END: proof_each_thread
 
+    // ANCHOR: proof_gone
     /// Whether thread `tid` of an existing target has gone since its
     /// threads were listed: the process has exited (its pidfd says so),
     /// or `/proc/<PID>/task/<tid>` no longer resolves
@@ -569,7 +573,7 @@ impl<'a> Context<'a> {
             Err(_) => true,
         }
     }
-    // ANCHOR_END: proof_each_thread
+    // ANCHOR_END: proof_gone
 }
 
 // ANCHOR: proof_threads
