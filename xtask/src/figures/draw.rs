@@ -598,12 +598,13 @@ pub(crate) fn struct_pid(x: &Excerpts) -> Result<String, String> {
         } else {
             svg.line(
                 (10.0 + BOX - 4.0, y + 55.5),
-                (226.0, y + 55.5),
+                (212.0, y + 55.5),
                 "fig-edge fig-listing",
                 false,
             );
+            // Clear of the task box at TASK_X: "empty" is about 38 px.
             svg.text(
-                Text::prose(230.0, y + 59.5, "empty")
+                Text::prose(216.0, y + 59.5, "empty")
                     .class("fig-text fig-listing")
                     .size(11.5)
                     .bold(),
