@@ -1,8 +1,9 @@
 //! `cargo xtask`'s jobs and the workspace's exit statuses: every status
 //! a job's `--help` documents is reached here by a real run of the
-//! xtask binary, except the matrix's ok and failed, which need QEMU and
-//! kernels (the matrix's own end-to-end test in `xtask/src/matrix`
-//! boots one; `just matrix` runs them all).
+//! xtask binary; the matrix's ok and failed through `--merge` of
+//! slices' reports written here, since booting kernels needs QEMU
+//! (`xtask/tests/matrix.rs` and the end-to-end test in
+//! `xtask/src/matrix` boot them; `just matrix` runs them all).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -262,4 +263,142 @@ fn every_jobs_help_fits_80_columns() {
             assert!(line.chars().count() <= 80, "{job} --help: {line}");
         }
     }
+}
+
+#[test]
+fn the_plan_has_a_slice_per_kernel_line_and_mutant() {
+    let output = xtask(&["matrix", "--slices"], &[]);
+    assert_eq!(code(&output), Some(0), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "one line of JSON: {stdout}");
+    let slices: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let kinds: Vec<&str> = (slices.as_array().unwrap().iter())
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    let list =
+        std::fs::read_to_string(workspace().join("matrix/kernels.list"))
+            .unwrap();
+    let lines = (list.lines())
+        .filter(|l| !l.split('#').next().unwrap().trim().is_empty())
+        .count();
+    let patches = std::fs::read_dir(workspace().join("matrix/mutants"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref().unwrap().path().extension() == Some("patch".as_ref())
+        })
+        .count();
+    let count = |kind| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(kinds[0], "host");
+    assert_eq!(count("debian"), lines);
+    assert_eq!(count("source"), 1);
+    assert_eq!(count("mutant"), patches);
+    assert_eq!(kinds.len(), 2 + lines + patches);
+    for slice in slices.as_array().unwrap() {
+        let needs =
+            matches!(slice["kind"].as_str(), Some("source" | "mutant"));
+        assert_eq!(slice["source_build"], needs, "{slice}");
+    }
+    let unknown = xtask(&["matrix", "--slice", "no-such-slice"], &[]);
+    assert_eq!(code(&unknown), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("--slice no-such-slice: no such slice"));
+}
+
+/// A slice's report as `cargo xtask matrix --slice host` writes it,
+/// with every claim of the registry passing on release `release`.
+fn host_slice(dir: &Path, release: &str, outcome: &str) -> PathBuf {
+    let claims: Vec<serde_json::Value> = (checker::claims::CLAIMS.iter())
+        .map(|c| {
+            serde_json::json!({"id": c.id, "outcome": outcome,
+                               "evidence": "seen"})
+        })
+        .collect();
+    let report = serde_json::json!({
+        "slice": "host", "accel": "tcg", "wall_seconds": 1.5,
+        "kernels": [{
+            "label": "host", "kind": "host", "suite": null,
+            "package": null, "version": null, "release": release,
+            "how": "native", "seconds": 1.2, "status": "reported",
+            "claims": claims,
+        }],
+    });
+    let path = dir.join(format!("{outcome}.json"));
+    std::fs::write(&path, report.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn the_merge_reaches_every_status_and_names_the_slice() {
+    let dir = scratch("merge");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let merge = |reports: &[&Path]| {
+        let mut args = vec!["matrix", "--no-debian", "--no-source"];
+        args.extend(["--out", out, "--merge"]);
+        args.extend(reports.iter().map(|p| p.to_str().unwrap()));
+        xtask(&args, &[])
+    };
+    let pass = host_slice(&dir, "0.0.0-merge-test", "pass");
+    let ok = merge(&[&pass]);
+    assert_eq!(code(&ok), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains("[merge] all 1 slices reported"));
+    let written = std::fs::read_to_string(dir.join("out/report.json"));
+    let written: serde_json::Value =
+        serde_json::from_str(&written.unwrap()).unwrap();
+    assert_eq!(written["kernels"][0]["release"], "0.0.0-merge-test");
+    assert_eq!(written.get("slice"), None, "a merge is not a slice");
+
+    let fail = host_slice(&dir, "0.0.0-merge-test", "fail");
+    let failed = merge(&[&fail]);
+    assert_eq!(code(&failed), Some(1), "{}", text(&failed));
+    assert!(text(&failed).contains("[merge] slice host failed: host: "));
+
+    // A plan with an image too: its slice has no report.
+    let missing = xtask(
+        &[
+            "matrix",
+            "--no-debian",
+            "--no-source",
+            "--image",
+            "elsewhere/bz",
+            "--out",
+            out,
+            "--merge",
+            pass.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&missing), Some(1), "{}", text(&missing));
+    assert!(
+        text(&missing).contains(
+            "[merge] slice image-bz failed: no report from bz: missing: no \
+             report of slice image-bz among the merged ones"
+        ),
+        "{}",
+        text(&missing)
+    );
+
+    // A slice of another plan is a mistake of the command line.
+    let unknown = xtask(
+        &[
+            "matrix",
+            "--no-host",
+            "--no-debian",
+            "--no-source",
+            "--out",
+            out,
+            "--merge",
+            pass.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&unknown), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("slice host is not in the plan"));
+
+    let twice = merge(&[&pass, &fail]);
+    assert_eq!(code(&twice), Some(2), "{}", text(&twice));
+    let nothing = dir.join("nothing.json");
+    let cannot = merge(&[&nothing]);
+    assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
+    assert!(text(&cannot).contains("cannot read"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -189,6 +189,16 @@ impl AptRoot {
         })
     }
 
+    /// This root's lock, held while apt-get writes into it.
+    fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+        child::lock_file(&self.dir.join("xtask.lock"), || {
+            eprintln!(
+                "matrix: [{}] another process runs apt-get here; waiting",
+                self.suite
+            )
+        })
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         cmd.env("APT_CONFIG", self.dir.join("apt.conf"));
@@ -205,6 +215,8 @@ impl AptRoot {
         // that waited then finds the lists fresh.
         static UPDATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one = UPDATING.lock().unwrap_or_else(|e| e.into_inner());
+        // And one across processes: the slices of a fanned-out matrix.
+        let _ours = self.lock()?;
         let stamp = self.dir.join("state/updated");
         let age = std::fs::metadata(&stamp)
             .and_then(|m| m.modified())
@@ -275,7 +287,10 @@ impl AptRoot {
     ) -> Result<PathBuf, String> {
         let mut cmd = self.command("apt-get");
         cmd.args(["-q", "download", spec]).current_dir(dir);
-        child::run_ok(&mut cmd)?;
+        {
+            let _ours = self.lock()?;
+            child::run_ok(&mut cmd)?;
+        }
         let prefix = format!("{package}_");
         std::fs::read_dir(dir)
             .map_err(|e| format!("cannot list {}: {e}", dir.display()))?

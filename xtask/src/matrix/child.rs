@@ -266,6 +266,33 @@ pub(crate) fn run_ok(cmd: &mut Command) -> Result<Output, String> {
     }
 }
 
+/// Holds an exclusive `flock(2)` on `path` (created if need be) until
+/// dropped; calls `waiting` first if another process holds it. For
+/// what separate runs share: a kernel tree, a suite's apt lists.
+pub(crate) fn lock_file(
+    path: &Path,
+    waiting: impl FnOnce(),
+) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    use nix::fcntl::{Flock, FlockArg};
+    let failed =
+        |e: nix::errno::Errno| format!("cannot lock {}: {e}", path.display());
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(locked) => Ok(locked),
+        Err((file, nix::errno::Errno::EWOULDBLOCK)) => {
+            waiting();
+            Flock::lock(file, FlockArg::LockExclusive)
+                .map_err(|(_, e)| failed(e))
+        }
+        Err((_, e)) => Err(failed(e)),
+    }
+}
+
 /// A directory removed on drop and on a signal.
 #[derive(Debug)]
 pub(crate) struct TempDir {

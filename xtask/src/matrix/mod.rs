@@ -23,6 +23,13 @@
 //! its own process group and is stopped on Ctrl-C, with the temporary
 //! directory ([`child`]).
 //!
+//! The matrix also runs a slice at a time ([`plan`]): `--slices`
+//! lists the plan's columns (the host, each kernel-list line, the
+//! source-built kernel, each mutant, each `--image`) for a CI job
+//! matrix, `--slice <id>` runs one into `target/matrix/slices/<id>/`,
+//! and `--merge` ([`merge`]) puts their reports together into the
+//! report a single run writes, ending as a run ends ([`finish`]).
+//!
 //! The book's "Verified on" page shows a recorded copy, in
 //! `book/verified/` ([`verified`]): `--record` writes it (only from a
 //! full run), a plain run compares with it and never writes into the
@@ -34,19 +41,24 @@
 //! no report (fetch, boot or parse failed), or a kernel's outcomes
 //! differ from the recorded ones in `book/verified/` (run `just matrix
 //! --record` and commit); 2 usage; 3 the runner itself could not run
-//! (missing tools). Each message says which.
+//! (missing tools, an unreadable report). `--merge` exits as a run of
+//! its plan would, and 1 also when a slice's report is missing. Each
+//! message says which.
 
 mod apt;
 mod child;
 mod cpio;
 mod initramfs;
 mod kernels;
+mod merge;
+mod plan;
 mod qemu;
 mod report;
 pub(crate) mod source;
 mod verified;
 mod vmlinux;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,6 +69,7 @@ use exit_status::Status;
 use kernels::KernelSpec;
 use qemu::{Accel, Boot};
 use report::{Column, Console, Kind};
+use serde_json::Value;
 
 /// Run the checker under QEMU on Debian kernels, a kernel built from
 /// source, its mutants and any image given, and natively on this
@@ -64,10 +77,11 @@ use report::{Column, Console, Kind};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Exit status: 0 all held; 1 a check failed (a \
                         claim failed, a kernel gave no report, a mutant \
-                        was not caught or broke an unnamed claim, or the \
-                        outcomes differ from book/verified/: run `just \
-                        matrix --record` and commit); 2 usage error; 3 \
-                        could not run (a tool is missing).")]
+                        was not caught or broke an unnamed claim, a \
+                        slice is missing from --merge, or the outcomes \
+                        differ from book/verified/: run `just matrix \
+                        --record` and commit); 2 usage error; 3 could not \
+                        run (a tool is missing, a report is unreadable).")]
 pub(crate) struct Args {
     /// Only lines of the kernel list containing TEXT (repeatable).
     #[arg(long = "kernel", value_name = "TEXT")]
@@ -96,15 +110,38 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR")]
     mutants: Option<PathBuf>,
     /// Write the report into book/verified/ for the book's "Verified
-    /// on" page (a full run only; then commit it).
+    /// on" page (a full run or a full --merge only; then commit it).
     #[arg(
         long,
         conflicts_with_all = [
             "only", "list", "init", "host", "debian", "source", "images",
-            "mutants",
+            "mutants", "slice",
         ]
     )]
     record: bool,
+    /// Print the plan's slices as JSON, one object each (id, kind,
+    /// name, source_build), and exit: a CI job matrix.
+    #[arg(long, conflicts_with_all = ["slice", "merge", "record"])]
+    slices: bool,
+    /// Only build the static checker the VMs boot as /init, print its
+    /// path, and exit (CI builds it once for every slice's --init).
+    #[arg(long, conflicts_with_all = ["slices", "slice", "merge", "init"])]
+    build_init: bool,
+    /// Run one slice of the plan (an id --slices prints) and write its
+    /// report into target/matrix/slices/<ID>/.
+    #[arg(long, value_name = "ID")]
+    slice: Option<String>,
+    /// Put the reports of slices together into target/matrix/, as one
+    /// run of the same plan would have written them.
+    #[arg(
+        long,
+        value_name = "REPORT",
+        num_args = 1..,
+        conflicts_with_all = [
+            "slice", "init", "refresh", "jobs", "timeout", "accel",
+        ]
+    )]
+    merge: Vec<PathBuf>,
     /// Run apt-get update even if the lists are fresh.
     #[arg(long)]
     refresh: bool,
@@ -121,8 +158,9 @@ pub(crate) struct Args {
     /// kvm or tcg (default: probe whether KVM works).
     #[arg(long, value_name = "NAME", value_parser = ["kvm", "tcg"])]
     accel: Option<String>,
-    /// Where the report goes: `target/matrix` unless a test says.
-    #[arg(skip)]
+    /// Where the report goes (default: target/matrix, a slice's
+    /// target/matrix/slices/<ID>).
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
 
@@ -144,31 +182,110 @@ impl Args {
             None => None,
         }
     }
+
+    /// Where the report goes.
+    fn out(&self) -> PathBuf {
+        match (&self.out, &self.slice) {
+            (Some(out), _) => out.clone(),
+            (None, Some(id)) => plan::default_out(&target_dir(), id),
+            (None, None) => target_dir().join("matrix"),
+        }
+    }
+}
+
+/// Why a job stopped before it could judge any kernel.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The command line asks for what cannot be (status 2).
+    Usage(String),
+    /// A file, a tool or the network failed us (status 3).
+    CannotRun(String),
+}
+
+impl From<String> for Stop {
+    fn from(why: String) -> Stop {
+        Stop::CannotRun(why)
+    }
 }
 
 /// Entry point from `xtask/src/main.rs`; returns the exit status.
 pub(crate) fn main(opts: Args) -> Status {
     // Before any thread starts, so that they all inherit the mask.
     child::handle_signals();
-    // A file that is not a kernel image is a mistake of the command
-    // line: say so before anything is fetched or built.
-    for image in &opts.images {
-        if let Err(why) = image_boot(image) {
-            eprintln!("matrix: --image {}: {why}", image.display());
-            return Status::Usage;
-        }
+    if opts.slices {
+        return print_slices(&opts);
     }
-    let result = run(&opts);
+    if opts.build_init {
+        return match initramfs::build_checker(&workspace()) {
+            Ok(path) => {
+                println!("{}", path.display());
+                Status::Ok
+            }
+            Err(why) => {
+                eprintln!("matrix: {why}");
+                Status::CannotRun
+            }
+        };
+    }
+    let result = match opts.merge.is_empty() {
+        false => merge::merge(&opts),
+        true => check_usage(&opts).and_then(|()| Ok(run(&opts)?)),
+    };
     child::stop_if_cancelled();
-    match result
-        .and_then(|(status, json)| against_recorded(&opts, status, &json))
-    {
+    let checked = result.and_then(|(status, json)| {
+        Ok(against_recorded(&opts, status, &json)?)
+    });
+    match checked {
         Ok(status) => status,
-        Err(e) => {
-            eprintln!("matrix: {e}");
+        Err(Stop::Usage(why)) => {
+            eprintln!("matrix: {why}");
+            Status::Usage
+        }
+        Err(Stop::CannotRun(why)) => {
+            eprintln!("matrix: {why}");
             Status::CannotRun
         }
     }
+}
+
+/// The mistakes of a command line that show before anything is
+/// fetched or built: a file that is not a kernel image, a slice that
+/// is not in the plan.
+fn check_usage(opts: &Args) -> Result<(), Stop> {
+    for image in &opts.images {
+        if let Err(why) = image_boot(image) {
+            let image = image.display();
+            return Err(Stop::Usage(format!("--image {image}: {why}")));
+        }
+    }
+    if let Some(id) = &opts.slice {
+        let plan = plan::plan(opts)?;
+        if !plan.iter().any(|s| &s.id == id) {
+            let ids: Vec<&str> = plan.iter().map(|s| s.id.as_str()).collect();
+            return Err(Stop::Usage(format!(
+                "--slice {id}: no such slice in this plan; it has {} \
+                 (`--slices` describes them)",
+                ids.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `--slices`: the plan as one line of JSON on stdout.
+fn print_slices(opts: &Args) -> Status {
+    let plan = match plan::plan(opts) {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("matrix: {why}");
+            return Status::CannotRun;
+        }
+    };
+    let json = plan::to_json(&plan, plan::pin().as_ref());
+    let line = serde_json::to_string(&json).expect("JSON values");
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    exit_status::after_write("matrix", written).unwrap_or(Status::Ok)
 }
 
 use crate::{target_dir, workspace};
@@ -298,62 +415,50 @@ struct Fetched {
 }
 
 /// The matrix: fetch, build, boot, parse; writes the report into
-/// `target/matrix` and returns the exit status and the JSON report.
-fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
+/// `target/matrix` (a slice's into `target/matrix/slices/<id>`) and
+/// returns the exit status and the JSON report.
+fn run(opts: &Args) -> Result<(Status, Value), String> {
     let wall = Instant::now();
     let workspace = workspace();
     let cache = target_dir().join("matrix-cache");
-    let out = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| target_dir().join("matrix"));
+    let out = opts.out();
     apt::mkdir(&cache)?;
     apt::mkdir(&out.join("console"))?;
     qemu::check_installed()?;
 
-    let list = opts
-        .list
-        .clone()
-        .unwrap_or_else(|| workspace.join("matrix/kernels.list"));
-    let text = std::fs::read_to_string(&list).map_err(|e| {
-        format!(
-            "cannot read {}: {e}; it lists the kernels to boot, one \
-             `<suite> <package-glob>` per line",
-            list.display()
-        )
-    })?;
-    let specs: Vec<KernelSpec> = kernels::parse_list(&text)
-        .map_err(|e| format!("{}: {e}", list.display()))?
+    // What to boot: the plan, or the one slice of it asked for.
+    let plan: Vec<plan::Slice> = plan::plan(opts)?
         .into_iter()
-        .filter(|_| opts.debian)
-        .filter(|k| {
-            opts.only.is_empty()
-                || opts.only.iter().any(|o| {
-                    k.suite.contains(o.as_str()) || k.glob.contains(o.as_str())
-                })
-        })
+        .filter(|s| opts.slice.as_ref().is_none_or(|id| &s.id == id))
         .collect();
+    let host = plan.iter().any(|s| matches!(s.part, plan::Part::Host));
+    let source_column =
+        plan.iter().any(|s| matches!(s.part, plan::Part::Source));
+    let mut specs = Vec::new();
+    let mut mutants = Vec::new();
+    let mut images = Vec::new();
+    for slice in &plan {
+        match &slice.part {
+            plan::Part::Debian(spec) => specs.push(spec.clone()),
+            plan::Part::Mutant(m) => mutants.push(m.clone()),
+            plan::Part::Image(path) => images.push(path.clone()),
+            plan::Part::Host | plan::Part::Source => {}
+        }
+    }
+    let build_source = source_column || !mutants.is_empty();
     let tmp = child::TempDir::new(&cache)?;
-    let mutants = match opts.source {
-        true => source::Mutant::all(
-            &opts
-                .mutants
-                .clone()
-                .unwrap_or(workspace.join(source::MUTANTS)),
-        )?,
-        false => Vec::new(),
-    };
 
     // Step 1: fetch kernels (per suite) while the checker builds.
     let mirror = Mirror::from_system();
-    say(
-        "apt",
-        format!("mirror {} and {}", mirror.debian, mirror.security),
-    );
+    if !specs.is_empty() {
+        say(
+            "apt",
+            format!("mirror {} and {}", mirror.debian, mirror.security),
+        );
+    }
     let (init, fetched, built) = std::thread::scope(|s| {
         let kernel = s.spawn(|| {
-            opts.source
-                .then(|| source::build(&workspace, &cache, &mutants))
+            build_source.then(|| source::build(&workspace, &cache, &mutants))
         });
         let build = s.spawn(|| match &opts.init {
             Some(path) => Ok(path.clone()),
@@ -393,26 +498,43 @@ fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
     let initrd = tmp.path().join("initramfs.cpio");
     initramfs::write(&init, &initrd)?;
 
-    // Step 3: boot, as many at once as there are cores.
+    // Step 3: boot, as many at once as there are cores, in the plan's
+    // order (which `--merge` follows too).
     let mut jobs: Vec<Job> = Vec::new();
-    if opts.host {
+    if host {
         jobs.push(Job::Host);
     }
     jobs.extend(fetched.into_iter().map(Job::Vm));
     match built {
         None => {}
-        Some(Err(e)) => jobs.push(Job::Failed {
-            label: "source".into(),
-            kind: Kind::Source,
-            why: format!("kernel build: {e}"),
-        }),
+        // Without the base kernel there is no mutant either: each
+        // gets a column that says so, so that none goes unnamed.
+        Some(Err(e)) => {
+            let why = format!("kernel build: {e}");
+            if source_column {
+                jobs.push(Job::Failed {
+                    label: "source".into(),
+                    kind: Kind::Source,
+                    why: why.clone(),
+                });
+            }
+            jobs.extend(mutants.iter().map(|m| Job::Failed {
+                label: format!("mutant {}", m.name),
+                kind: Kind::Mutant {
+                    breaks: m.breaks.clone(),
+                },
+                why: why.clone(),
+            }));
+        }
         Some(Ok(built)) => {
-            jobs.push(Job::Image {
-                label: "source".into(),
-                kind: Kind::Source,
-                path: built.vmlinux.clone(),
-                version: Some(built.pin.version.clone()),
-            });
+            if source_column {
+                jobs.push(Job::Image {
+                    label: "source".into(),
+                    kind: Kind::Source,
+                    path: built.vmlinux.clone(),
+                    version: Some(built.pin.version.clone()),
+                });
+            }
             for (mutant, vmlinux) in built.mutants {
                 let label = format!("mutant {}", mutant.name);
                 let kind = Kind::Mutant {
@@ -434,7 +556,7 @@ fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
             }
         }
     }
-    for path in &opts.images {
+    for path in &images {
         let name = path.file_name().unwrap_or(path.as_os_str());
         jobs.push(Job::Image {
             label: name.to_string_lossy().into_owned(),
@@ -463,12 +585,30 @@ fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
     };
     let columns = run_jobs(jobs, opts.jobs(), &ctx);
     child::stop_if_cancelled();
+    drop(tmp);
 
     // Step 4: the report.
-    let wall = secs(wall);
-    let json = report::to_json(&columns, accel.name(), wall);
+    let slice = opts.slice.as_deref();
+    finish(&out, &columns, accel.name(), secs(wall), slice)
+}
+
+/// What a run and a merge end with: writes `report.{json,md}` into
+/// `out` (a slice's JSON also names the slice, for `--merge`), prints
+/// the Markdown, and judges the columns.
+fn finish(
+    out: &Path,
+    columns: &[Column],
+    accel: &str,
+    wall: f64,
+    slice: Option<&str>,
+) -> Result<(Status, Value), String> {
+    let mut json = report::to_json(columns, accel, wall);
     let md = report::to_markdown(&json);
+    if let Some(id) = slice {
+        json["slice"] = Value::from(id);
+    }
     let pretty = serde_json::to_string_pretty(&json).expect("JSON values");
+    apt::mkdir(out)?;
     apt::write(&out.join("report.json"), (pretty + "\n").as_bytes())?;
     apt::write(&out.join("report.md"), md.as_bytes())?;
     print!("{}", report::for_terminal(&md));
@@ -479,29 +619,38 @@ fn run(opts: &Args) -> Result<(Status, serde_json::Value), String> {
             out.join("report.json").display()
         ),
     );
-    drop(tmp);
     let mut code = Status::Ok;
-    for c in &columns {
-        if let Err(why) = &c.result {
-            say("matrix", format!("no report from {}: {why}", c.label));
-            code = Status::Failed;
+    for c in columns {
+        if let Some(Ok(())) = c.verdict() {
+            say("mutants", format!("{} caught", c.label));
         }
-        match c.verdict() {
-            // A mutant's failures are the point: only its verdict counts.
-            Some(Ok(())) => say("mutants", format!("{} caught", c.label)),
-            Some(Err(why)) => {
-                say("mutants", &why);
-                code = Status::Failed;
-            }
-            None if !c.failed().is_empty() => {
-                let failed = c.failed().join(", ");
-                say("matrix", format!("{}: {failed} failed", c.label));
-                code = Status::Failed;
-            }
-            None => {}
+        if let Some(why) = failure(c) {
+            let who = if c.verdict().is_some() {
+                "mutants"
+            } else {
+                "matrix"
+            };
+            say(who, why);
+            code = Status::Failed;
         }
     }
     Ok((code, json))
+}
+
+/// Why a column fails the matrix, if it does: no report, a mutant not
+/// caught exactly, or a claim that failed on a kernel that is not a
+/// mutant (a mutant's failures are the point: only its verdict counts).
+pub(crate) fn failure(c: &Column) -> Option<String> {
+    if let Err(why) = &c.result {
+        return Some(format!("no report from {}: {why}", c.label));
+    }
+    match c.verdict() {
+        Some(verdict) => verdict.err(),
+        None if !c.failed().is_empty() => {
+            Some(format!("{}: {} failed", c.label, c.failed().join(", ")))
+        }
+        None => None,
+    }
 }
 
 fn secs(since: Instant) -> f64 {
@@ -932,54 +1081,5 @@ mod tests {
             assert_eq!(k["status"], "reported", "{k:#}");
         }
         assert_eq!(code, Status::Ok);
-    }
-
-    /// Test that a mutant no claim catches fails the matrix: the patch
-    /// of `next-tgid-keeps-threads` with its change undone, leaving a
-    /// comment, so the kernel behaves as the unpatched one.
-    #[test]
-    #[ignore = "builds Linux from matrix/kernel-source the first time \
-                (minutes) and boots it in QEMU (.ci/run runs it)"]
-    fn a_mutant_that_changes_nothing_is_not_caught() {
-        let dir = target_dir().join("matrix-test-noop-mutant");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let real = std::fs::read_to_string(
-            workspace()
-                .join(source::MUTANTS)
-                .join("next-tgid-keeps-threads.patch"),
-        )
-        .unwrap();
-        // The same Breaks: line and place in the tree; a comment only.
-        let head = real.split("\n--- ").next().unwrap();
-        let hunk_at = real.find("\n@@ ").unwrap() + 1;
-        let hunk_line: usize = real[hunk_at + 4..]
-            .split(',')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let noop = format!(
-            "{head}\n--- a/fs/proc/base.c\n+++ b/fs/proc/base.c\n\
-             @@ -{hunk_line},0 +{hunk_line},1 @@\n\
-             +/* A mutant that changes nothing. */\n"
-        );
-        std::fs::write(dir.join("noop.patch"), noop).unwrap();
-        let mut opts = test_args(&["--no-host", "--no-debian"]);
-        opts.mutants = Some(dir.clone());
-        opts.out = Some(target_dir().join("matrix-test-noop"));
-        let (code, json) = run(&opts).expect("the runner runs");
-        let mutant = json["kernels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["kind"] == "mutant")
-            .unwrap();
-        let verdict = mutant["verdict"].as_str().unwrap();
-        assert!(
-            verdict.starts_with("mutant noop not caught: no claim failed"),
-            "{mutant:#}"
-        );
-        assert_eq!(code, Status::Failed);
     }
 }

@@ -94,7 +94,9 @@ pub(crate) fn boot(
     // No default devices (VGA, NIC, disks): less to emulate.
     cmd.args(["-nodefaults", "-no-user-config", "-display", "none"]);
     cmd.args(["-serial", "stdio", "-no-reboot"]);
-    if how == Boot::Pvh {
+    // qboot starts a PVH kernel fastest; without it (a distribution
+    // that does not ship it) QEMU's own firmware boots PVH too.
+    if how == Boot::Pvh && Path::new(QBOOT).is_file() {
         cmd.args(["-bios", QBOOT]);
     }
     cmd.arg("-kernel").arg(image).arg("-initrd").arg(initrd);

@@ -170,7 +170,24 @@ pub(crate) fn build(
         .map_err(|e| format!("{PIN}: {e}"))?;
     let fragment = apt::read(&workspace.join(FRAGMENT))?;
     let root = crate::target_dir().join("kernel").join(&pin.version);
-    let src = fetch(&pin, cache, &root)?;
+    apt::mkdir(&root)?;
+    // One build in this tree at a time: the slices of a fanned-out
+    // matrix are separate processes, and a mutant patches the one
+    // source tree in place.
+    let _lock = child::lock_file(&root.join("lock"), || {
+        say(format!(
+            "another process builds in {}; waiting",
+            root.display()
+        ))
+    })?;
+    // The source only when something must be built: a CI job that was
+    // handed the images (CI's kernel artifact) needs none.
+    let mut tree = Tree {
+        pin: &pin,
+        cache,
+        root: &root,
+        src: None,
+    };
     let key = fnv(&[pin.version.as_bytes(), &fragment]);
     let base = root.join(format!("build-{key}"));
     let vmlinux = base.join("vmlinux");
@@ -182,6 +199,7 @@ pub(crate) fn build(
             base.display()
         ));
     } else {
+        let src = tree.get()?;
         configure(&src, &base, &workspace.join(FRAGMENT))?;
         let t = Instant::now();
         say(format!(
@@ -197,7 +215,7 @@ pub(crate) fn build(
     }
     let mut built = Vec::new();
     for mutant in mutants {
-        let result = build_mutant(&src, &base, &key, mutant);
+        let result = build_mutant(&mut tree, &base, &key, mutant);
         if let Err(e) = &result {
             say(format!("mutant {}: {e}", mutant.name));
         }
@@ -208,6 +226,25 @@ pub(crate) fn build(
         vmlinux,
         mutants: built,
     })
+}
+
+/// The source tree, fetched on first use.
+struct Tree<'a> {
+    pin: &'a Pin,
+    cache: &'a Path,
+    root: &'a Path,
+    src: Option<PathBuf>,
+}
+
+impl Tree<'_> {
+    fn get(&mut self) -> Result<PathBuf, String> {
+        if let Some(src) = &self.src {
+            return Ok(src.clone());
+        }
+        let src = fetch(self.pin, self.cache, self.root)?;
+        self.src = Some(src.clone());
+        Ok(src)
+    }
 }
 
 /// The unpacked source tree, fetched and unpacked unless it is there.
@@ -380,7 +417,7 @@ fn make(src: &Path, build: &Path) -> Result<(), String> {
 /// A mutant's vmlinux: the base build directory copied, the patch
 /// applied to the tree, `make`, and the tree restored.
 fn build_mutant(
-    src: &Path,
+    tree: &mut Tree<'_>,
     base: &Path,
     key: &str,
     mutant: &Mutant,
@@ -392,6 +429,7 @@ fn build_mutant(
     if vmlinux.is_file() {
         return Ok(vmlinux);
     }
+    let src = &tree.get()?;
     let t = Instant::now();
     say(format!(
         "mutant {}: building from {}",
