@@ -87,6 +87,11 @@ excerpts *ARGS: _toolchain
 matrix *ARGS: _toolchain
     cargo xtask matrix "$@"
 
+# The matrix a process per slice, then merged, as CI runs it
+[group('kernels')]
+matrix-fanout *ARGS: _toolchain
+    .ci/matrix "$@"
+
 # Build Linux from matrix/kernel-source, and mutants
 [group('kernels')]
 kernel *ARGS: _toolchain
