@@ -1,22 +1,40 @@
 //! `checker audit` on the live kernel: nothing hidden found while tasks
-//! come and go, its report in each format, and its exit statuses.
+//! come and go, its report in each format, and its exit statuses; as
+//! root, a process hidden by each kind of mount over its `/proc/<pid>`
+//! found; a userspace hider (`LD_PRELOAD`) that fools `ps` and not the
+//! audit. Every JSON report is checked against checker/audit.schema.json.
 //!
 //! The classifier itself, each kind of finding from doctored answers,
 //! is tested in checker/src/audit.rs; a kernel that really hides a
 //! process is the matrix's mutant `readdir-hides-a-comm`.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
-use crate::support::{CHECKER, Churn, junit_testcases, run};
+use crate::support::{
+    CHECKER, Churn, dies_with_test, fits_schema, junit_testcases, run,
+};
+
+/// The audit report's JSON Schema, relative to the workspace.
+const AUDIT_SCHEMA: &str = "checker/audit.schema.json";
 
 /// Every field of `checker audit --format json`, parsed.
 fn audit_json() -> (Option<i32>, serde_json::Value, String) {
-    let output =
-        run(Command::new(CHECKER).args(["audit", "--format", "json"]));
+    parsed(run(
+        Command::new(CHECKER).args(["audit", "--format", "json"])
+    ))
+}
+
+/// The status and the JSON report of an audit that ran, checked against
+/// the schema.
+fn parsed(output: Output) -> (Option<i32>, serde_json::Value, String) {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    fits_schema(AUDIT_SCHEMA, &stdout);
     (output.status.code(), report, stdout)
 }
 
@@ -31,7 +49,12 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
         let (code, report, text) = audit_json();
         assert_eq!(report["findings"], serde_json::json!([]), "{text}");
         assert_eq!(code, Some(0), "{text}");
-        assert_eq!(report["schema"], "proc-threads-audit/1", "{text}");
+        assert_eq!(report["schema_version"], 2, "{text}");
+        assert_eq!(
+            report["kernel"]["release"],
+            checker::cli::kernel_release(),
+            "{text}"
+        );
         let listed = report["listed"].as_u64().unwrap();
         let resolved = report["resolved"].as_u64().unwrap();
         assert!(resolved >= listed && listed > 0, "{text}");
@@ -41,11 +64,17 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
     assert!(crate::support::alive(threads.pid()));
     assert!(crate::support::alive(forks.pid()));
     eprintln!("transient ids over 5 audits under churn: {transient}");
-    // The human report shows the transient count, and says so.
+    // The human report shows the transient count, and says what it is.
     let output = run(Command::new(CHECKER).arg("audit"));
     let human = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{human}");
-    assert!(human.contains(" transient"), "{human}");
+    assert!(
+        human.contains(
+            " transient (tasks that started or ended during the audit: \
+             gone, replaced or listed when looked at again 50 ms later)"
+        ),
+        "{human}"
+    );
     assert!(human.contains("\nnothing hidden found\n"), "{human}");
     assert!(!human.contains("FOUND"), "{human}");
 }
@@ -56,10 +85,10 @@ fn the_audit_reports_in_tap_and_junit_naming_what_it_checked() {
     let text = String::from_utf8_lossy(&tap.stdout);
     assert_eq!(tap.status.code(), Some(0), "{text}");
     assert!(
-        text.starts_with("TAP version 13\n1..3\n# ids 1 to "),
+        text.starts_with("TAP version 13\n1..4\n# ids 1 to "),
         "{text}"
     );
-    assert_eq!(text.matches("\nok ").count(), 3, "{text}");
+    assert_eq!(text.matches("\nok ").count(), 4, "{text}");
     let junit =
         run(Command::new(CHECKER).args(["audit", "--format", "junit"]));
     let xml = String::from_utf8_lossy(&junit.stdout);
@@ -72,6 +101,7 @@ fn the_audit_reports_in_tap_and_junit_naming_what_it_checked() {
             "no process is hidden from the listing",
             "every unlisted id is a thread of a listed process",
             "every listed id resolves",
+            "no mount covers a process directory",
         ],
         "{xml}"
     );
@@ -102,4 +132,252 @@ fn audit_help_matches_its_snapshot() {
         "audit_help",
         String::from_utf8_lossy(&output.stdout)
     );
+}
+
+/// A process for a test to hide, killed and reaped when dropped.
+struct Sleeper(Child);
+
+impl Sleeper {
+    /// `sleep 120`, once it has exec'd (until then, its comm is the
+    /// test's).
+    fn start() -> Sleeper {
+        let child = dies_with_test(Command::new("sleep").arg("120"))
+            .spawn()
+            .expect("start sleep");
+        let comm = format!("/proc/{}/comm", child.id());
+        let slept =
+            crate::support::eventually(Duration::from_secs(10), || {
+                std::fs::read_to_string(&comm).is_ok_and(|c| c == "sleep\n")
+            });
+        assert!(slept, "{comm} never said sleep");
+        Sleeper(child)
+    }
+
+    /// demo-spawner named `name`, with one thread besides its leader,
+    /// once both are alive.
+    fn demo(name: &str) -> Sleeper {
+        let mut child =
+            dies_with_test(Command::new(crate::support::DEMO).args([
+                "--comm",
+                name,
+                "--json",
+                "--exit-after",
+                "120",
+            ]))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start demo-spawner");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read the demo's ready line");
+        assert!(line.starts_with('{'), "{line}");
+        Sleeper(child)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A directory of this test's own under the build's scratch directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("audit-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `mount` (the shell words after `mount`), then `checker audit` with
+/// `args`, in a private mount namespace (`unshare -m`), as the issue's
+/// operator did; then the mount table's line for `point`, which must
+/// still be there: the audit unmounts nothing.
+fn audit_under(mount: &str, point: &str, args: &[&str]) -> Output {
+    let script = format!(
+        "mount {mount} || exit 99
+\"$0\" audit \"$@\"
+status=$?
+grep -q \" {point} \" /proc/self/mountinfo || echo 'the mount went' >&2
+exit $status"
+    );
+    let output = run(Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(script)
+        .arg(CHECKER)
+        .args(args));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(99), "mount {mount}: {stderr}");
+    assert!(!stderr.contains("the mount went"), "{stderr}");
+    output
+}
+
+/// The one finding of an audit under `mount`, which must be a mount over
+/// process `pid`, with the audit's "found" status, in JSON (checked
+/// against the schema) and for people.
+fn the_mount_over(pid: u32, mount: &str) -> serde_json::Value {
+    let point = format!("/proc/{pid}");
+    let (code, report, text) =
+        parsed(audit_under(mount, &point, &["--format", "json"]));
+    assert_eq!(code, Some(1), "{text}");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{text}");
+    let finding = findings[0].clone();
+    assert_eq!(finding["kind"], "mount-over-process", "{text}");
+    assert_eq!(finding["id"], pid, "{text}");
+    assert_eq!(finding["mount"]["point"], point.as_str(), "{text}");
+    let mount_id = finding["mount"]["id"].as_u64().unwrap();
+    assert!(mount_id > 0, "{text}");
+    // The same, for people: the covered pid and the mount, by id.
+    let output = audit_under(mount, &point, &[]);
+    let human = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{human}");
+    assert!(
+        human.contains(&format!("\nFOUND mount over process {pid}\n")),
+        "{human}"
+    );
+    assert!(human.contains("      mount: id "), "{human}");
+    assert!(human.contains(&format!(" on {point}: ")), "{human}");
+    assert!(
+        human.contains("\nfound 1 mount over a process directory\n"),
+        "{human}"
+    );
+    finding
+}
+
+#[test]
+#[ignore = "needs root: bind-mounts an empty directory over /proc/<pid> \
+            in a private mount namespace"]
+fn an_empty_directory_bound_over_a_process_is_found() {
+    let hidden = Sleeper::start();
+    let empty = scratch("empty");
+    let mount = format!("--bind {} /proc/{}", empty.display(), hidden.pid());
+    let finding = the_mount_over(hidden.pid(), &mount);
+    assert_eq!(finding["mount"]["root"], empty.to_str().unwrap());
+    let lookup = finding["lookup"].as_str().unwrap();
+    assert!(lookup.contains("now shows an empty directory"), "{lookup}");
+    assert!(lookup.contains("ended on mount"), "{lookup}");
+    assert!(finding.get("shows_process").is_none(), "{finding}");
+}
+
+#[test]
+#[ignore = "needs root: bind-mounts /proc/<other> over /proc/<pid> in a \
+            private mount namespace"]
+fn another_process_bound_over_a_process_is_found_not_taken_for_it() {
+    let hidden = Sleeper::start();
+    let shown = Sleeper::start();
+    let mount = format!("--bind /proc/{} /proc/{}", shown.pid(), hidden.pid());
+    let finding = the_mount_over(hidden.pid(), &mount);
+    // ps shows the other process twice; the audit names the hidden one,
+    // and the other only as what the mount shows.
+    assert_eq!(finding["shows_process"], shown.pid(), "{finding}");
+    assert_eq!(finding["mount"]["fstype"], "proc", "{finding}");
+    assert_eq!(finding["mount"]["source"], "proc", "{finding}");
+    assert_eq!(
+        finding["mount"]["root"],
+        format!("/{}", shown.pid()),
+        "{finding}"
+    );
+    assert!(finding.get("tgid").is_none() && finding.get("comm").is_none());
+    let lookup = finding["lookup"].as_str().unwrap();
+    assert!(
+        lookup.contains(&format!(
+            "now shows the directory of process {} (sleep)",
+            shown.pid()
+        )),
+        "{lookup}"
+    );
+}
+
+#[test]
+#[ignore = "needs root: mounts a tmpfs over /proc/<pid> in a private \
+            mount namespace"]
+fn a_tmpfs_over_a_process_is_found() {
+    let hidden = Sleeper::start();
+    let mount = format!("-t tmpfs audit-tmpfs /proc/{}", hidden.pid());
+    let finding = the_mount_over(hidden.pid(), &mount);
+    assert_eq!(finding["mount"]["fstype"], "tmpfs", "{finding}");
+    assert_eq!(finding["mount"]["source"], "audit-tmpfs", "{finding}");
+    let lookup = finding["lookup"].as_str().unwrap();
+    assert!(lookup.contains("now shows an empty directory"), "{lookup}");
+}
+
+/// Test that a `LD_PRELOAD` library that filters `readdir()`, as
+/// libprocesshider does, fools `ps` but not the checker: it lists with
+/// `getdents64` itself. Had the audit's listing missed the process while
+/// its lookup resolved, the audit would report a hidden process.
+#[test]
+#[cfg_attr(
+    no_cc,
+    ignore = "needs a C compiler: no cc on the PATH \
+                            (apt-get install gcc)"
+)]
+#[cfg_attr(
+    no_ps,
+    ignore = "needs ps: none on the PATH (apt-get install \
+                            procps)"
+)]
+fn a_readdir_filter_fools_ps_but_not_the_checker() {
+    const NAME: &str = "preload-hidden";
+    let library = build_preload_library();
+    // Two thread ids, so that the claims have one to look for.
+    let hidden = Sleeper::demo(NAME);
+    let pid = hidden.pid().to_string();
+    let preload = |command: &mut Command| {
+        command.env("LD_PRELOAD", &library).env("HIDE_COMM", NAME);
+    };
+    let pids = |with_library: bool| {
+        let mut ps = Command::new("ps");
+        ps.args(["-e", "-o", "pid="]);
+        if with_library {
+            preload(&mut ps);
+        }
+        let output = run(&mut ps);
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .any(|p| p == pid)
+    };
+    assert!(pids(false), "ps shows {pid} without the library");
+    assert!(!pids(true), "ps shows {pid} with the library: not fooled");
+    // The audit under the same library: nothing hidden, exit 0.
+    let mut audit = Command::new(CHECKER);
+    audit.args(["audit", "--format", "json"]);
+    preload(&mut audit);
+    let (code, report, text) = parsed(run(&mut audit));
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(report["findings"], serde_json::json!([]), "{text}");
+    // And the claims on that process: the listing shows it.
+    let mut claims = Command::new(CHECKER);
+    claims
+        .args(["--pid", &pid, "--format", "json"])
+        .args(["--only", "listing_shows_the_tgid_but_no_other_tid"]);
+    preload(&mut claims);
+    let output = run(&mut claims);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["claims"][0]["outcome"], "pass", "{text}");
+    assert_eq!(report["target"]["leader"], hidden.pid(), "{text}");
+}
+
+/// tests/preload/hide_comm.c, compiled with `cc` into the scratch
+/// directory.
+fn build_preload_library() -> PathBuf {
+    let source = crate::support::workspace().join("tests/preload/hide_comm.c");
+    let library = scratch("preload").join("hide_comm.so");
+    let output = run(Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .arg("-ldl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "cc {}: {stderr}", source.display());
+    library
 }

@@ -20,6 +20,8 @@
 //!   recipes need it: `pip install rust-just` or `cargo install just`).
 //! - `no_linkcheck`: no `mdbook-linkcheck2` on the PATH (the test of the
 //!   book's link check needs it; `.ci/book tools` installs it).
+//! - `no_cc`: no C compiler `cc` on the PATH (the test that builds an
+//!   `LD_PRELOAD` library needs it); `no_ps`: no `ps` (procps).
 //!
 //! The probes run when this crate is built for a target directory, so
 //! a user and root who share one share the answers; `.ci/run` gives its
@@ -37,6 +39,8 @@ fn main() {
         "no_python3",
         "no_just",
         "no_linkcheck",
+        "no_cc",
+        "no_ps",
     ] {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
@@ -82,6 +86,8 @@ fn main() {
     let python = runs(Command::new("python3").arg("--version"));
     let just = runs(Command::new("just").arg("--version"));
     let linkcheck = runs(Command::new("mdbook-linkcheck2").arg("--version"));
+    let cc = runs(Command::new("cc").arg("--version"));
+    let ps = runs(Command::new("ps").arg("--version"));
     let refused = [
         ("userns_refused", !as_user),
         ("userns_refused_here", !here),
@@ -89,6 +95,8 @@ fn main() {
         ("no_python3", !python),
         ("no_just", !just),
         ("no_linkcheck", !linkcheck),
+        ("no_cc", !cc),
+        ("no_ps", !ps),
     ];
     for (cfg, set) in refused {
         if set {

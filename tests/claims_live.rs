@@ -31,9 +31,11 @@ macro_rules! live {
                 let claim = claims::find(stringify!($id)).unwrap();
                 let refused = crate::support::skipped(Runner::Here);
                 let audit = claim.id == "audit_finds_no_hidden_process";
+                let mount = claim.id == "audit_finds_a_mount_over_a_process";
                 match claim.traces() {
                     true => traced_holds_or_skips(claim.id),
                     false if audit => holds(claim.id, 3),
+                    false if mount => holds_as_root_else_skips(claim.id),
                     false if refused.contains(&claim.id) => {
                         skips_naming_the_refusal(claim.id)
                     }
@@ -45,6 +47,22 @@ macro_rules! live {
 }
 
 checker::each_claim!(live);
+
+/// A claim that mounts: as root it holds; as a user it skips, naming
+/// the privilege.
+fn holds_as_root_else_skips(id: &str) {
+    if nix::unistd::geteuid().is_root() {
+        return holds(id, 3);
+    }
+    let claim = claims::find(id).unwrap();
+    let (proc, target) = (proc(), live_target(1));
+    match claim.run(&Context::new(&proc, &target).with_audit(true)) {
+        Outcome::Skip { reason } => {
+            assert!(reason.starts_with("needs root: "), "{reason}")
+        }
+        other => panic!("{id} as a user: {other:?}"),
+    }
+}
 
 /// Where this system refuses the pid-namespace probe (tests/build.rs
 /// found so), its claim must skip, and say why.

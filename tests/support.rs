@@ -379,7 +379,13 @@ pub(crate) const SCHEMA: &str = "checker/report.schema.json";
 /// Fail unless `text` is a report that `checker/report.schema.json`
 /// accepts.
 pub(crate) fn valid_report_json(text: &str) {
-    let path = workspace().join(SCHEMA);
+    fits_schema(SCHEMA, text);
+}
+
+/// Fail unless `text` is a JSON document that the JSON Schema in
+/// `file` (relative to the workspace) accepts.
+pub(crate) fn fits_schema(file: &str, text: &str) {
+    let path = workspace().join(file);
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
             .expect("the schema is JSON");
@@ -393,7 +399,7 @@ pub(crate) fn valid_report_json(text: &str) {
     let report: serde_json::Value =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
     if let Err(err) = schemas.validate(&report, index) {
-        panic!("the report does not fit {SCHEMA}: {err:#}\n{text}");
+        panic!("the report does not fit {file}: {err:#}\n{text}");
     }
 }
 

@@ -22,13 +22,31 @@
 //!   `hidepid=` mount, another user's process); counted, with the note
 //!   that root would read it.
 //!
-//! The scan is read-only and needs no privilege. Its memory is one bit
-//! per id for the listing and a list of the ids that disagree; ids that
-//! do not resolve cost nothing. The lookups run on every core, each an
-//! `fstatat(2)` relative to an `O_PATH` descriptor of the procfs root:
-//! a call that takes the lookup path (`proc_root_lookup()`, then
-//! `proc_pid_lookup()`) and opens nothing.
+//! Listing and lookup also agree on a process hidden by a mount over its
+//! `/proc/<pid>`: the listing still names it, and the lookup resolves,
+//! but to whatever is mounted there (see `mounts.rs`). So the audit also
+//! asks where each lookup ended, and reads the mount table:
+//!
+//! - a **mount over a process**: a mount whose mount point is inside
+//!   the procfs, under a process's directory (`/proc/<pid>`,
+//!   `/proc/<pid>/status`, `/proc/<pid>/task/<tid>`...); reported, one
+//!   per mount, with the id it covers, what the lookup shows now (an
+//!   empty directory, another process's directory) and the mount's id
+//!   and source. What the covered directory shows is never taken for
+//!   the covered process: the mount is the finding;
+//! - a **mount elsewhere** in the procfs (`/proc/sys/fs/binfmt_misc`,
+//!   a container's masks over `/proc/kcore`): hides no process; shown,
+//!   not reported.
+//!
+//! The scan is read-only and needs no privilege; it never unmounts
+//! anything. Its memory is one bit per id for the listing and a list of
+//! the ids that disagree; ids that do not resolve cost nothing. The
+//! lookups run on every core, each a `statx(2)` relative to an `O_PATH`
+//! descriptor of the procfs root: a call that takes the lookup path
+//! (`proc_root_lookup()`, then `proc_pid_lookup()`), opens nothing, and
+//! says which mount the walk ended on.
 
+use std::collections::HashSet;
 use std::ffi::CStr;
 use std::fmt::Write as _;
 use std::os::fd::OwnedFd;
@@ -36,12 +54,20 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::AtFlags;
 use nix::fcntl::{OFlag, open};
-use nix::sys::stat::{Mode, fstatat};
+use nix::sys::stat::Mode;
 use serde::Serialize;
 
+use crate::mounts::{self, Landing, Mount};
 use crate::procfs::{ProcError, Procfs};
+use crate::report::Kernel;
+
+/// The version of the audit's JSON document; its JSON Schema is
+/// `checker/audit.schema.json`. Bumped when a field changes meaning or
+/// goes away. Version 1 named itself in a `schema` string and had no
+/// mounts; version 2 has the checker's conventions (`schema_version`,
+/// `kernel.release`) and the mounts.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The pause before the second look at ids that disagree: a task that
 /// was being created or reaped during the scan is listed, or gone, by
@@ -49,11 +75,12 @@ use crate::procfs::{ProcError, Procfs};
 pub const SETTLE: Duration = Duration::from_millis(50);
 
 /// The claims every verdict rests on, which the report names.
-pub const RESTS_ON: [&str; 4] = [
+pub const RESTS_ON: [&str; 5] = [
     "listing_shows_the_tgid_but_no_other_tid",
     "every_tid_resolves_by_lookup",
     "tid_status_is_the_threads_own_view",
     "task_dir_lists_the_whole_group_from_any_tid",
+    "audit_finds_a_mount_over_a_process",
 ];
 
 /// One bit per id.
@@ -112,6 +139,11 @@ pub struct Scan {
     pub unlisted: Vec<i32>,
     /// Ids that were listed but did not resolve.
     pub unresolved: Vec<i32>,
+    /// Where a lookup of the procfs root itself ended: its own mount.
+    pub procfs: Landing,
+    /// Ids whose lookup ended on another mount than the procfs's, with
+    /// that mount's id when `statx()` gave one.
+    pub mounted: Vec<(i32, Option<u64>)>,
     pub took: Duration,
 }
 
@@ -150,37 +182,47 @@ pub fn scan(
     let start = Instant::now();
     let listed = listing(proc, pid_max)?;
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let dir = open(root, flags, Mode::empty()).map_err(|e| {
+    let stat_error = |e: nix::Error| {
         ProcError::new(crate::procfs::Op::Stat, root, e.into())
-    })?;
+    };
+    let dir = open(root, flags, Mode::empty()).map_err(stat_error)?;
+    let procfs = mounts::landing(&dir, c"").map_err(stat_error)?;
     let next = AtomicU32::new(1);
     let done = AtomicU32::new(0);
-    let results: Vec<(usize, Vec<i32>, Vec<i32>)> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..jobs.max(1))
-                .map(|_| {
-                    scope.spawn(|| {
-                        lookups(&dir, &listed, pid_max, &next, &done, progress)
-                    })
+    let results: Vec<Share> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let ids = Chunks {
+                        next: &next,
+                        done: &done,
+                        pid_max,
+                    };
+                    lookups(&dir, &procfs, &listed, ids, progress)
                 })
-                .collect();
-            workers.into_iter().filter_map(|w| w.join().ok()).collect()
-        });
+            })
+            .collect();
+        workers.into_iter().filter_map(|w| w.join().ok()).collect()
+    });
     let mut scan = Scan {
         pid_max,
         listed,
         resolved: 0,
         unlisted: Vec::new(),
         unresolved: Vec::new(),
+        procfs,
+        mounted: Vec::new(),
         took: Duration::ZERO,
     };
-    for (resolved, unlisted, unresolved) in results {
-        scan.resolved += resolved;
-        scan.unlisted.extend(unlisted);
-        scan.unresolved.extend(unresolved);
+    for share in results {
+        scan.resolved += share.resolved;
+        scan.unlisted.extend(share.unlisted);
+        scan.unresolved.extend(share.unresolved);
+        scan.mounted.extend(share.mounted);
     }
     scan.unlisted.sort_unstable();
     scan.unresolved.sort_unstable();
+    scan.mounted.sort_unstable();
     scan.took = start.elapsed();
     Ok(scan)
 }
@@ -188,45 +230,61 @@ pub fn scan(
 /// Ids taken by a worker at a time.
 const CHUNK: u32 = 4096;
 
+/// The ids still to look up, handed out in chunks to the workers.
+struct Chunks<'a> {
+    next: &'a AtomicU32,
+    done: &'a AtomicU32,
+    pid_max: u32,
+}
+
+/// What one worker found.
+#[derive(Default)]
+struct Share {
+    resolved: usize,
+    unlisted: Vec<i32>,
+    unresolved: Vec<i32>,
+    mounted: Vec<(i32, Option<u64>)>,
+}
+
 /// One worker's share: chunks of ids until none is left. Returns how
-/// many resolved, and the ids where lookup and listing disagree.
+/// many resolved, the ids where lookup and listing disagree, and those
+/// whose lookup ended on another mount than `procfs`'s.
 fn lookups(
     dir: &OwnedFd,
+    procfs: &Landing,
     listed: &Ids,
-    pid_max: u32,
-    next: &AtomicU32,
-    done: &AtomicU32,
+    ids: Chunks<'_>,
     progress: &(dyn Fn(u32) + Sync),
-) -> (usize, Vec<i32>, Vec<i32>) {
-    let (mut resolved, mut unlisted, mut unresolved) =
-        (0, Vec::new(), Vec::new());
+) -> Share {
+    let mut share = Share::default();
     let mut name = [0u8; 16];
     loop {
-        let first = next.fetch_add(CHUNK, Ordering::Relaxed);
-        if first >= pid_max {
+        let first = ids.next.fetch_add(CHUNK, Ordering::Relaxed);
+        if first >= ids.pid_max {
             break;
         }
-        let last = first.saturating_add(CHUNK).min(pid_max);
+        let last = first.saturating_add(CHUNK).min(ids.pid_max);
         for id in first..last {
-            let resolves = fstatat(
-                dir,
-                decimal(id, &mut name),
-                AtFlags::AT_SYMLINK_NOFOLLOW,
-            )
-            .is_ok();
+            // The same walk as fstatat(); the kernel fills in the mount
+            // for every call, so asking for it costs nothing.
+            let landing = mounts::landing(dir, decimal(id, &mut name));
             let id = id as i32;
-            resolved += usize::from(resolves);
-            match (resolves, listed.contains(id)) {
-                (true, false) => unlisted.push(id),
-                (false, true) => unresolved.push(id),
+            if let Ok(landing) = &landing {
+                share.resolved += 1;
+                if landing.left(procfs) {
+                    share.mounted.push((id, landing.mount));
+                }
+            }
+            match (landing.is_ok(), listed.contains(id)) {
+                (true, false) => share.unlisted.push(id),
+                (false, true) => share.unresolved.push(id),
                 _ => {}
             }
         }
-        progress(
-            done.fetch_add(last - first, Ordering::Relaxed) + last - first,
-        );
+        let n = last - first;
+        progress(ids.done.fetch_add(n, Ordering::Relaxed) + n);
     }
-    (resolved, unlisted, unresolved)
+    share
 }
 
 /// `id` in decimal, NUL-terminated, in `buffer`: a name for `fstatat`
@@ -260,6 +318,8 @@ pub enum Kind {
     HiddenProcess,
     OrphanThread,
     ListedNotResolving,
+    MountOverProcess,
+    MountElsewhere,
 }
 
 impl Kind {
@@ -271,6 +331,7 @@ impl Kind {
             Kind::HiddenProcess
                 | Kind::OrphanThread
                 | Kind::ListedNotResolving
+                | Kind::MountOverProcess
         )
     }
 
@@ -281,6 +342,10 @@ impl Kind {
             (Kind::HiddenProcess, false) => "hidden processes",
             (Kind::OrphanThread, false) => "orphan threads",
             (Kind::ListedNotResolving, false) => "listed ids not resolving",
+            (Kind::MountOverProcess, true) => "mount over a process directory",
+            (Kind::MountOverProcess, false) => {
+                "mounts over process directories"
+            }
             _ => self.words(),
         }
     }
@@ -293,6 +358,8 @@ impl Kind {
             Kind::HiddenProcess => "hidden process",
             Kind::OrphanThread => "orphan thread",
             Kind::ListedNotResolving => "listed id not resolving",
+            Kind::MountOverProcess => "mount over process",
+            Kind::MountElsewhere => "mount over no process",
         }
     }
 }
@@ -301,6 +368,8 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     pub kind: Kind,
+    /// The id looked at; for a mount, the process whose directory it
+    /// is in (0 for a mount over no process).
     pub id: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comm: Option<String>,
@@ -310,6 +379,14 @@ pub struct Verdict {
     pub lookup: String,
     /// What the listings said.
     pub listing: String,
+    /// The mount, for a mount over a process (or over none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount: Option<Mount>,
+    /// The process whose directory a lookup of the covered one shows
+    /// now (a bind mount of `/proc/<other>`): evidence, never the
+    /// covered process's identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shows_process: Option<i32>,
 }
 
 /// What `status` and `stat` say of an id, if they can be read.
@@ -341,14 +418,22 @@ fn in_task_dir(proc: &dyn Procfs, tgid: i32, id: i32) -> bool {
 
 /// Classifies every id of `scan` where lookup and listing disagree,
 /// looking again (after `settle`) at each one that is not at once a
-/// thread of a listed process. The second look lists `proc` again.
+/// thread of a listed process, and every mount inside the procfs (from
+/// the mount table, read after the scan). The second look lists `proc`
+/// again.
 pub fn classify(
     proc: &dyn Procfs,
     scan: &Scan,
     settle: Duration,
 ) -> Result<Vec<Verdict>, ProcError> {
     let root = proc.root().display().to_string();
-    let mut verdicts = Vec::new();
+    // Mounts first: under one, what a lookup shows is not the process.
+    let mut verdicts = mount_verdicts(proc, scan)?;
+    let under: HashSet<i32> = verdicts
+        .iter()
+        .filter(|v| v.kind == Kind::MountOverProcess)
+        .map(|v| v.id)
+        .collect();
     // One second look for all: a pause, then a fresh listing.
     let mut second: Option<Ids> = None;
     let mut second_look = || -> Result<Ids, ProcError> {
@@ -358,7 +443,7 @@ pub fn classify(
         }
         Ok(second.clone().unwrap_or_else(|| Ids::new(0)))
     };
-    for &id in &scan.unlisted {
+    for &id in scan.unlisted.iter().filter(|id| !under.contains(id)) {
         let first = look(proc, id);
         let verdict = |kind,
                        comm: Option<String>,
@@ -372,6 +457,8 @@ pub fn classify(
                 tgid,
                 lookup,
                 listing,
+                mount: None,
+                shows_process: None,
             }
         };
         let (tgid, comm, start) = match first {
@@ -398,6 +485,24 @@ pub fn classify(
             Seen::Task { tgid, comm, start } => (tgid, comm, start),
         };
         let group_listed = scan.listed.contains(tgid);
+        if tgid != id && under.contains(&tgid) {
+            // Its group's directory, task/ included, is under a mount:
+            // the mount's finding tells of it.
+            verdicts.push(verdict(
+                Kind::Thread,
+                Some(comm),
+                Some(tgid),
+                format!(
+                    "{root}/{id}: Tgid {tgid}, whose directory is under a \
+                     mount"
+                ),
+                match group_listed {
+                    true => format!("its group {tgid} is listed"),
+                    false => format!("its group {tgid} is not listed"),
+                },
+            ));
+            continue;
+        }
         if tgid != id && group_listed && in_task_dir(proc, tgid, id) {
             verdicts.push(verdict(
                 Kind::Thread,
@@ -503,14 +608,176 @@ pub fn classify(
                     "gone"
                 }
             ),
+            mount: None,
+            shows_process: None,
         });
     }
     Ok(with_threads_in_their_process(verdicts))
 }
 
+/// The mount table of the auditor's mount namespace, as the procfs
+/// shows it: `thread-self/mountinfo`, the calling thread's (a thread
+/// may have a mount namespace of its own, as the claim
+/// `audit_finds_a_mount_over_a_process` gives one; `self/` would show
+/// the thread-group leader's), or `self/mountinfo` where there is no
+/// `thread-self` (before Linux 3.17).
+fn mount_table(proc: &dyn Procfs) -> Result<Vec<Mount>, ProcError> {
+    let (path, text) = match proc.read("thread-self/mountinfo") {
+        Ok(text) => ("thread-self/mountinfo", text),
+        Err(err) if err.is_enoent() => {
+            ("self/mountinfo", proc.read("self/mountinfo")?)
+        }
+        Err(err) => return Err(err),
+    };
+    mounts::parse_mountinfo(&text).map_err(|err| proc.parse_error(path, err))
+}
+
+/// Every mount inside the procfs, classified: over a process directory
+/// (a finding) or over none (shown); and every id whose lookup ended on
+/// a mount that the table, read after the scan, no longer has
+/// (transient: unmounted meanwhile, or its process ended).
+fn mount_verdicts(
+    proc: &dyn Procfs,
+    scan: &Scan,
+) -> Result<Vec<Verdict>, ProcError> {
+    let root = proc.root().display().to_string();
+    let table = mount_table(proc)?;
+    // The procfs's own mount: statx's answer for its root, or else the
+    // last procfs mounted at the root's path.
+    let procfs = scan.procfs.mount.or_else(|| {
+        table
+            .iter()
+            .rev()
+            .find(|m| m.fstype == "proc" && m.point == root)
+            .map(|m| m.id)
+    });
+    let inside = procfs.map_or_else(Vec::new, |id| mounts::inside(&table, id));
+    let mut verdicts = Vec::new();
+    for (mount, relative) in inside {
+        let Some(id) = mounts::process_of(&relative) else {
+            verdicts.push(Verdict {
+                kind: Kind::MountElsewhere,
+                id: 0,
+                comm: None,
+                tgid: None,
+                lookup: format!("{root}/{relative} is a mount point"),
+                listing: String::new(),
+                mount: Some(mount),
+                shows_process: None,
+            });
+            continue;
+        };
+        let (shows, shows_process) = what_it_shows(proc, &relative, id);
+        let mut lookup = format!("{root}/{relative} now shows {shows}");
+        let seen = scan.mounted.iter().find(|(m, _)| *m == id);
+        if let (Some((_, Some(on))), true) = (seen, relative == id.to_string())
+        {
+            let procfs = procfs.map_or_else(String::new, |p| format!(" {p}"));
+            let _ = write!(
+                lookup,
+                "; the scan's lookup of {root}/{id} ended on mount {on} \
+                 (statx), not on the procfs's mount{procfs}"
+            );
+        }
+        let listing = match scan.listed.contains(id) {
+            true => format!(
+                "{root} lists {id}: a listing does not see what is mounted \
+                 on its entries"
+            ),
+            false => format!("{root} does not list {id}"),
+        };
+        verdicts.push(Verdict {
+            kind: Kind::MountOverProcess,
+            id,
+            comm: None,
+            tgid: None,
+            lookup,
+            listing,
+            mount: Some(mount),
+            shows_process,
+        });
+    }
+    // The ids the scan saw on another mount, which the table no longer
+    // has a mount for: gone by the time it was read.
+    for &(id, on) in &scan.mounted {
+        let point = format!("{root}/{id}");
+        let still = verdicts
+            .iter()
+            .any(|v| v.mount.as_ref().is_some_and(|m| m.point == point));
+        if still {
+            continue;
+        }
+        let on =
+            on.map_or_else(|| "a mount".to_string(), |m| format!("mount {m}"));
+        verdicts.push(Verdict {
+            kind: Kind::Transient,
+            id,
+            comm: None,
+            tgid: None,
+            lookup: format!(
+                "the scan's lookup of {point} ended on {on}; the mount \
+                 table read after the scan has no mount on {point}"
+            ),
+            listing: String::new(),
+            mount: None,
+            shows_process: None,
+        });
+    }
+    Ok(verdicts)
+}
+
+/// What `relative` (inside the directory of process `id`) shows now that
+/// something is mounted on it, and the process whose directory that is,
+/// if it is one: read through the mount, as any program would. The
+/// `status` it shows is another process's, or a copy of this one's; it
+/// is reported as what the mount shows, never as process `id`.
+fn what_it_shows(
+    proc: &dyn Procfs,
+    relative: &str,
+    id: i32,
+) -> (String, Option<i32>) {
+    if let Ok(ids) = proc.status(&format!("{relative}/status")) {
+        let comm = proc
+            .stat(&format!("{relative}/stat"))
+            .map(|stat| format!(" ({})", stat.comm))
+            .unwrap_or_default();
+        let whose = match (ids.pid == ids.tgid, ids.pid == id) {
+            (true, true) => format!("the directory of process {id} itself"),
+            (true, false) => {
+                format!("the directory of process {}{comm}", ids.pid)
+            }
+            (false, _) => format!(
+                "the directory of thread {} of process {}{comm}",
+                ids.pid, ids.tgid
+            ),
+        };
+        return (whose, Some(ids.pid));
+    }
+    match proc.list(relative) {
+        Ok(entries) => {
+            let n = entries
+                .iter()
+                .filter(|e| e.name != "." && e.name != "..")
+                .count();
+            let what = match n {
+                0 => "an empty directory".to_string(),
+                1 => "a directory of 1 entry".to_string(),
+                n => format!("a directory of {n} entries"),
+            };
+            (what, None)
+        }
+        Err(_) => match proc.is_dir(relative) {
+            Ok(false) => ("a file".to_string(), None),
+            Ok(true) => ("a directory it may not list".to_string(), None),
+            Err(err) => (format!("nothing readable ({})", err.cause()), None),
+        },
+    }
+}
+
 /// A hidden process's threads are part of that one finding: an orphan
 /// thread whose group is a hidden process is told in the process's
-/// evidence, not as a finding of its own.
+/// evidence, not as a finding of its own. So are the threads of a
+/// process under a mount, counted as threads.
 fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     let hidden: Vec<i32> = verdicts
         .iter()
@@ -522,24 +789,57 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
             v.kind == Kind::OrphanThread
                 && v.tgid.is_some_and(|tgid| hidden.contains(&tgid))
         });
-    for process in kept.iter_mut().filter(|v| v.kind == Kind::HiddenProcess) {
+    let told = |process: &Verdict, threads: &[&Verdict]| {
         let ids: Vec<String> = threads
             .iter()
-            .filter(|t| t.tgid == Some(process.id))
-            .map(|t| t.id.to_string())
+            .filter(|t| t.tgid == Some(process.id) && t.id != process.id)
+            .map(|t| match &t.comm {
+                Some(comm) if process.kind == Kind::MountOverProcess => {
+                    format!("{} ({comm})", t.id)
+                }
+                _ => t.id.to_string(),
+            })
             .collect();
-        if !ids.is_empty() {
-            let verb = if ids.len() == 1 {
-                "resolves"
-            } else {
-                "resolve"
-            };
-            let _ = write!(
-                process.lookup,
+        let verb = if ids.len() == 1 {
+            "resolves"
+        } else {
+            "resolve"
+        };
+        (!ids.is_empty()).then(|| {
+            format!(
                 "; {} of it {verb} too: {}",
                 crate::claims::count(ids.len(), "thread"),
                 ids.join(", ")
-            );
+            )
+        })
+    };
+    let orphans: Vec<&Verdict> = threads.iter().collect();
+    let under: HashSet<i32> = kept
+        .iter()
+        .filter(|v| v.kind == Kind::MountOverProcess)
+        .map(|v| v.id)
+        .collect();
+    let mounted_threads: Vec<Verdict> = kept
+        .iter()
+        .filter(|v| {
+            v.kind == Kind::Thread
+                && v.tgid.is_some_and(|tgid| under.contains(&tgid))
+        })
+        .cloned()
+        .collect();
+    let mounted_threads: Vec<&Verdict> = mounted_threads.iter().collect();
+    let mut told_mounts = HashSet::new();
+    for process in &mut kept {
+        let more = match process.kind {
+            Kind::HiddenProcess => told(process, &orphans),
+            // Told once, in the first mount over the process.
+            Kind::MountOverProcess if told_mounts.insert(process.id) => {
+                told(process, &mounted_threads)
+            }
+            _ => None,
+        };
+        if let Some(more) = more {
+            process.lookup.push_str(&more);
         }
     }
     kept
@@ -552,8 +852,13 @@ pub fn one_line(verdict: &Verdict) -> String {
         .as_deref()
         .map(|comm| format!(" ({comm})"))
         .unwrap_or_default();
+    let mount = verdict
+        .mount
+        .as_ref()
+        .map(|m| format!(": mount {}", mount_words(m)))
+        .unwrap_or_default();
     format!(
-        "{} {}{name}: {}; {}",
+        "{} {}{name}{mount}: {}; {}",
         verdict.kind.words(),
         verdict.id,
         verdict.lookup,
@@ -561,12 +866,21 @@ pub fn one_line(verdict: &Verdict) -> String {
     )
 }
 
+/// A mount in words: "id 613 on /proc/4242: proc, source proc, root
+/// /4243".
+pub fn mount_words(mount: &Mount) -> String {
+    format!(
+        "id {} on {}: {}, source {}, root {}",
+        mount.id, mount.point, mount.fstype, mount.source, mount.root
+    )
+}
+
 /// The audit's result: counts, and the findings with their evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
-    /// Names this document's shape.
-    pub schema: &'static str,
-    pub kernel: String,
+    /// The shape of this document: [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    pub kernel: Kernel,
     pub proc: String,
     /// Ids 1 to `pid_max - 1` were looked up.
     pub pid_max: u32,
@@ -576,6 +890,10 @@ pub struct Audit {
     pub transient: usize,
     pub unreadable: usize,
     pub findings: Vec<Verdict>,
+    /// Mounts inside the procfs over no process directory
+    /// (`/proc/sys/fs/binfmt_misc`, a container's masks): they hide no
+    /// process, and are shown rather than reported.
+    pub other_mounts: Vec<Mount>,
     pub seconds: f64,
     /// The claims the verdicts rest on.
     pub rests_on: Vec<&'static str>,
@@ -589,9 +907,14 @@ impl Audit {
         verdicts: Vec<Verdict>,
     ) -> Audit {
         let count = |kind| verdicts.iter().filter(|v| v.kind == kind).count();
+        let other_mounts = verdicts
+            .iter()
+            .filter(|v| v.kind == Kind::MountElsewhere)
+            .filter_map(|v| v.mount.clone())
+            .collect();
         Audit {
-            schema: "proc-threads-audit/1",
-            kernel,
+            schema_version: SCHEMA_VERSION,
+            kernel: Kernel { release: kernel },
             proc: proc.to_string(),
             pid_max: scan.pid_max,
             resolved: scan.resolved,
@@ -603,52 +926,84 @@ impl Audit {
                 .into_iter()
                 .filter(|v| v.kind.is_finding())
                 .collect(),
+            other_mounts,
             seconds: scan.took.as_secs_f64(),
             rests_on: RESTS_ON.to_vec(),
         }
     }
 
     /// Nothing found: every id that resolves is listed or a thread of a
-    /// listed process, or was passing by.
+    /// listed process, or was passing by, and no mount covers a process
+    /// directory.
     pub fn clean(&self) -> bool {
         self.findings.is_empty()
     }
 
-    /// One line of counts.
+    /// One line of counts, saying what "transient" means.
     pub fn counts(&self) -> String {
         format!(
             "ids 1 to {} looked up in {:.1} s: {} resolve, {} listed, {} \
-             threads of listed processes, {} transient, {} unreadable",
+             threads of listed processes, {} transient (tasks that \
+             started or ended during the audit: gone, replaced or listed \
+             when looked at again {} ms later), {} unreadable",
             self.pid_max - 1,
             self.seconds,
             self.resolved,
             self.listed,
             self.threads,
             self.transient,
+            SETTLE.as_millis(),
             self.unreadable
         )
     }
+
+    /// The mounts over no process, in one line, if there are any.
+    fn other_mounts_line(&self) -> Option<String> {
+        let mounts: Vec<String> = self
+            .other_mounts
+            .iter()
+            .map(|m| format!("{} on {} (id {})", m.fstype, m.point, m.id))
+            .collect();
+        (!mounts.is_empty()).then(|| {
+            format!(
+                "mounted inside {} over no process directory, so hiding \
+                 none: {}",
+                self.proc,
+                mounts.join(", ")
+            )
+        })
+    }
 }
 
-/// The three checks a report shows, each passing when it found nothing.
-const CHECKS: [(Kind, &str); 3] = [
+/// The checks a report shows, each passing when it found nothing.
+const CHECKS: [(Kind, &str); 4] = [
     (Kind::HiddenProcess, "no process is hidden from the listing"),
     (
         Kind::OrphanThread,
         "every unlisted id is a thread of a listed process",
     ),
     (Kind::ListedNotResolving, "every listed id resolves"),
+    (
+        Kind::MountOverProcess,
+        "no mount covers a process directory",
+    ),
 ];
 
 /// The report for people, wrapped at `width`.
 pub fn human(audit: &Audit, width: Option<usize>) -> String {
     let mut out = String::new();
-    let head = format!("audit of {} on Linux {}", audit.proc, audit.kernel);
+    let head =
+        format!("audit of {} on Linux {}", audit.proc, audit.kernel.release);
     for line in terminal::wrap(&head, width, "") {
         let _ = writeln!(out, "{line}");
     }
     for line in terminal::wrap(&audit.counts(), width, "") {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(mounts) = audit.other_mounts_line() {
+        for line in terminal::wrap(&mounts, width, "") {
+            let _ = writeln!(out, "{line}");
+        }
     }
     for finding in &audit.findings {
         let name = finding
@@ -662,10 +1017,15 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
             finding.kind.words(),
             finding.id
         );
-        for (label, text) in [
-            ("lookup: ", &finding.lookup),
-            ("listing: ", &finding.listing),
-        ] {
+        let mount = finding.mount.as_ref().map(mount_words);
+        let lines = [
+            ("mount: ", mount.as_ref()),
+            ("lookup: ", Some(&finding.lookup)),
+            ("listing: ", Some(&finding.listing)),
+        ];
+        for (label, text) in
+            lines.into_iter().filter_map(|(l, t)| Some((l, t?)))
+        {
             for line in terminal::wrap_after(
                 &format!("      {label}"),
                 text,
@@ -753,15 +1113,7 @@ pub fn junit(audit: &Audit) -> String {
             .findings
             .iter()
             .filter(|f| f.kind == kind)
-            .map(|f| {
-                format!(
-                    "{} {}: {}; {}",
-                    f.id,
-                    f.comm.as_deref().unwrap_or(""),
-                    f.lookup,
-                    f.listing
-                )
-            })
+            .map(one_line)
             .collect();
         let _ = write!(
             out,
@@ -803,6 +1155,53 @@ mod tests {
         /// What a listing of the root shows: the second look's.
         listed: Vec<i32>,
         looks: Mutex<HashMap<i32, usize>>,
+        /// The text of `thread-self/mountinfo`.
+        mountinfo: String,
+        /// Paths with something mounted on them, and what it shows.
+        covered: Vec<(&'static str, Cover)>,
+    }
+
+    /// What a mount over a path shows.
+    #[derive(Clone, Copy)]
+    enum Cover {
+        /// Another process's directory (a bind mount of `/proc/<pid>`).
+        Process(i32),
+        /// An empty directory (a tmpfs, or a bind of an empty one).
+        Empty,
+    }
+
+    impl Doctored {
+        fn new(tasks: HashMap<i32, (i32, &'static str, u64)>) -> Doctored {
+            Doctored {
+                root: "/proc".into(),
+                tasks,
+                vanish: Vec::new(),
+                denied: Vec::new(),
+                listed: Vec::new(),
+                looks: Mutex::new(HashMap::new()),
+                mountinfo: "22 1 0:21 / /proc rw - proc proc rw\n".into(),
+                covered: Vec::new(),
+            }
+        }
+
+        /// `path` as the path walk sees it with the mounts: the path it
+        /// shows instead, or `None` for the root of an empty mount;
+        /// ENOENT below one.
+        fn through(&self, path: &str) -> Result<Option<String>, ProcError> {
+            for (point, cover) in &self.covered {
+                let rest = match path.strip_prefix(point) {
+                    Some("") => "",
+                    Some(rest) if rest.starts_with('/') => rest,
+                    _ => continue,
+                };
+                return match cover {
+                    Cover::Process(pid) => Ok(Some(format!("{pid}{rest}"))),
+                    Cover::Empty if rest.is_empty() => Ok(None),
+                    Cover::Empty => Err(enoent(path)),
+                };
+            }
+            Ok(Some(path.to_string()))
+        }
     }
 
     fn enoent(path: &str) -> ProcError {
@@ -862,10 +1261,13 @@ mod tests {
             if dir == "." {
                 return Ok(self.listed.iter().map(dirent).collect());
             }
+            let Some(dir) = self.through(dir)? else {
+                return Ok(Vec::new());
+            };
             let tgid: i32 = dir
                 .trim_end_matches("/task")
                 .parse()
-                .map_err(|_| enoent(dir))?;
+                .map_err(|_| enoent(&dir))?;
             let tids = self
                 .tasks
                 .iter()
@@ -874,6 +1276,10 @@ mod tests {
             Ok(tids.map(|id| dirent(&id)).collect())
         }
         fn read(&self, path: &str) -> Result<String, ProcError> {
+            if path == "thread-self/mountinfo" {
+                return Ok(self.mountinfo.clone());
+            }
+            let path = &self.through(path)?.ok_or_else(|| enoent(path))?;
             let (id, tgid, comm, start) = self.task(path, true)?;
             if path.ends_with("/status") {
                 return Ok(format!(
@@ -888,7 +1294,12 @@ mod tests {
             ))
         }
         fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
-            self.task(&format!("{path}/x"), false).map(|_| true)
+            match self.through(path)? {
+                None => Ok(true),
+                Some(path) => {
+                    self.task(&format!("{path}/x"), false).map(|_| true)
+                }
+            }
         }
         fn links(&self, _: &str) -> Result<u64, ProcError> {
             Ok(2)
@@ -917,12 +1328,10 @@ mod tests {
             (60, (60, "newborn", 9)),    // listed by the second look
         ]);
         let proc = Doctored {
-            root: "/proc".into(),
-            tasks,
             vanish: vec![40],
             denied: vec![50],
             listed: vec![10, 60, 70],
-            looks: Mutex::new(HashMap::new()),
+            ..Doctored::new(tasks)
         };
         let scan = Scan {
             pid_max: 100,
@@ -931,6 +1340,8 @@ mod tests {
             unlisted: vec![11, 20, 21, 30, 40, 50, 60],
             // 70 stays listed without resolving; 80 leaves the listing.
             unresolved: vec![70, 80],
+            procfs: PROCFS,
+            mounted: Vec::new(),
             took: Duration::ZERO,
         };
         let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
@@ -958,6 +1369,7 @@ mod tests {
         assert!(hidden.listing.contains("still not listed"), "{hidden:?}");
         let audit = Audit::new("6.12".into(), "/proc", &scan, verdicts);
         assert_eq!(audit.findings.len(), 3);
+        assert!(audit.other_mounts.is_empty());
         assert_eq!(
             (audit.threads, audit.transient, audit.unreadable),
             (1, 3, 1)
@@ -969,6 +1381,146 @@ mod tests {
             human(&audit, Some(60))
                 .contains("FOUND hidden process 20 (hidden)")
         );
+    }
+
+    /// The procfs root's own landing: mount 22, a mount's root.
+    const PROCFS: Landing = Landing {
+        mount: Some(22),
+        mount_root: Some(true),
+    };
+
+    /// Test that a process under a mount is reported as such, and never
+    /// as the process whose directory the mount shows: the doctored
+    /// procfs answers with the directory of process 10 for /proc/20, as
+    /// `mount --bind /proc/10 /proc/20` makes the kernel answer.
+    #[test]
+    fn a_mount_over_a_process_is_a_finding_of_its_own() {
+        let tasks = HashMap::from([
+            (10, (10, "decoy", 5)),
+            (20, (20, "covered", 6)),
+            (21, (20, "covered-t", 6)), // its thread, unlisted
+            (30, (30, "under-tmpfs", 7)),
+            (40, (40, "tasks-hidden", 8)),
+            (41, (40, "its-thread", 8)), // task/ of 40 is covered
+        ]);
+        let proc = Doctored {
+            listed: vec![10, 20, 30, 40],
+            mountinfo: "\
+22 1 0:21 / /proc rw,relatime - proc proc rw
+90 22 0:21 /10 /proc/20 rw,relatime - proc proc rw
+91 22 0:40 / /proc/30 rw,relatime - tmpfs tmpfs rw
+92 22 0:41 / /proc/40/task rw,relatime - tmpfs none rw
+93 22 0:42 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
+"
+            .into(),
+            covered: vec![
+                ("20", Cover::Process(10)),
+                ("30", Cover::Empty),
+                ("40/task", Cover::Empty),
+            ],
+            ..Doctored::new(tasks)
+        };
+        let scan = Scan {
+            pid_max: 100,
+            listed: ids(&[10, 20, 30, 40]),
+            resolved: 6,
+            unlisted: vec![21, 41],
+            unresolved: Vec::new(),
+            procfs: PROCFS,
+            // 60 was under mount 95 during the scan, gone since.
+            mounted: vec![(20, Some(90)), (30, Some(91)), (60, Some(95))],
+            took: Duration::ZERO,
+        };
+        let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
+        let audit = Audit::new("6.12".into(), "/proc", &scan, verdicts);
+        let found: Vec<(Kind, i32, u64)> = audit
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.id, f.mount.as_ref().unwrap().id))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Kind::MountOverProcess, 20, 90),
+                (Kind::MountOverProcess, 30, 91),
+                (Kind::MountOverProcess, 40, 92),
+            ],
+            "{}",
+            json(&audit)
+        );
+        // What /proc/20 shows is process 10's directory: evidence, not
+        // a verdict about 10 or a second identity for 20.
+        let bound = &audit.findings[0];
+        assert_eq!(bound.shows_process, Some(10));
+        assert_eq!((bound.comm.as_deref(), bound.tgid), (None, None));
+        assert!(
+            bound.lookup.starts_with(
+                "/proc/20 now shows the directory of process 10 (decoy); \
+                 the scan's lookup of /proc/20 ended on mount 90 (statx), \
+                 not on the procfs's mount 22"
+            ),
+            "{bound:?}"
+        );
+        assert!(
+            bound
+                .lookup
+                .ends_with("1 thread of it resolves too: 21 (covered-t)"),
+            "{bound:?}"
+        );
+        assert!(bound.listing.starts_with("/proc lists 20"), "{bound:?}");
+        let tmpfs = &audit.findings[1];
+        assert!(
+            tmpfs
+                .lookup
+                .starts_with("/proc/30 now shows an empty directory"),
+            "{tmpfs:?}"
+        );
+        assert_eq!(tmpfs.shows_process, None);
+        // Deeper down: 40's task/ is covered, so its thread 41 is not
+        // listed there, yet 41 is told with the mount, not as an orphan.
+        let deeper = &audit.findings[2];
+        assert!(
+            deeper
+                .lookup
+                .starts_with("/proc/40/task now shows an empty"),
+            "{deeper:?}"
+        );
+        assert!(deeper.lookup.contains("41 (its-thread)"), "{deeper:?}");
+        assert_eq!(
+            (audit.threads, audit.transient, audit.unreadable),
+            (2, 1, 0)
+        );
+        let other: Vec<u64> =
+            audit.other_mounts.iter().map(|m| m.id).collect();
+        assert_eq!(other, [93]);
+        // Every format carries the new kind.
+        let tap = tap(&audit);
+        assert!(tap.contains("1..4\n"), "{tap}");
+        assert!(
+            tap.contains("not ok 4 - no mount covers a process directory"),
+            "{tap}"
+        );
+        assert!(tap.contains("\"kind\":\"mount-over-process\""), "{tap}");
+        let junit = junit(&audit);
+        assert!(junit.contains("tests=\"4\" failures=\"1\""), "{junit}");
+        assert!(junit.contains("mount over process 20"), "{junit}");
+        let human = human(&audit, Some(76));
+        assert!(human.contains("\nFOUND mount over process 20\n"), "{human}");
+        assert!(
+            human.contains("mount: id 90 on /proc/20: proc, source proc,"),
+            "{human}"
+        );
+        assert!(human.contains("(id 93)"), "{human}");
+        assert!(
+            human.contains("\nfound 3 mounts over process directories\n"),
+            "{human}"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&json(&audit)).unwrap();
+        assert_eq!(doc["schema_version"], SCHEMA_VERSION);
+        assert_eq!(doc["kernel"]["release"], "6.12");
+        assert_eq!(doc["findings"][0]["mount"]["source"], "proc");
+        assert_eq!(doc["findings"][0]["shows_process"], 10);
     }
 
     #[test]

@@ -109,7 +109,8 @@ pub struct Options {
 pub enum Command {
     /// Look for hidden processes: look up every id up to pid_max in the
     /// procfs, compare with its listing, and report each id that
-    /// resolves but is neither listed nor a thread of a listed process.
+    /// resolves but is neither listed nor a thread of a listed process,
+    /// and each mount over a process's directory.
     Audit(AuditOptions),
 }
 
@@ -117,11 +118,14 @@ pub enum Command {
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Exit status: 0 nothing hidden found; 1 something \
                         found (a hidden process, an orphan thread, a \
-                        listed id that does not resolve); 2 usage error; \
-                        3 could not run (no procfs, pid_max unreadable).\n\n\
-                        Read-only and unprivileged; as root it can also \
-                        read the status of other users' processes under \
-                        a hidepid= mount.")]
+                        listed id that does not resolve, a mount over a \
+                        process's directory); 2 usage error; 3 could not \
+                        run (no procfs, pid_max unreadable).\n\n\
+                        Read-only and unprivileged: it never unmounts \
+                        anything. As root it can also read the status of \
+                        other users' processes under a hidepid= mount. \
+                        It sees the mounts of its own mount namespace \
+                        only.")]
 pub struct AuditOptions {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
@@ -147,7 +151,7 @@ pub enum AuditFormat {
     Human,
     /// TAP version 13, one test point per kind of finding.
     Tap,
-    /// One JSON document, whose `schema` names its shape.
+    /// One JSON document, whose `schema_version` names its shape.
     Json,
     /// JUnit XML, one testcase per kind of finding.
     Junit,

@@ -373,7 +373,7 @@ pub fn hidepid(options: &str) -> Option<&str> {
 }
 
 /// Undo mountinfo's `\ooo` escapes.
-fn unescape(field: &str) -> String {
+pub fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;

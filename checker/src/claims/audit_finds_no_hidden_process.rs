@@ -44,8 +44,8 @@ fn check(cx: &Context<'_>) -> Proof {
         .collect();
     if !found.is_empty() {
         return fail(
-            "no hidden process, orphan thread or listed id that does not \
-             resolve",
+            "no hidden process, orphan thread, listed id that does not \
+             resolve or mount over a process",
             found.join("; "),
         );
     }

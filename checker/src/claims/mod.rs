@@ -56,6 +56,7 @@ macro_rules! each_claim {
             tid_lookup_passes_through_proc_pid_lookup,
             cached_dentry_skips_proc_root_lookup,
             audit_finds_no_hidden_process,
+            audit_finds_a_mount_over_a_process,
         );
     };
 }
