@@ -293,6 +293,63 @@ fn another_process_bound_over_a_process_is_found_not_taken_for_it() {
         )),
         "{lookup}"
     );
+    // The report the book shows, wrapped for its column.
+    let report = report_under_a_bind(hidden.pid(), shown.pid());
+    insta::assert_snapshot!("audit_report_of_a_bind_mount", report);
+}
+
+/// The human report, at 76 columns, of an audit made in this process,
+/// on a thread with a mount namespace of its own (allowed in a process
+/// of many threads: only a new user namespace needs a single thread),
+/// where `/proc/<shown>` is bound over `/proc/<hidden>`. Counts and
+/// mount ids redacted.
+fn report_under_a_bind(hidden: u32, shown: u32) -> String {
+    use checker::audit;
+    use nix::mount::{MsFlags, mount};
+    let none: Option<&str> = None;
+    let text = std::thread::spawn(move || {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).unwrap();
+        let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
+        mount(none, "/", none, private, none).unwrap();
+        let (from, to) = (format!("/proc/{shown}"), format!("/proc/{hidden}"));
+        mount(
+            Some(from.as_str()),
+            to.as_str(),
+            none,
+            MsFlags::MS_BIND,
+            none,
+        )
+        .unwrap();
+        let proc = crate::support::proc();
+        let pid_max = audit::pid_max(&proc).unwrap();
+        let scan = audit::scan(&proc, Path::new("/proc"), pid_max, 2, &|_| {})
+            .unwrap();
+        let verdicts = audit::classify(&proc, &scan, audit::SETTLE).unwrap();
+        let release = checker::cli::kernel_release();
+        let report = audit::Audit::new(release, "/proc", &scan, verdicts);
+        fits_schema(AUDIT_SCHEMA, &audit::json(&report));
+        audit::human(&report, Some(76))
+    })
+    .join()
+    .unwrap();
+    // Every number of the counts paragraph changes from run to run.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for line in lines.iter_mut().skip(1).take_while(|l| !l.is_empty()) {
+        let words: Vec<&str> = line
+            .split(' ')
+            .map(|w| match w.starts_with(|c: char| c.is_ascii_digit()) {
+                true => "[N]",
+                false => w,
+            })
+            .collect();
+        *line = words.join(" ");
+    }
+    crate::support::Redactor::default()
+        .name(hidden, "PID")
+        .name(shown, "OTHER")
+        .keep(audit::SETTLE.as_millis())
+        .with_numbers()
+        .redact(&(lines.join("\n") + "\n"))
 }
 
 #[test]
