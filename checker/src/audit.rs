@@ -703,7 +703,7 @@ fn mount_verdicts(
         let point = format!("{root}/{id}");
         let still = verdicts
             .iter()
-            .any(|v| v.mount.as_ref().is_some_and(|m| m.point == point));
+            .any(|v| v.kind == Kind::MountOverProcess && v.id == id);
         if still {
             continue;
         }
