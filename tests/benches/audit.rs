@@ -378,10 +378,8 @@ fn side_by_side() {
         Err(why) => println!("  LD_PRELOAD row not run: {why}"),
     }
     println!();
-    println!(
-        "| technique | `unhide-linux proc` | time | `checker audit` | time |"
-    );
-    println!("|---|---|---|---|---|");
+    println!("| technique | `unhide-linux proc` | `checker audit` |");
+    println!("|---|---|---|");
     for (name, hiding, pid) in &rows {
         let (unhide, unhide_time) =
             under(hiding, &["unhide-linux", "proc"], unhide_words);
@@ -400,14 +398,14 @@ fn side_by_side() {
             }
         }
         println!(
-            "| {name} | {unhide} | {:.2} s | {audit} | {:.2} s |",
+            "| {name} | {unhide} ({:.2} s) | {audit} ({:.2} s) |",
             secs(unhide_time),
             secs(audit_time)
         );
     }
     println!(
         "| mutant kernel `readdir-hides-a-comm` (matrix VM) | not run: \
-         the VM's only program is the checker | - | {} | - |",
+         the VM's only program is the checker | {} |",
         recorded_mutant()
     );
     drop(preloaded);
