@@ -115,8 +115,9 @@ fn zero_threads_is_a_usage_error() {
     let line = error_line(Command::new(DEMO).args(["--threads", "0"]), 2);
     assert_eq!(
         line,
-        "demo-spawner: invalid value '0' for '--threads <N>': a process \
-         needs at least 1 thread to show; see 'just spawn --help'\n"
+        "demo-spawner: invalid value '0' for '--threads <N>': 0 threads \
+         besides the main one leave no thread id to look for; give 1 or \
+         more; see 'just spawn --help'\n"
     );
 }
 

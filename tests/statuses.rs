@@ -164,3 +164,119 @@ fn the_one_table_is_what_the_book_readme_and_architecture_show() {
         );
     }
 }
+
+/// Where a run's stdout goes, for the one rule of output errors.
+#[derive(Debug, Clone, Copy)]
+enum Stdout {
+    /// A pipe whose reader has left: `checker | head` once head ends.
+    ClosedPipe,
+    /// `/dev/full`: every write fails with ENOSPC, as on a full disk.
+    Full,
+}
+
+/// Run `program args` with stdout going where `to` says, stdin closed.
+fn written_to(to: Stdout, program: &str, args: &[&str]) -> Output {
+    let stdout = match to {
+        Stdout::ClosedPipe => {
+            let (read, write) = nix::unistd::pipe().expect("a pipe");
+            drop(read);
+            std::process::Stdio::from(write)
+        }
+        Stdout::Full => std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+            .into(),
+    };
+    let child = crate::support::dies_with_test(
+        Command::new(program)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("CI"),
+    )
+    .stdin(std::process::Stdio::null())
+    .stdout(stdout)
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("the program starts");
+    // Bounded: a program that missed the error and waits (demo-spawner
+    // until a signal) is killed, and fails the test.
+    crate::support::wait_bounded(child, std::time::Duration::from_secs(60))
+}
+
+/// Every way of running `program` that writes to stdout obeys the one
+/// rule: a closed pipe ends it quietly with 0; a full disk with one
+/// line on stderr and 3 (`exit_status::after_write`).
+fn obeys_the_output_rule(program: &str, name: &str, runs: &[&[&str]]) {
+    for args in runs {
+        let closed = written_to(Stdout::ClosedPipe, program, args);
+        let stderr = String::from_utf8_lossy(&closed.stderr);
+        assert_eq!(closed.status.code(), Some(0), "{name} {args:?}: {stderr}");
+        assert_eq!(stderr, "", "{name} {args:?} into a closed pipe");
+
+        let full = written_to(Stdout::Full, program, args);
+        let stderr = String::from_utf8_lossy(&full.stderr);
+        assert_eq!(full.status.code(), Some(3), "{name} {args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "{name}: cannot write to stdout: No space left on device (os \
+                 error 28)\n"
+            ),
+            "{name} {args:?} into /dev/full"
+        );
+    }
+}
+
+#[test]
+fn the_checker_obeys_the_output_rule() {
+    let runs: &[&[&str]] = &[&[], &["--help"], &["--list"], &["--version"]];
+    obeys_the_output_rule(CHECKER, "checker", runs);
+    obeys_the_output_rule(CHECKER, "checker", &[&["audit", "--help"]]);
+}
+
+#[test]
+fn demo_spawner_obeys_the_output_rule() {
+    let runs: &[&[&str]] = &[&[], &["--json"], &["--help"]];
+    obeys_the_output_rule(DEMO, "demo-spawner", runs);
+}
+
+#[test]
+fn the_workshop_obeys_the_output_rule() {
+    let runs: &[&[&str]] = &[&["--no-pause"], &["--step", "3"], &["--help"]];
+    obeys_the_output_rule(WORKSHOP, "workshop", runs);
+}
+
+#[test]
+fn usage_errors_point_to_a_help_that_lists_the_option() {
+    let usage = |args: &[&str]| {
+        let output = run(Command::new(CHECKER).args(args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        stderr
+    };
+    // The audit's options are in the audit's help.
+    for args in [&["audit", "--jobs", "0"][..], &["audit", "--bogus"]] {
+        let line = usage(args);
+        assert!(line.ends_with("see 'just check audit --help'\n"), "{line}");
+    }
+    let audit = run(Command::new(CHECKER).args(["audit", "--help"]));
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("--jobs <N>"));
+    // Every value to pick from, in words; no Rust range syntax.
+    let markdown = usage(&["--format", "markdown"]);
+    assert!(
+        markdown.contains("pick human, tap, json or junit"),
+        "{markdown}"
+    );
+    let xml = usage(&["--format", "xml"]);
+    assert!(
+        xml.contains("pick human, tap, json, junit or markdown"),
+        "{xml}"
+    );
+    let threads = usage(&["--threads", "0"]);
+    assert!(threads.contains("1 to 1000000 threads besides its leader"));
+    assert!(!threads.contains("..="), "{threads}");
+    let jobs = usage(&["audit", "--jobs", "0"]);
+    assert!(!jobs.contains("..="), "{jobs}");
+}

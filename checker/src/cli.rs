@@ -58,7 +58,7 @@ pub struct Options {
         value_name = "N",
         default_value_t = 3,
         conflicts_with = "pid",
-        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        value_parser = parse_threads,
     )]
     pub threads: u32,
 
@@ -136,11 +136,7 @@ pub struct AuditOptions {
     pub proc: PathBuf,
 
     /// Lookups at once (default: the number of cores).
-    #[arg(
-        long,
-        value_name = "N",
-        value_parser = clap::value_parser!(u16).range(1..)
-    )]
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<u16>,
 }
 
@@ -155,6 +151,28 @@ pub enum AuditFormat {
     Json,
     /// JUnit XML, one testcase per kind of finding.
     Junit,
+}
+
+/// The most threads `--threads` starts besides the leader.
+const MAX_THREADS: u32 = 1_000_000;
+
+/// `--threads`: a count of threads besides the leader, said in words
+/// rather than in Rust's range syntax.
+fn parse_threads(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(count) if (1..=MAX_THREADS).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "the demo starts 1 to {MAX_THREADS} threads besides its leader"
+        )),
+    }
+}
+
+/// `checker audit --jobs`: how many lookups run at once.
+fn parse_jobs(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(jobs) if jobs >= 1 => Ok(jobs),
+        _ => Err(format!("lookups at once run from 1 to {}", u16::MAX)),
+    }
 }
 
 /// Where the kernel says how far pids go.
@@ -233,7 +251,13 @@ pub fn main() -> std::process::ExitCode {
     let mut options = match options {
         Ok(options) => options,
         Err(err) => {
-            let help = format!("'{RUN} --help'");
+            // The help that lists the option in question: the audit's
+            // own for `checker audit ...` (options cannot come before a
+            // subcommand: `args_conflicts_with_subcommands`).
+            let help = match args.get(1).is_some_and(|arg| arg == "audit") {
+                true => format!("'{RUN} audit --help'"),
+                false => format!("'{RUN} --help'"),
+            };
             return exit_status::usage_error("checker", &help, &err).into();
         }
     };
@@ -265,10 +289,19 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
         Err(message) => return error(Status::Usage, message),
     };
     if options.format == Format::Markdown {
+        let reports: Vec<String> = Format::value_variants()
+            .iter()
+            .filter(|format| **format != Format::Markdown)
+            .filter_map(|format| format.to_possible_value())
+            .map(|value| value.get_name().to_string())
+            .collect();
         return error(
             Status::Usage,
-            "--format markdown lists the claims; use it with --list, or \
-             pick human, tap or json",
+            format!(
+                "--format markdown lists the claims; use it with --list, \
+                 or pick {} for a report; see '{RUN} --help'",
+                exit_status::one_of(&reports)
+            ),
         );
     }
     if let Err(message) = usable_procfs(&options.proc) {

@@ -21,10 +21,10 @@ use crate::spawn;
     bin_name = "demo-spawner",
     version,
     after_help = "Exit status: 0 stopped by a key, a signal or \
-                  --exit-after; 2 \
-                  usage error; 3 could not run (the system would not give \
-                  the threads asked for, or stdout and signals could not \
-                  be set up)."
+                  --exit-after, or stdout closed (a pipe whose reader \
+                  left); 2 usage error; 3 could not run (the system would \
+                  not give the threads asked for, stdout could not be \
+                  written, or signals could not be set up)."
 )]
 pub struct Options {
     /// How many threads to spawn besides the main thread.
@@ -83,7 +83,9 @@ pub struct Options {
 
 fn parse_threads(text: &str) -> Result<u32, String> {
     match text.parse::<u32>() {
-        Ok(0) => Err("a process needs at least 1 thread to show".into()),
+        Ok(0) => Err("0 threads besides the main one leave no thread id \
+                       to look for; give 1 or more"
+            .into()),
         Ok(count) => Ok(count),
         Err(_) => Err(format!("{text:?} is not a thread count")),
     }
@@ -123,6 +125,13 @@ pub fn main_with_args(
     };
     match spawn::run(&options) {
         Ok(()) => Status::Ok.into(),
+        // A closed pipe ends us quietly with 0; a full disk is one line
+        // and 3, as in every binary of the workspace.
+        Err(spawn::SpawnError::Write(err)) => {
+            exit_status::after_write("demo-spawner", Err(err))
+                .unwrap_or(Status::CannotRun)
+                .into()
+        }
         Err(err) => {
             eprintln!("demo-spawner: {err}");
             Status::CannotRun.into()

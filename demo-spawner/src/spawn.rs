@@ -61,11 +61,14 @@ pub enum SpawnError {
         source: std::io::Error,
         limits: String,
     },
-    /// Setting up signals or writing the output failed.
+    /// Setting up signals failed.
     Io {
         what: &'static str,
         source: std::io::Error,
     },
+    /// Writing the ready output to stdout failed: a closed pipe, which
+    /// is no error (`exit_status::after_write`), or a full disk.
+    Write(std::io::Error),
 }
 
 impl fmt::Display for SpawnError {
@@ -92,6 +95,9 @@ impl fmt::Display for SpawnError {
             ),
             SpawnError::Io { what, source } => {
                 write!(f, "cannot {what}: {source}")
+            }
+            SpawnError::Write(source) => {
+                write!(f, "cannot write to stdout: {source}")
             }
         }
     }
@@ -143,9 +149,13 @@ pub fn run(options: &Options) -> Result<(), SpawnError> {
         threads: group.threads.clone(),
         exited,
     };
-    print_ready(&ready, options.json)?;
-    // A person at the terminal stops us with a key (see `hint`).
-    let mut keys = terminal::Keys::open();
+    if let Err(err) = print_ready(&ready, options.json) {
+        group.stop();
+        return Err(err);
+    }
+    // A person at the terminal stops us with a key (see `hint`), even
+    // when stdin is a pipe (`echo | just spawn`): then from /dev/tty.
+    let mut keys = terminal::Keys::open_terminal();
     hint(keys.is_some(), ready.pid);
     // The first thread may exec now: the ready line is out.
     let _ = exec_go.send(());
@@ -456,10 +466,7 @@ fn print_ready(ready: &Ready, json: bool) -> Result<(), SpawnError> {
     };
     written
         .and_then(|()| out.flush())
-        .map_err(|source| SpawnError::Io {
-            what: "write to stdout",
-            source,
-        })
+        .map_err(SpawnError::Write)
 }
 
 /// The lines the article's program prints, in a fixed order, for

@@ -150,16 +150,18 @@ pub fn table() -> String {
 }
 
 /// Prints a clap result the way every binary of the workspace does:
-/// `--help` and `--version` as clap renders them (status 0); any usage
-/// error as one line, `<program>: <what is wrong>; see <help>`, with
-/// status 2. `help` names a command the reader has, such as
-/// `just check --help`.
+/// `--help` and `--version` as clap renders them (status 0, or what
+/// [`after_write`] makes of a failed write: a closed pipe is still 0, a
+/// full disk is 3 with one line); any usage error as one line,
+/// `<program>: <what is wrong>; see <help>`, with status 2. `help`
+/// names a command the reader has, such as `just check --help`.
 pub fn usage_error(program: &str, help: &str, err: &clap::Error) -> Status {
     use clap::error::ErrorKind;
+    use std::io::Write;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print();
-            Status::Ok
+            let printed = err.print().and_then(|()| io::stdout().flush());
+            after_write(program, printed).unwrap_or(Status::Ok)
         }
         _ => {
             eprintln!("{program}: {}; see {help}", first_line(err));
@@ -168,11 +170,30 @@ pub fn usage_error(program: &str, help: &str, err: &clap::Error) -> Status {
     }
 }
 
-/// The first line of a clap error, without its `error: ` prefix.
+/// The first line of a clap error, without its `error: ` prefix, and
+/// with the values to pick from when clap lists them on a later line
+/// (`--format xml`: `...; pick human, tap or json`).
 pub fn first_line(err: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
     let rendered = err.render().to_string();
     let line = rendered.lines().next().unwrap_or("invalid arguments");
-    line.strip_prefix("error: ").unwrap_or(line).to_string()
+    let line = line.strip_prefix("error: ").unwrap_or(line).to_string();
+    match err.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) if !values.is_empty() => {
+            format!("{line}: pick {}", one_of(values))
+        }
+        _ => line,
+    }
+}
+
+/// `a, b or c`: values to pick from, as a sentence says them.
+pub fn one_of<S: AsRef<str>>(values: &[S]) -> String {
+    let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+    match values.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// What a failed write to stdout means for the exit status: a closed
@@ -220,5 +241,29 @@ mod tests {
         assert_eq!(after_write("x", Ok(())), None);
         let full = io::Error::from_raw_os_error(28);
         assert_eq!(after_write("x", Err(full)), Some(Status::CannotRun));
+    }
+
+    #[test]
+    fn values_to_pick_from_read_as_a_sentence() {
+        assert_eq!(one_of(&["human"]), "human");
+        assert_eq!(one_of(&["human", "tap", "json"]), "human, tap or json");
+        assert_eq!(one_of::<&str>(&[]), "");
+    }
+
+    #[test]
+    fn an_invalid_value_names_the_values_on_its_one_line() {
+        let command = clap::Command::new("x").arg(
+            clap::Arg::new("format")
+                .long("format")
+                .value_parser(["human", "tap", "json"]),
+        );
+        let err = command
+            .try_get_matches_from(["x", "--format", "xml"])
+            .unwrap_err();
+        assert_eq!(
+            first_line(&err),
+            "invalid value 'xml' for '--format <format>': pick human, tap \
+             or json"
+        );
     }
 }

@@ -402,3 +402,40 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
     assert!(text(&cannot).contains("cannot read"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Run `xtask args` with stdout going to `stdout`.
+fn xtask_into(args: &[&str], stdout: std::process::Stdio) -> Output {
+    Command::new(XTASK)
+        .args(args)
+        .current_dir(workspace())
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("xtask runs")
+}
+
+#[test]
+fn help_into_a_closed_pipe_is_quiet_and_into_a_full_disk_one_line() {
+    // The workspace's one rule for output errors
+    // (`exit_status::after_write`), which `--help` obeys too.
+    for args in [&["--help"][..], &["matrix", "--help"]] {
+        let (read, write) = nix::unistd::pipe().expect("a pipe");
+        drop(read);
+        let closed = xtask_into(args, write.into());
+        assert_eq!(code(&closed), Some(0), "{args:?}: {}", text(&closed));
+        assert!(closed.stderr.is_empty(), "{args:?}: {}", text(&closed));
+
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let full = xtask_into(args, full.into());
+        assert_eq!(code(&full), Some(3), "{args:?}: {}", text(&full));
+        assert_eq!(
+            String::from_utf8_lossy(&full.stderr),
+            "xtask: cannot write to stdout: No space left on device (os \
+             error 28)\n"
+        );
+    }
+}
