@@ -54,14 +54,28 @@ use tracefs::ELSEWHERE;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unavailable {
     /// One lowercase sentence: what failed, with the path and error,
-    /// then what to do about it.
+    /// or, for a refusal, the likely cause; then what to do about it.
     pub reason: String,
+    /// For a refusal whose cause the checker could not see for sure:
+    /// everything it observed (the full path and error, who it runs
+    /// as, lockdown, the security modules, the tracers), for whoever
+    /// asks (`just trace` prints it once).
+    pub details: Option<String>,
 }
 
 impl Unavailable {
     fn new(reason: String) -> Unavailable {
-        Unavailable { reason }
+        Unavailable {
+            reason,
+            details: None,
+        }
     }
+}
+
+/// Why kernel tracing of `functions` cannot be used here, found by
+/// trying: `None` when a session starts (and is removed again).
+pub fn unavailable(functions: &[&str]) -> Option<Unavailable> {
+    Session::start(functions).err()
 }
 
 impl fmt::Display for Unavailable {

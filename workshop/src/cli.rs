@@ -63,10 +63,12 @@ fn after_help() -> String {
         text += &format!("  {}  {}\n", index + 1, step.title);
     }
     text += "\nExit status: 0 the walk ended, or was stopped at a pause, \
-             and no claim failed; 1 a claim failed; 2 usage error; 3 could \
-             not run (no procfs at /proc, or the demo program did not \
-             start). Ctrl-C during a step ends the walk by SIGINT (a shell \
-             shows 130) once the demo program is killed and reaped.";
+             and no claim failed, or stdout closed (a pipe whose reader \
+             left); 1 a claim failed; 2 usage error; 3 could not run (no \
+             procfs at /proc, the demo program did not start, or stdout \
+             could not be written). Ctrl-C during a step ends the walk by \
+             SIGINT (a shell shows 130) once the demo program is killed and \
+             reaped.";
     text
 }
 
@@ -157,6 +159,8 @@ pub fn run(options: &Options) -> Status {
         say: Narrator::new(pausing(options), width(options)),
         root: nix::unistd::geteuid().is_root(),
         failed: false,
+        alone: options.step.is_some(),
+        tracing_skipped: None,
     };
     let total = STEPS.len();
     let numbers: Vec<usize> = match options.step {
@@ -181,6 +185,9 @@ pub fn run(options: &Options) -> Status {
         ));
     }
     for (index, &number) in numbers.iter().enumerate() {
+        if walk.say.broken() {
+            break; // Nobody reads on: a closed pipe, or a full disk.
+        }
         if index > 0 && walk.say.pause(number) == Pause::Stop {
             walk.say.note(&format!(
                 "Stopped before step {number}; `just step {number}` runs \
@@ -194,7 +201,13 @@ pub fn run(options: &Options) -> Status {
     }
     walk.say.flush();
     let failed = walk.failed;
+    let unwritten = walk.say.take_error();
     // Kill and reap the demo program (Target's Drop): no process left.
     drop(target);
+    if let Some(err) = unwritten {
+        // A closed pipe is 0 and silent; a full disk one line and 3.
+        return exit_status::after_write("workshop", Err(err))
+            .unwrap_or(Status::CannotRun);
+    }
     if failed { Status::Failed } else { Status::Ok }
 }

@@ -31,6 +31,17 @@ pub(crate) enum Pause {
     Stop,
 }
 
+/// What a one-line claim says under its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// The evidence of a failure, the reason of a skip.
+    Own,
+    /// Nothing: the next line says the same.
+    None,
+    /// This instead (a reason already given).
+    Text(&'static str),
+}
+
 /// Writes the walk to stdout and waits between steps when asked to.
 #[derive(Debug)]
 pub(crate) struct Narrator {
@@ -39,6 +50,9 @@ pub(crate) struct Narrator {
     pause: bool,
     /// Wrap every line at this many columns; `None` keeps lines whole.
     width: Option<usize>,
+    /// The first write to stdout that failed; nothing is written after
+    /// it, and the walk stops (`exit_status::after_write` says how).
+    failed: Option<std::io::Error>,
 }
 
 impl Narrator {
@@ -47,13 +61,27 @@ impl Narrator {
             out: anstream::stdout(),
             pause,
             width,
+            failed: None,
         }
     }
 
-    /// Write `text` as it is. A closed stdout is not worth stopping
-    /// the demo's clean shutdown for, so write errors are dropped.
+    /// Write `text` as it is; after a failed write, nothing.
     fn put(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
+        if self.failed.is_none() {
+            if let Err(err) = self.out.write_all(text.as_bytes()) {
+                self.failed = Some(err);
+            }
+        }
+    }
+
+    /// Whether a write failed: stdout is a closed pipe, or full.
+    pub(crate) fn broken(&self) -> bool {
+        self.failed.is_some()
+    }
+
+    /// The write error that stopped the output, if one did.
+    pub(crate) fn take_error(&mut self) -> Option<std::io::Error> {
+        self.failed.take()
     }
 
     /// The walk's title line.
@@ -156,30 +184,42 @@ impl Narrator {
     }
 
     /// One line per claim: `PASS id`, with the evidence of a failure
-    /// and (if `reason`) the reason of a skip.
+    /// and the reason of a skip, as `detail` says.
     pub(crate) fn claim_line(
         &mut self,
         claim: &Claim,
         outcome: &Outcome,
-        reason: bool,
+        detail: Detail,
     ) {
         let (style, word) = verdict(outcome);
         self.put(&format!("{style}{word}{style:#} {}\n", claim.id));
-        let detail = match outcome {
-            Outcome::Pass { .. } => return,
-            Outcome::Skip { .. } | Outcome::NotRun { .. } if !reason => {
+        let detail = match (outcome, detail) {
+            (Outcome::Pass { .. }, _) => return,
+            (Outcome::Skip { .. } | Outcome::NotRun { .. }, Detail::None) => {
                 return;
             }
-            Outcome::Fail { expected, found } => {
+            (
+                Outcome::Skip { .. } | Outcome::NotRun { .. },
+                Detail::Text(text),
+            ) => text.to_string(),
+            (Outcome::Fail { expected, found }, _) => {
                 format!("expected {expected}; found {found}")
             }
-            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
-                reason.clone()
-            }
+            (
+                Outcome::Skip { reason } | Outcome::NotRun { reason },
+                Detail::Own,
+            ) => reason.clone(),
         };
         for line in terminal::wrap(&detail, self.width, "     ") {
             self.put(&format!("{line}\n"));
         }
+    }
+
+    /// A report as the checker prints it (`checker --pid`), at the
+    /// walk's width: its header, each claim with its evidence, and the
+    /// closing line.
+    pub(crate) fn report(&mut self, report: &Report) {
+        self.put(&checker::report::human(report, self.width));
     }
 
     /// The checker's closing line: the counts and the verdict.
@@ -249,7 +289,11 @@ impl Narrator {
     }
 
     pub(crate) fn flush(&mut self) {
-        let _ = self.out.flush();
+        if self.failed.is_none() {
+            if let Err(err) = self.out.flush() {
+                self.failed = Some(err);
+            }
+        }
     }
 }
 

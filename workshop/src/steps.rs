@@ -13,7 +13,7 @@ use checker::claims::{self, CLAIMS, Claim, Context, Outcome};
 use checker::procfs::LiveProc;
 use checker::target::Target;
 
-use crate::narrate::Narrator;
+use crate::narrate::{Detail, Narrator};
 use crate::shell;
 
 /// One step: its title and what it does.
@@ -66,6 +66,13 @@ pub(crate) struct Walk<'a> {
     pub(crate) root: bool,
     /// Whether a claim failed on this kernel (exit status 1).
     pub(crate) failed: bool,
+    /// Whether this step runs on its own (`--step N`, `just trace`):
+    /// then step 6 says everything the checker saw when it may not
+    /// trace, which the whole walk leaves at one sentence.
+    pub(crate) alone: bool,
+    /// The reason step 6 gave for skipping, which step 7 does not
+    /// repeat.
+    pub(crate) tracing_skipped: Option<String>,
 }
 
 impl Walk<'_> {
@@ -131,13 +138,32 @@ fn start_the_program(w: &mut Walk<'_>) {
         pid = target.pid
     ));
     if let Some(exited) = target.exited.first() {
+        // The busy thread is the first one the program started, not its
+        // first thread (the leader): the distinction of this walk.
+        let busy = target
+            .threads
+            .iter()
+            .find(|thread| thread.busy)
+            .or(target.threads.first());
+        let busy = match busy {
+            Some(thread) => format!(
+                "{}{}, the first of the threads it started,",
+                thread.tid,
+                thread
+                    .name
+                    .as_ref()
+                    .map(|name| format!(" ({name})"))
+                    .unwrap_or_default()
+            ),
+            None => "the first of the threads it started".to_string(),
+        };
         w.say.say(&format!(
             "One id is missing from the list: {exited}. Before it printed \
              anything, the program (--exited 1) started one more thread, \
              let it end and joined it, on purpose: step 7 checks that a \
              thread that has exited no longer resolves in /proc. \
-             --busy-ms made the first thread burn {BUSY_MS} ms of CPU, for \
-             step 7's claim on /proc/<TID>/stat.",
+             --busy-ms made {busy} burn {BUSY_MS} ms of CPU, for step 7's \
+             claim on /proc/<TID>/stat.",
             BUSY_MS = checker::target::BUSY_MS
         ));
     }
@@ -191,27 +217,41 @@ fn list_task_dir(w: &mut Walk<'_>) {
     );
 }
 
-/// The claims step 5 shows, by id.
+/// The claims step 5 shows, by id, in the registry's order, which is
+/// the order the checker reports them in.
 const FURTHER: [&str; 2] = [
-    "pid_names_are_parsed_strictly",
     "listing_positions_follow_tgid_arithmetic",
+    "pid_names_are_parsed_strictly",
 ];
 
 fn further_claims(w: &mut Walk<'_>) {
-    let tid = w.tid();
+    let (pid, tid) = (w.target.pid, w.tid());
     w.say.ran(&shell::run(&format!("cat /proc/0{tid}/comm")));
+    let claims: Vec<&'static Claim> =
+        FURTHER.iter().filter_map(|id| claims::find(id)).collect();
+    if claims.len() < FURTHER.len() {
+        // A checker without one of them: say which, claim by claim.
+        w.show_claims(&FURTHER, false);
+        return;
+    }
+    // The checker's own report on the walk's demo: what this command,
+    // typed in another terminal while the walk runs, prints.
     w.say.prompt(&format!(
-        "just check --only {} --only {}",
+        "just check-pid {pid} --only {} --only {}",
         FURTHER[0], FURTHER[1]
     ));
-    w.show_claims(&FURTHER, false);
+    let report = checker::cli::check(w.proc, w.target, &claims);
+    if report.status() == exit_status::Status::Failed {
+        w.failed = true;
+    }
+    w.say.report(&report);
     w.say.say(
-        "The checker tests what follows from the same kernel code. A name \
-         in /proc must be a number written as the kernel writes it: \
-         name_to_int() (fs/proc/util.c) refuses a leading zero. And a \
+        "The checker tests what follows from the same kernel code. A \
          position in the listing is arithmetic on thread-group ids, \
          TGID_OFFSET + tgid, so seeking to a thread's position lands on the \
-         next process, never on the thread.",
+         next process, never on the thread. And a name in /proc must be a \
+         number written as the kernel writes it: name_to_int() \
+         (fs/proc/util.c) refuses a leading zero.",
     );
 }
 
@@ -247,14 +287,26 @@ fn kernel_stacks(w: &mut Walk<'_>) {
         .filter_map(|id| claims::find(id))
         .map(|claim| (claim, w.check(claim, true)))
         .collect();
-    // One reason for all three (a refusal, no tracefs) is said once.
+    // One reason for all three (a refusal, no tracefs) is said once,
+    // in a sentence; what the checker saw, only when step 6 runs alone.
     if let Some(reason) = same_skip_reason(&results) {
         w.say.note(&format!("Skipped: {reason}"));
+        let functions = ["proc_pid_readdir"];
+        let details = match w.alone {
+            true => checker::trace::unavailable(&functions)
+                .and_then(|why| why.details),
+            false => None,
+        };
+        if let Some(details) = details {
+            w.say.say(&format!("What the checker saw: {details}."));
+        }
+        w.tracing_skipped = Some(reason);
         return;
     }
-    w.say.prompt(&format!(
-        "just check --trace --only {}",
-        TRACING.join(" --only ")
+    w.say.note(&format!(
+        "The tracing claims, checked on the walk's demo ({}) with \
+         `--trace`, and the stacks the kernel recorded:",
+        w.target.pid
     ));
     for (claim, outcome) in &results {
         w.say.claim(claim, outcome, false);
@@ -292,29 +344,46 @@ fn same_skip(one: &Outcome, other: &Outcome) -> bool {
 }
 
 fn summary(w: &mut Walk<'_>) {
-    w.say.prompt("just check");
+    // Not a command's output: the walk's own summary of every claim on
+    // its demo, one line each, which it says in so many words.
+    w.say.note(&format!(
+        "Every claim of the checker, on the walk's demo ({}), one line \
+         each:",
+        w.target.pid
+    ));
     let all = CLAIMS;
     let report = checker::cli::check_with(w.proc, w.target, all, w.root);
     let outcomes: Vec<&Outcome> =
         report.claims.iter().map(|result| &result.outcome).collect();
+    let said = w.tracing_skipped.clone();
     for (index, (claim, outcome)) in all.iter().zip(&outcomes).enumerate() {
-        // A reason shared by the next claim is said once, after it.
+        // A reason shared by the next claim is said once, after it; a
+        // reason step 6 gave is not said again.
         let repeated = outcomes
             .get(index + 1)
             .is_some_and(|next| same_skip(outcome, next));
-        w.say.claim_line(claim, outcome, !repeated);
+        let detail = match outcome {
+            Outcome::Skip { .. } | Outcome::NotRun { .. } if repeated => {
+                Detail::None
+            }
+            Outcome::Skip { reason } if Some(reason) == said.as_ref() => {
+                Detail::Text("skipped for the reason step 6 gave")
+            }
+            _ => Detail::Own,
+        };
+        w.say.claim_line(claim, outcome, detail);
     }
     w.say.totals(&report);
     if report.status() == exit_status::Status::Failed {
         w.failed = true;
     }
     w.say.say(
-        "`just check` prints the evidence behind every line, and \
-         `just check-pid <PID>` checks a program you already run. Read on \
-         in the book (`just serve` serves it locally): \"The \
-         listing path\" and \"The lookup path\" for the kernel code of \
-         steps 2 and 3, \"Beyond the article\" for the claims of step 5, \
-         \"Tracing it yourself\" for step 6, and \"Claims reference\" for \
-         every claim.",
+        "`just check` runs the same claims on a demo of its own and prints \
+         the evidence behind every line, and `just check-pid <PID>` checks \
+         a program you already run. Read on in the book (`just serve` \
+         serves it locally): \"The listing path\" and \"The lookup path\" \
+         for the kernel code of steps 2 and 3, \"Beyond the article\" for \
+         the claims of step 5, \"Tracing it yourself\" for step 6, and \
+         \"Claims reference\" for every claim.",
     );
 }
