@@ -103,8 +103,9 @@ excerpts *ARGS: _toolchain
 matrix *ARGS: _toolchain
     cargo xtask matrix "$@"
 
-# The matrix a process per slice, then merged, as CI runs it
+# The matrix, a process per slice, merged: as CI runs it
 [group('kernels')]
+[no-exit-message]
 matrix-fanout *ARGS: _toolchain
     .ci/matrix "$@"
 
