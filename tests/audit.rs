@@ -328,7 +328,8 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
         let release = checker::cli::kernel_release();
         let report = audit::Audit::new(release, "/proc", &scan, verdicts);
         fits_schema(AUDIT_SCHEMA, &audit::json(&report));
-        audit::human(&report, Some(76))
+        // Wrapped only once its numbers are redacted, below.
+        audit::human(&report, None)
     })
     .join()
     .unwrap();
@@ -344,12 +345,13 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
             .collect();
         *line = words.join(" ");
     }
-    crate::support::Redactor::default()
+    let whole = crate::support::Redactor::default()
         .name(hidden, "PID")
         .name(shown, "OTHER")
         .keep(audit::SETTLE.as_millis())
         .with_numbers()
-        .redact(&(lines.join("\n") + "\n"))
+        .redact(&(lines.join("\n") + "\n"));
+    crate::support::rewrapped(&whole, 76)
 }
 
 #[test]

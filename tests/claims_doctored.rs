@@ -784,17 +784,7 @@ fn the_audit_report_names_the_hidden_process_and_its_thread() {
         .keep(audit::SETTLE.as_millis())
         .with_numbers()
         .redact(&(lines.join("\n") + "\n"));
-    let mut redacted = String::new();
-    for line in whole.lines() {
-        let text = line.trim_start();
-        let indent = &line[..line.len() - text.len()];
-        for wrapped in terminal::wrap(text, Some(76), indent) {
-            redacted += &(wrapped + "\n");
-        }
-        if text.is_empty() {
-            redacted.push('\n');
-        }
-    }
+    let redacted = crate::support::rewrapped(&whole, 76);
     insta::assert_snapshot!("audit_report_of_a_hidden_process", redacted);
 }
 

@@ -611,3 +611,22 @@ pub(crate) fn human_all_held(who: Runner) -> String {
         claims - skips - not_run
     )
 }
+
+/// `text`, whose lines are whole, wrapped at `width` columns, each line
+/// with its own indentation on every line it becomes: for snapshots
+/// whose numbers are redacted before they are wrapped, so that a number
+/// of another width (99 pids or 100) cannot move a line break.
+pub(crate) fn rewrapped(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let words = line.trim_start();
+        let indent = &line[..line.len() - words.len()];
+        for wrapped in terminal::wrap(words, Some(width), indent) {
+            out += &(wrapped + "\n");
+        }
+        if words.is_empty() {
+            out.push('\n');
+        }
+    }
+    out
+}
