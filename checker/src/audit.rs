@@ -1138,175 +1138,51 @@ pub fn junit(audit: &Audit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::procfs::{Dirent, Op};
-    use std::collections::HashMap;
-    use std::path::PathBuf;
-    use std::sync::Mutex;
+    use crate::doctored::{Doctored, proc_error};
+    use crate::procfs::Op;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A doctored procfs: its tasks (id: Tgid, comm, start time), what
-    /// its listing shows, and how some ids change between two looks.
-    struct Doctored {
-        root: PathBuf,
-        tasks: HashMap<i32, (i32, &'static str, u64)>,
-        /// Ids gone at their second look.
-        vanish: Vec<i32>,
-        /// Ids whose status may not be read.
-        denied: Vec<i32>,
-        /// What a listing of the root shows: the second look's.
-        listed: Vec<i32>,
-        looks: Mutex<HashMap<i32, usize>>,
-        /// The text of `thread-self/mountinfo`.
-        mountinfo: String,
-        /// Paths with something mounted on them, and what it shows.
-        covered: Vec<(&'static str, Cover)>,
+    /// A task of a made-up procfs: id, Tgid, comm, start time.
+    type Task = (i32, i32, &'static str, u64);
+
+    /// A procfs of `tasks`, whose root lists `listed` (what its second
+    /// look shows), with no mount inside it.
+    fn procfs(tasks: &[Task], listed: &[i32]) -> Doctored {
+        let mountinfo = "22 1 0:21 / /proc rw - proc proc rw\n";
+        let proc = Doctored::empty()
+            .file("thread-self/mountinfo", mountinfo)
+            .entries(".", listed.to_vec());
+        tasks.iter().fold(proc, |proc, &task| {
+            let (id, tgid, _, _) = task;
+            let group = tasks.iter().filter(|t| t.1 == tgid).map(|t| t.0);
+            shows(proc, &id.to_string(), task)
+                .dir(id.to_string())
+                .entries(format!("{id}/task"), group.collect::<Vec<_>>())
+        })
     }
 
-    /// What a mount over a path shows.
-    #[derive(Clone, Copy)]
-    enum Cover {
-        /// Another process's directory (a bind mount of `/proc/<pid>`).
-        Process(i32),
-        /// An empty directory (a tmpfs, or a bind of an empty one).
-        Empty,
+    /// `proc` whose directory `dir` has the `status` and `stat` of `task`.
+    fn shows(proc: Doctored, dir: &str, task: Task) -> Doctored {
+        let (id, tgid, comm, start) = task;
+        let zeros = |n| vec!["0"; n].join(" ");
+        let stat =
+            format!("{id} ({comm}) S 1 {} {start} {}\n", zeros(17), zeros(30));
+        proc.file(
+            format!("{dir}/status"),
+            format!("Name:\t{comm}\nTgid:\t{tgid}\nPid:\t{id}\n"),
+        )
+        .file(format!("{dir}/stat"), stat)
     }
 
-    impl Doctored {
-        fn new(tasks: HashMap<i32, (i32, &'static str, u64)>) -> Doctored {
-            Doctored {
-                root: "/proc".into(),
-                tasks,
-                vanish: Vec::new(),
-                denied: Vec::new(),
-                listed: Vec::new(),
-                looks: Mutex::new(HashMap::new()),
-                mountinfo: "22 1 0:21 / /proc rw - proc proc rw\n".into(),
-                covered: Vec::new(),
+    /// `proc` with an empty directory mounted on `point`.
+    fn empty_mount(proc: Doctored, point: &str) -> Doctored {
+        let under = format!("{point}/");
+        proc.entries(point, []).read(move |path, answer| {
+            match path.starts_with(&under) {
+                true => Err(proc_error(Op::Read, path, libc::ENOENT)),
+                false => answer,
             }
-        }
-
-        /// `path` as the path walk sees it with the mounts: the path it
-        /// shows instead, or `None` for the root of an empty mount;
-        /// ENOENT below one.
-        fn through(&self, path: &str) -> Result<Option<String>, ProcError> {
-            for (point, cover) in &self.covered {
-                let rest = match path.strip_prefix(point) {
-                    Some("") => "",
-                    Some(rest) if rest.starts_with('/') => rest,
-                    _ => continue,
-                };
-                return match cover {
-                    Cover::Process(pid) => Ok(Some(format!("{pid}{rest}"))),
-                    Cover::Empty if rest.is_empty() => Ok(None),
-                    Cover::Empty => Err(enoent(path)),
-                };
-            }
-            Ok(Some(path.to_string()))
-        }
-    }
-
-    fn enoent(path: &str) -> ProcError {
-        let err = std::io::Error::from_raw_os_error(libc::ENOENT);
-        ProcError::new(Op::Read, format!("/proc/{path}"), err)
-    }
-
-    impl Doctored {
-        fn task(
-            &self,
-            path: &str,
-            count: bool,
-        ) -> Result<(i32, i32, &'static str, u64), ProcError> {
-            let id: i32 = path
-                .split('/')
-                .next()
-                .unwrap()
-                .parse()
-                .map_err(|_| enoent(path))?;
-            if self.denied.contains(&id) {
-                let err = std::io::Error::from_raw_os_error(libc::EACCES);
-                return Err(ProcError::new(
-                    Op::Read,
-                    format!("/proc/{path}"),
-                    err,
-                ));
-            }
-            let mut looks = self.looks.lock().unwrap();
-            let seen = looks.entry(id).or_default();
-            if count && path.ends_with("/status") {
-                *seen += 1;
-            }
-            if self.vanish.contains(&id) && *seen > 1 {
-                return Err(enoent(path));
-            }
-            let (tgid, comm, start) =
-                *self.tasks.get(&id).ok_or_else(|| enoent(path))?;
-            Ok((id, tgid, comm, start))
-        }
-    }
-
-    impl Procfs for Doctored {
-        fn root(&self) -> &Path {
-            &self.root
-        }
-        fn list_from(
-            &self,
-            dir: &str,
-            _pos: i64,
-        ) -> Result<Vec<Dirent>, ProcError> {
-            let dirent = |id: &i32| Dirent {
-                ino: 1,
-                d_off: 0,
-                d_type: 4,
-                name: id.to_string(),
-            };
-            if dir == "." {
-                return Ok(self.listed.iter().map(dirent).collect());
-            }
-            let Some(dir) = self.through(dir)? else {
-                return Ok(Vec::new());
-            };
-            let tgid: i32 = dir
-                .trim_end_matches("/task")
-                .parse()
-                .map_err(|_| enoent(&dir))?;
-            let tids = self
-                .tasks
-                .iter()
-                .filter(|(_, t)| t.0 == tgid)
-                .map(|(id, _)| *id);
-            Ok(tids.map(|id| dirent(&id)).collect())
-        }
-        fn read(&self, path: &str) -> Result<String, ProcError> {
-            if path == "thread-self/mountinfo" {
-                return Ok(self.mountinfo.clone());
-            }
-            let path = &self.through(path)?.ok_or_else(|| enoent(path))?;
-            let (id, tgid, comm, start) = self.task(path, true)?;
-            if path.ends_with("/status") {
-                return Ok(format!(
-                    "Name:\t{comm}\nTgid:\t{tgid}\nPid:\t{id}\n"
-                ));
-            }
-            let zeros = |n| vec!["0"; n].join(" ");
-            Ok(format!(
-                "{id} ({comm}) S 1 {} {start} {}\n",
-                zeros(17),
-                zeros(30)
-            ))
-        }
-        fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
-            match self.through(path)? {
-                None => Ok(true),
-                Some(path) => {
-                    self.task(&format!("{path}/x"), false).map(|_| true)
-                }
-            }
-        }
-        fn links(&self, _: &str) -> Result<u64, ProcError> {
-            Ok(2)
-        }
-        fn read_link(&self, path: &str) -> Result<PathBuf, ProcError> {
-            Err(enoent(path))
-        }
+        })
     }
 
     fn ids(of: &[i32]) -> Ids {
@@ -1317,22 +1193,31 @@ mod tests {
 
     #[test]
     fn each_kind_of_disagreement_is_told_apart() {
-        let tasks = HashMap::from([
-            (10, (10, "listed", 5)),
-            (11, (10, "its-thread", 5)), // thread of listed 10
-            (20, (20, "hidden", 7)),     // a process not listed
-            (21, (20, "hidden-t", 7)),   // and its thread
-            (30, (31, "orphan", 8)),     // its group 31 is not listed
-            (40, (40, "passing", 9)),    // gone at the second look
-            (50, (50, "denied", 9)),     // status unreadable
-            (60, (60, "newborn", 9)),    // listed by the second look
-        ]);
-        let proc = Doctored {
-            vanish: vec![40],
-            denied: vec![50],
-            listed: vec![10, 60, 70],
-            ..Doctored::new(tasks)
-        };
+        let tasks = [
+            (10, 10, "listed", 5),
+            (11, 10, "its-thread", 5), // thread of listed 10
+            (20, 20, "hidden", 7),     // a process not listed
+            (21, 20, "hidden-t", 7),   // and its thread
+            (30, 31, "orphan", 8),     // its group 31 is not listed
+            (40, 40, "passing", 9),    // gone at the second look
+            (50, 50, "denied", 9),     // status unreadable
+            (60, 60, "newborn", 9),    // listed by the second look
+        ];
+        // 40's second read of its status, and every read after it,
+        // find it gone.
+        let looks = AtomicUsize::new(0);
+        let proc = procfs(&tasks, &[10, 60, 70])
+            .error("50", libc::EACCES)
+            .read(move |path, answer| {
+                if path == "40/status" {
+                    looks.fetch_add(1, Ordering::SeqCst);
+                }
+                let gone = looks.load(Ordering::SeqCst) > 1;
+                match gone && path.starts_with("40/") {
+                    true => Err(proc_error(Op::Read, path, libc::ENOENT)),
+                    false => answer,
+                }
+            });
         let scan = Scan {
             pid_max: 100,
             listed: ids(&[10, 70, 80]),
@@ -1395,31 +1280,26 @@ mod tests {
     /// `mount --bind /proc/10 /proc/20` makes the kernel answer.
     #[test]
     fn a_mount_over_a_process_is_a_finding_of_its_own() {
-        let tasks = HashMap::from([
-            (10, (10, "decoy", 5)),
-            (20, (20, "covered", 6)),
-            (21, (20, "covered-t", 6)), // its thread, unlisted
-            (30, (30, "under-tmpfs", 7)),
-            (40, (40, "tasks-hidden", 8)),
-            (41, (40, "its-thread", 8)), // task/ of 40 is covered
-        ]);
-        let proc = Doctored {
-            listed: vec![10, 20, 30, 40],
-            mountinfo: "\
+        let tasks = [
+            (10, 10, "decoy", 5),
+            (20, 20, "covered", 6),
+            (21, 20, "covered-t", 6), // its thread, unlisted
+            (30, 30, "under-tmpfs", 7),
+            (40, 40, "tasks-hidden", 8),
+            (41, 40, "its-thread", 8), // task/ of 40 is covered
+        ];
+        let mountinfo = "\
 22 1 0:21 / /proc rw,relatime - proc proc rw
 90 22 0:21 /10 /proc/20 rw,relatime - proc proc rw
 91 22 0:40 / /proc/30 rw,relatime - tmpfs tmpfs rw
 92 22 0:41 / /proc/40/task rw,relatime - tmpfs none rw
 93 22 0:42 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
-"
-            .into(),
-            covered: vec![
-                ("20", Cover::Process(10)),
-                ("30", Cover::Empty),
-                ("40/task", Cover::Empty),
-            ],
-            ..Doctored::new(tasks)
-        };
+";
+        // /proc/10 bound on /proc/20; empty directories on the others.
+        let bound = shows(procfs(&tasks, &[10, 20, 30, 40]), "20", tasks[0])
+            .entries("20/task", [10])
+            .file("thread-self/mountinfo", mountinfo);
+        let proc = empty_mount(empty_mount(bound, "30"), "40/task");
         let scan = Scan {
             pid_max: 100,
             listed: ids(&[10, 20, 30, 40]),

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod children;
 pub mod claims;
 pub mod cli;
+pub mod doctored;
 pub mod mounts;
 pub mod parse;
 pub mod pidns;
