@@ -14,7 +14,9 @@ use std::time::Duration;
 use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
-use crate::support::{CHECKER, Refusal, refuse, run, workspace};
+use crate::support::{
+    CHECKER, Refusal, exited, refuse, run, texts, workspace,
+};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
@@ -129,6 +131,16 @@ impl Terminal {
     }
 }
 
+impl Ended {
+    /// Require an end with `how`, no `error:` line, nothing left.
+    fn cleanly(&self, how: &str) {
+        let output = &self.output;
+        assert_eq!(self.how, how, "{output}");
+        assert!(!error_line(output), "{output}");
+        assert_eq!(self.left, Vec::<String>::new(), "{output}");
+    }
+}
+
 /// Whether a line says `error: ...`, as `just` does when a recipe fails
 /// or is interrupted, and as cargo does.
 fn error_line(output: &str) -> bool {
@@ -170,11 +182,21 @@ fn just_demo_stops_at_a_pause_with_ctrl_c_and_no_error() {
     walk.press("\x03");
     let ended = walk.ended();
     let output = &ended.output;
-    assert_eq!(ended.how, "exit 0", "{output}");
+    ended.cleanly("exit 0");
     assert!(output.contains("Stopped before step 3"), "{output}");
     assert!(!output.contains("Step 3 of 7"), "{output}");
-    assert!(!error_line(output), "{output}");
-    assert_eq!(ended.left, Vec::<String>::new(), "{output}");
+}
+
+/// `program args`, running `just spawn`, says how to stop it with
+/// `says`, and stops on Ctrl-C and on q, leaving nothing behind.
+fn spawn_stops_on_a_key(program: &str, args: &[&str], says: &str) {
+    for key in ["\x03", "q"] {
+        let mut spawn = Terminal::start(program, args, 80);
+        spawn.wait_for("My thread's TID: ");
+        spawn.wait_for(says);
+        spawn.press(key);
+        spawn.ended().cleanly("exit 0");
+    }
 }
 
 #[test]
@@ -184,17 +206,7 @@ fn just_demo_stops_at_a_pause_with_ctrl_c_and_no_error() {
               install just"
 )]
 fn just_spawn_says_how_to_stop_and_stops_on_a_key() {
-    for key in ["\x03", "q"] {
-        let mut spawn = Terminal::start("just", &["spawn"], 80);
-        spawn.wait_for("My thread's TID: ");
-        spawn.wait_for("q or Ctrl-C stops it");
-        spawn.press(key);
-        let ended = spawn.ended();
-        let output = &ended.output;
-        assert_eq!(ended.how, "exit 0", "{key:?}: {output}");
-        assert!(!error_line(output), "{output}");
-        assert_eq!(ended.left, Vec::<String>::new(), "{output}");
-    }
+    spawn_stops_on_a_key("just", &["spawn"], "q or Ctrl-C stops it");
 }
 
 #[test]
@@ -270,27 +282,14 @@ fn help_fits_80_columns() {
               install just"
 )]
 fn recipe_arguments_reach_the_program_as_one_word_each() {
-    let mut command = Command::new("just");
-    command
-        .args(["check-pid", "1; echo INJECTED"])
-        .current_dir(workspace());
-    let output = run(&mut command);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(output.status.code(), Some(2), "{all}");
+    let output = run(&mut just(&["check-pid", "1; echo INJECTED"]));
+    let (stdout, stderr) = exited(&output, 2);
+    let all = stdout + &stderr;
     assert!(!all.lines().any(|line| line == "INJECTED"), "{all}");
     assert!(all.contains("invalid value '1; echo INJECTED'"), "{all}");
 
-    let mut command = Command::new("just");
-    command
-        .args(["check", "--only", "a b"])
-        .current_dir(workspace());
-    let output = run(&mut command);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let output = run(&mut just(&["check", "--only", "a b"]));
+    let (_, stderr) = exited(&output, 2);
     assert!(stderr.contains("no claim has the id \"a b\""), "{stderr}");
 }
 
@@ -336,10 +335,6 @@ fn just(args: &[&str]) -> Command {
     command
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 #[cfg_attr(
     no_just,
@@ -351,11 +346,10 @@ fn through_just_a_usage_error_and_a_failed_claim_print_only_the_programs_lines()
     // A usage error: the checker's one line, exactly, and nothing of
     // `just`'s ("error: recipe `check-pid` failed on line ...").
     let direct = run(Command::new(CHECKER).args(["--pid", "0"]));
-    let through = run(&mut just(&["check-pid", "0"]));
-    assert_eq!(through.status.code(), Some(2), "{}", text(&through.stderr));
-    assert_eq!(text(&through.stderr), text(&direct.stderr));
-    assert_eq!(text(&through.stderr).lines().count(), 1);
-    assert!(through.stdout.is_empty(), "{}", text(&through.stdout));
+    let (stdout, stderr) = exited(&run(&mut just(&["check-pid", "0"])), 2);
+    assert_eq!(stderr, texts(&direct).1);
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stdout.is_empty(), "{stdout}");
 
     // A failed claim: lseek(2) failing with ESPIPE, as a kernel whose
     // procfs root cannot seek would answer, breaks the offsets claim.
@@ -367,10 +361,9 @@ fn through_just_a_usage_error_and_a_failed_claim_print_only_the_programs_lines()
     };
     let claim = "listing_positions_follow_tgid_arithmetic";
     let failed = run(refuse(&mut just(&["check", "--only", claim]), &[seeks]));
-    let stdout = text(&failed.stdout);
-    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    let (stdout, stderr) = exited(&failed, 1);
     assert!(stdout.contains(&format!("FAIL {claim}")), "{stdout}");
-    assert_eq!(text(&failed.stderr), "", "{stdout}");
+    assert_eq!(stderr, "", "{stdout}");
 }
 
 #[test]
@@ -388,15 +381,13 @@ fn ctrl_c_in_the_middle_of_a_step_through_just_adds_no_error_line() {
     // The workshop dies of SIGINT; `just` says nothing of it ("error:
     // recipe `demo` was terminated on line ... by signal 2") and ends
     // with 130, as a shell shows an interrupted program.
-    assert_eq!(ended.how, "exit 130", "{output}");
-    assert!(!error_line(output), "{output}");
+    ended.cleanly("exit 130");
     assert!(!output.contains(&every_claims_totals()), "{output}");
     let last = output.lines().rev().find(|line| !line.trim().is_empty());
     assert!(
         last.is_some_and(|line| !line.contains("recipe")),
         "{output}"
     );
-    assert_eq!(ended.left, Vec::<String>::new(), "{output}");
 }
 
 #[test]
@@ -408,18 +399,8 @@ fn ctrl_c_in_the_middle_of_a_step_through_just_adds_no_error_line() {
 fn just_spawn_with_stdin_a_pipe_still_says_how_to_stop_and_stops_on_a_key() {
     // `echo | just spawn`: stdin is a pipe, but a person watches the
     // terminal, whose keys demo-spawner reads from /dev/tty.
-    for key in ["\x03", "q"] {
-        let mut spawn =
-            Terminal::start("sh", &["-c", "echo | exec just spawn"], 80);
-        spawn.wait_for("My thread's TID: ");
-        spawn.wait_for("(q or Ctrl-C stops it.)");
-        spawn.press(key);
-        let ended = spawn.ended();
-        let output = &ended.output;
-        assert_eq!(ended.how, "exit 0", "{key:?}: {output}");
-        assert!(!error_line(output), "{output}");
-        assert_eq!(ended.left, Vec::<String>::new(), "{output}");
-    }
+    let piped = ["-c", "echo | exec just spawn"];
+    spawn_stops_on_a_key("sh", &piped, "(q or Ctrl-C stops it.)");
 }
 
 #[test]
@@ -430,8 +411,7 @@ fn just_spawn_with_stdin_a_pipe_still_says_how_to_stop_and_stops_on_a_key() {
 )]
 fn just_list_fits_80_columns() {
     let output = run(&mut just(&["--list"]));
-    let list = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{list}");
+    let (list, _) = exited(&output, 0);
     assert!(list.contains("workshop-check"), "{list}");
     let wide = too_wide(&list, 80);
     assert!(wide.is_empty(), "{wide:#?}");
@@ -475,14 +455,13 @@ fn without_cc_just_setup_says_what_to_install_in_one_line() {
         .join(format!("path-without-cc-{}", std::process::id()));
     let path = path_without_cc(&dir);
     let output = run(just(&["setup"]).env("PATH", &path));
-    let stderr = text(&output.stderr);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let (stdout, stderr) = exited(&output, 3);
     assert_eq!(
         stderr,
         "missing cc (a C linker): sudo apt install gcc, or sudo dnf install \
          gcc\n"
     );
     assert!(too_wide(&stderr, 80).is_empty(), "{stderr}");
-    assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
+    assert!(stdout.is_empty(), "{stdout}");
 }

@@ -8,13 +8,12 @@
 //! is tested in checker/src/audit.rs; a kernel that really hides a
 //! process is the matrix's mutant `readdir-hides-a-comm`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 use crate::support::{
-    CHECKER, Churn, dies_with_test, fits_schema, junit_testcases, run,
+    CHECKER, Churn, dies_with_test, exited, fits_schema, junit_testcases, run,
 };
 
 /// The audit report's JSON Schema, relative to the workspace.
@@ -65,9 +64,7 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
     assert!(crate::support::alive(forks.pid()));
     eprintln!("transient ids over 5 audits under churn: {transient}");
     // The human report shows the transient count, and says what it is.
-    let output = run(Command::new(CHECKER).arg("audit"));
-    let human = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{human}");
+    let (human, _) = exited(&run(Command::new(CHECKER).arg("audit")), 0);
     assert!(
         human.contains(
             " transient (tasks that started or ended during the audit: \
@@ -82,8 +79,7 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
 #[test]
 fn the_audit_reports_in_tap_and_junit_naming_what_it_checked() {
     let tap = run(Command::new(CHECKER).args(["audit", "--format", "tap"]));
-    let text = String::from_utf8_lossy(&tap.stdout);
-    assert_eq!(tap.status.code(), Some(0), "{text}");
+    let (text, _) = exited(&tap, 0);
     assert!(
         text.starts_with("TAP version 13\n1..4\n# ids 1 to "),
         "{text}"
@@ -91,8 +87,7 @@ fn the_audit_reports_in_tap_and_junit_naming_what_it_checked() {
     assert_eq!(text.matches("\nok ").count(), 4, "{text}");
     let junit =
         run(Command::new(CHECKER).args(["audit", "--format", "junit"]));
-    let xml = String::from_utf8_lossy(&junit.stdout);
-    assert_eq!(junit.status.code(), Some(0), "{xml}");
+    let (xml, _) = exited(&junit, 0);
     let cases = junit_testcases(&xml);
     let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(
@@ -112,15 +107,13 @@ fn the_audit_reports_in_tap_and_junit_naming_what_it_checked() {
 fn an_audit_that_cannot_run_says_why_with_status_3() {
     // Not a procfs.
     let output = run(Command::new(CHECKER).args(["audit", "--proc", "/tmp"]));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let (_, stderr) = exited(&output, 3);
     assert!(stderr.starts_with("checker: audit: /tmp"), "{stderr}");
     // A usage error is 2, as for the claims.
     let output = run(Command::new(CHECKER).args(["audit", "--jobs", "0"]));
     assert_eq!(output.status.code(), Some(2));
     let output = run(Command::new(CHECKER).args(["--trace", "audit"]));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = exited(&output, 2);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
 
@@ -156,21 +149,9 @@ impl Sleeper {
     /// demo-spawner named `name`, with one thread besides its leader,
     /// once both are alive.
     fn demo(name: &str) -> Sleeper {
-        let mut child =
-            dies_with_test(Command::new(crate::support::DEMO).args([
-                "--comm",
-                name,
-                "--json",
-                "--exit-after",
-                "120",
-            ]))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo-spawner");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the demo's ready line");
+        let args = ["--comm", name, "--json", "--exit-after", "120"];
+        let mut demo = Command::new(crate::support::DEMO);
+        let (child, line) = crate::support::started(demo.args(args));
         assert!(line.starts_with('{'), "{line}");
         Sleeper(child)
     }
@@ -236,8 +217,7 @@ fn the_mount_over(pid: u32, mount: &str) -> serde_json::Value {
     assert!(mount_id > 0, "{text}");
     // The same, for people: the covered pid and the mount, by id.
     let output = audit_under(mount, &point, &[]);
-    let human = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{human}");
+    let (human, _) = exited(&output, 1);
     assert!(
         human.contains(&format!("\nFOUND mount over process {pid}\n")),
         "{human}"
@@ -333,24 +313,12 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
     })
     .join()
     .unwrap();
-    // Every number of the counts paragraph changes from run to run.
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    for line in lines.iter_mut().skip(1).take_while(|l| !l.is_empty()) {
-        let words: Vec<&str> = line
-            .split(' ')
-            .map(|w| match w.starts_with(|c: char| c.is_ascii_digit()) {
-                true => "[N]",
-                false => w,
-            })
-            .collect();
-        *line = words.join(" ");
-    }
     let whole = crate::support::Redactor::default()
         .name(hidden, "PID")
         .name(shown, "OTHER")
         .keep(audit::SETTLE.as_millis())
         .with_numbers()
-        .redact(&(lines.join("\n") + "\n"));
+        .redact(&crate::support::counts_redacted(&text));
     crate::support::rewrapped(&whole, 76)
 }
 
@@ -419,8 +387,7 @@ fn a_readdir_filter_fools_ps_but_not_the_checker() {
         .args(["--only", "listing_shows_the_tgid_but_no_other_tid"]);
     preload(&mut claims);
     let output = run(&mut claims);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (text, _) = exited(&output, 0);
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["claims"][0]["outcome"], "pass", "{text}");
     assert_eq!(report["target"]["leader"], hidden.pid(), "{text}");

@@ -9,15 +9,13 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, alive, children_of, dies_with_test, eventually,
+    CHECKER, Redactor, alive, children_of, dies_with_test, eventually, exited,
     live_target, proc, run, wait_bounded,
 };
 
 #[test]
 fn the_default_run_holds_every_claim_and_exits_0() {
-    let output = run(&mut Command::new(CHECKER));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let (stdout, _) = exited(&run(&mut Command::new(CHECKER)), 0);
     let held = crate::support::human_all_held(crate::support::Runner::Here);
     assert!(stdout.ends_with(&format!("{held}\n")), "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
@@ -230,8 +228,7 @@ fn strict_fails_every_skip_and_leaves_what_was_not_asked_for() {
 #[test]
 fn junit_output_is_xml_with_one_testcase_per_claim() {
     let output = run(Command::new(CHECKER).args(["--format", "junit"]));
-    let xml = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{xml}");
+    let (xml, _) = exited(&output, 0);
     let cases = crate::support::junit_testcases(&xml);
     let names: Vec<&str> =
         cases.iter().map(|(name, _, _)| name.as_str()).collect();
@@ -416,46 +413,16 @@ fn a_kernel_thread_could_not_be_checked() {
     // What `--pid` of a kernel thread reads: its stat flags have
     // PF_KTHREAD. (In a container's pid namespace no kernel thread is
     // visible, so the answer is doctored: pid 1 with kthreadd's flags.)
-    use checker::procfs::{Dirent, LiveProc, ProcError, Procfs};
-    struct Kthread(LiveProc);
-    impl Procfs for Kthread {
-        fn root(&self) -> &std::path::Path {
-            self.0.root()
-        }
-        fn list_from(
-            &self,
-            d: &str,
-            p: i64,
-        ) -> Result<Vec<Dirent>, ProcError> {
-            self.0.list_from(d, p)
-        }
-        fn read(&self, path: &str) -> Result<String, ProcError> {
-            let text = self.0.read(path)?;
-            if path != "1/stat" {
-                return Ok(text);
-            }
-            // The fields after the comm: state is field 3, so the
-            // flags, field 9, are the seventh; kthreadd's have
-            // PF_KTHREAD (0x00200000).
+    let doctored =
+        checker::doctored::Doctored::live().edit("1/stat", |text| {
+            // The fields after the comm: state is field 3, so the flags,
+            // field 9, are the seventh; kthreadd's have PF_KTHREAD
+            // (0x00200000).
             let after = &text[text.rfind(')').unwrap() + 2..];
             let mut fields: Vec<&str> = after.split(' ').collect();
             fields[6] = "2129984";
-            Ok(format!("1 (kthreadd) {}", fields.join(" ")))
-        }
-        fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
-            self.0.is_dir(path)
-        }
-        fn links(&self, path: &str) -> Result<u64, ProcError> {
-            self.0.links(path)
-        }
-        fn read_link(
-            &self,
-            path: &str,
-        ) -> Result<std::path::PathBuf, ProcError> {
-            self.0.read_link(path)
-        }
-    }
-    let doctored = Kthread(proc());
+            format!("1 (kthreadd) {}", fields.join(" "))
+        });
     let err = checker::target::Target::existing(
         crate::support::helpers(),
         &doctored,
@@ -509,8 +476,7 @@ fn a_closed_pipe_ends_the_run_quietly_with_status_0() {
         .spawn()
         .unwrap();
     let output = wait_bounded(child, Duration::from_secs(60));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (_, stderr) = exited(&output, 0);
     assert_eq!(stderr, "", "nothing to say about a closed pipe");
 }
 
@@ -526,8 +492,7 @@ fn a_procfs_of_another_pid_namespace_is_refused() {
     let output = run(Command::new("unshare")
         .args(["--user", "--map-root-user", "--pid", "--fork"])
         .args(["sh", "-c", "exec \"$0\" --proc /proc", CHECKER]));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let (_, stderr) = exited(&output, 3);
     assert!(
         stderr.starts_with(
             "checker: /proc is the procfs of another pid namespace"
@@ -541,8 +506,7 @@ fn a_thread_id_checks_its_process_with_a_note() {
     let target = live_target(2);
     let tid = target.threads[0].tid.to_string();
     let output = run(Command::new(CHECKER).args(["--pid", &tid]));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let (stdout, _) = exited(&output, 0);
     let note = format!(
         "note: {tid} is a thread of process {0}: checking process {0}",
         target.pid
@@ -605,19 +569,11 @@ stop.set()
     which tests/build.rs did not find"
 )]
 fn a_python_program_with_threads_holds_every_claim_that_applies() {
-    let mut python =
-        dies_with_test(Command::new("python3").args(["-c", PYTHON_THREADS]))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 starts");
-    let mut line = String::new();
-    let stdout = python.stdout.take().unwrap();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(stdout),
-        &mut line,
-    )
-    .unwrap();
+    let (mut python, line) = crate::support::started(
+        Command::new("python3")
+            .args(["-c", PYTHON_THREADS])
+            .stdin(Stdio::piped()),
+    );
     assert_eq!(line, "ready\n");
     let pid = python.id().to_string();
     let output =

@@ -17,21 +17,17 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use checker::claims::{self, CLAIMS, Context, Outcome};
+use checker::doctored::Doctored;
 use checker::parse::{parse_dirents, parse_stat, parse_status};
-use checker::procfs::ProcError;
 use checker::procfs::{Procfs, procfs_options};
 use checker::target::Target;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, DEMO, alive, as_a_user, helpers, live_target, proc, run,
+    CHECKER, DEMO, alive, as_a_user, exited, helpers, live_target, proc, run,
+    texts,
 };
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 /// Run `script` with `sh` in private mount (and, if asked, pid)
 /// namespaces; `$CHECKER` and `$DEMO` name the binaries.
@@ -62,8 +58,7 @@ fn the_checker_holds_inside_a_new_pid_namespace() {
         // /init of a `just matrix` VM (vm_init::is_init()).
         "\"$CHECKER\" --format tap",
     );
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     // Inside, the checker's own pid is small and the namespace claim
     // held against a namespace nested in this one.
     assert!(stdout.contains("ok 7 - lookup_is_relative"), "{stdout}");
@@ -83,60 +78,52 @@ fn an_unprivileged_user_namespace_holds_the_checker_too() {
     let output = run(as_a_user("unshare")
         .args(["--user", "--pid", "--fork", "--mount-proc"])
         .args(["sh", "-c", "\"$0\" --format tap", CHECKER]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     assert!(!stdout.contains("not ok"), "{stdout}");
 }
 
-#[test]
-#[ignore = "needs root: mounts a procfs with hidepid=invisible"]
-fn hidepid_turns_another_users_process_into_skips() {
+/// The TAP report of the checker run as `nobody` with `--pid pid` on a
+/// procfs mounted with hidepid=invisible, in a private mount namespace:
+/// every claim skips, naming the option, and no mount leaks.
+fn hidden_by_hidepid(pid: i32) -> String {
     let mounts = host_proc_mounts();
-    // A root-owned target, and a nobody-owned checker reading a
-    // hidepid=invisible procfs in a private mount namespace.
-    let target = live_target(2);
     let script = format!(
         "dir=$(mktemp -d) && mount -t proc -o hidepid=invisible proc \
          \"$dir\" && setpriv --reuid=65534 --regid=65534 --clear-groups \
-         \"$CHECKER\" --pid {} --proc \"$dir\" --format tap; \
-         code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code",
-        target.pid
+         \"$CHECKER\" --pid {pid} --proc \"$dir\" --format tap; \
+         code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code"
     );
     let output = in_namespaces(&["--mount"], &script);
-    let (stdout, stderr) = text(&output);
     // Nothing could be verified: the skipped status, not a pass.
-    assert_eq!(output.status.code(), Some(4), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 4);
     assert!(!stdout.contains("not ok"), "{stdout}");
     let skips = stdout.matches("# SKIP").count();
     assert_eq!(skips, CLAIMS.len(), "every claim skips: {stdout}");
     assert!(stdout.contains("hidepid=invisible"), "{stdout}");
     assert_eq!(host_proc_mounts(), mounts, "a procfs mount leaked");
+    stdout
+}
+
+#[test]
+#[ignore = "needs root: mounts a procfs with hidepid=invisible"]
+fn hidepid_turns_another_users_process_into_skips() {
+    // A root-owned target, and a nobody-owned checker reading a
+    // hidepid=invisible procfs in a private mount namespace.
+    let target = live_target(2);
+    hidden_by_hidepid(target.pid);
 }
 
 #[test]
 #[ignore = "needs root: mounts a procfs with hidepid=invisible"]
 fn hidepid_turns_a_thread_of_another_users_process_into_skips() {
-    let mounts = host_proc_mounts();
     // A thread's id is no process's: pidfd_open(tid, 0) refuses it, yet
     // the thread exists, and the checker must say it is hidden, not
     // that no such process exists.
     let target = live_target(2);
     let tid = target.threads[1].tid;
-    let script = format!(
-        "dir=$(mktemp -d) && mount -t proc -o hidepid=invisible proc \
-         \"$dir\" && setpriv --reuid=65534 --regid=65534 --clear-groups \
-         \"$CHECKER\" --pid {tid} --proc \"$dir\" --format tap; \
-         code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code"
-    );
-    let output = in_namespaces(&["--mount"], &script);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(4), "{stdout}{stderr}");
-    assert!(!stdout.contains("not ok"), "{stdout}");
-    assert_eq!(stdout.matches("# SKIP").count(), CLAIMS.len(), "{stdout}");
+    let stdout = hidden_by_hidepid(tid);
     let hidden = format!("task {tid} exists (");
     assert!(stdout.contains(&hidden), "{stdout}");
-    assert!(stdout.contains("hidepid=invisible"), "{stdout}");
-    assert_eq!(host_proc_mounts(), mounts, "a procfs mount leaked");
 }
 
 #[test]
@@ -147,8 +134,7 @@ fn hidepid_still_shows_the_checker_its_own_demo() {
          --regid=65534 --clear-groups \"$CHECKER\" --proc \"$dir\" \
          --format tap; code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code";
     let output = in_namespaces(&["--mount"], script);
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     let summary = crate::support::tap_all_held(crate::support::Runner::User);
     assert!(stdout.contains(&summary), "{stdout}");
 }
@@ -161,7 +147,7 @@ fn subset_pid_has_no_static_entries_and_the_listing_claims_hold() {
          echo && \"$CHECKER\" --proc \"$dir\" --format tap; code=$?; \
          umount \"$dir\"; rmdir \"$dir\"; exit $code";
     let output = in_namespaces(&["--mount"], script);
-    let (stdout, stderr) = text(&output);
+    let (stdout, stderr) = texts(&output);
     assert!(
         !(stderr.contains("subset") && stderr.contains("mount")),
         "this kernel refuses subset=pid (Linux 5.8 added it): {stderr}"
@@ -186,8 +172,7 @@ fn subset_pid_has_no_static_entries_and_the_listing_claims_hold() {
 fn no_proc_at_all_is_one_line_and_exit_3() {
     let output =
         in_namespaces(&["--mount"], "umount -l /proc && exec \"$CHECKER\"");
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(3), "{stdout}{stderr}");
+    let (_, stderr) = exited(&output, 3);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("checker: /proc is not a procfs"),
@@ -202,8 +187,7 @@ fn an_empty_dir_as_proc_is_one_line_and_exit_3() {
     std::fs::create_dir_all(&dir).unwrap();
     let output = run(Command::new(CHECKER).arg("--proc").arg(&dir));
     let _ = std::fs::remove_dir(&dir);
-    let (_, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let (_, stderr) = exited(&output, 3);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("is not a procfs; point --proc at"),
@@ -214,8 +198,7 @@ fn an_empty_dir_as_proc_is_one_line_and_exit_3() {
 #[test]
 fn as_a_user_every_claim_holds_or_skips_for_tracing() {
     let output = run(as_a_user(CHECKER).args(["--format", "tap"]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     let summary = crate::support::tap_all_held(crate::support::Runner::User);
     assert!(stdout.contains(&summary), "{stdout}");
 }
@@ -249,47 +232,7 @@ fn threads_that_come_and_go_are_not_failures() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     churn.join().unwrap();
     for output in outputs {
-        let (stdout, stderr) = text(&output);
-        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    }
-}
-
-/// The live `/proc`, killing the target process at the first read of
-/// one of its threads' files: a target that exits mid-check.
-struct KillsTarget {
-    pid: i32,
-    trigger: String,
-}
-
-impl Procfs for KillsTarget {
-    fn root(&self) -> &std::path::Path {
-        std::path::Path::new("/proc")
-    }
-    fn list_from(
-        &self,
-        dir: &str,
-        pos: i64,
-    ) -> Result<Vec<checker::parse::Dirent>, ProcError> {
-        proc().list_from(dir, pos)
-    }
-    fn read(&self, path: &str) -> Result<String, ProcError> {
-        if path == self.trigger {
-            let pid = nix::unistd::Pid::from_raw(self.pid);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::SIGKILL);
-            crate::support::eventually(Duration::from_secs(5), || {
-                !alive(self.pid)
-            });
-        }
-        proc().read(path)
-    }
-    fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
-        proc().is_dir(path)
-    }
-    fn links(&self, path: &str) -> Result<u64, ProcError> {
-        proc().links(path)
-    }
-    fn read_link(&self, path: &str) -> Result<std::path::PathBuf, ProcError> {
-        proc().read_link(path)
+        exited(&output, 0);
     }
 }
 
@@ -298,10 +241,17 @@ fn a_target_that_exits_mid_check_voids_the_run() {
     // An existing target (as --pid), killed once the checks reach it.
     let demo = live_target(3);
     let target = Target::existing(helpers(), &proc(), demo.pid).unwrap();
-    let doctored = KillsTarget {
-        pid: demo.pid,
-        trigger: format!("{}/comm", target.threads[1].tid),
-    };
+    // The live `/proc`, killing the target process at the first read of
+    // one of its threads' files: a target that exits mid-check.
+    let (pid, trigger) = (demo.pid, format!("{}/comm", target.threads[1].tid));
+    let doctored = Doctored::live().read(move |path, text| {
+        if path != trigger {
+            return text;
+        }
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        crate::support::eventually(Duration::from_secs(5), || !alive(pid));
+        proc().read(path)
+    });
     let report = checker::cli::check(&doctored, &target, CLAIMS);
     // The claims saw threads vanish, and did not call that a failure...
     assert!(report.held(), "{}", checker::report::json(&report));
@@ -334,7 +284,7 @@ fn the_binary_exits_3_when_its_target_dies_mid_check() {
         drop(demo);
         let output =
             crate::support::wait_bounded(child, Duration::from_secs(60));
-        let (stdout, stderr) = text(&output);
+        let (stdout, stderr) = texts(&output);
         if stderr.contains("exited while it was being checked") {
             assert_eq!(output.status.code(), Some(3), "{stderr}");
             assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -566,8 +516,7 @@ fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
     command.args(["--format", "json"]);
     let output =
         run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     for (id, outcome, evidence) in outcomes(&stdout) {
         // Not asked for: the tracing claims and the audit.
         let not_run = checker::claims::find(&id).unwrap().opt_in().is_some();
@@ -600,8 +549,7 @@ fn where_user_namespaces_are_refused_the_workshop_says_why_and_ends_well() {
         .env("NO_COLOR", "1");
     let output =
         run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     let summary = stdout.split("Step 7 of 7").nth(1).unwrap_or_default();
     let skip = format!("SKIP {NAMESPACE_CLAIM}");
     let at = summary.find(&skip).unwrap_or_else(|| panic!("{stdout}"));
@@ -624,8 +572,7 @@ fn as_root_without_cap_sys_admin_the_checker_passes_what_it_can() {
     let output = run(Command::new("setpriv")
         .args(WITHOUT_CAP_SYS_ADMIN)
         .args([CHECKER, "--trace", "--format", "json"]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     for (id, outcome, evidence) in outcomes(&stdout) {
         let claim = checker::claims::find(&id).unwrap();
         if claim.opt_in() == Some(checker::claims::OptIn::Audit) {
@@ -656,8 +603,7 @@ fn as_a_containers_root_the_namespace_claim_skips_naming_the_capability() {
         .args([CHECKER, "--format", "json"]);
     let output =
         run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let (stdout, _) = exited(&output, 0);
     let (_, outcome, reason) = outcomes(&stdout)
         .into_iter()
         .find(|(id, _, _)| id == NAMESPACE_CLAIM)

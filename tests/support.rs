@@ -23,16 +23,7 @@ pub(crate) struct Churn(Child);
 impl Churn {
     /// Start `churn what` and wait until its first round is done.
     pub(crate) fn start(what: &str) -> Churn {
-        use std::io::{BufRead, BufReader};
-        let mut child =
-            dies_with_test(Command::new(CHURN).args([what, "600"]))
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start churn");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read churn's ready line");
+        let (child, line) = started(Command::new(CHURN).args([what, "600"]));
         assert_eq!(line, "ready\n", "churn {what}");
         Churn(child)
     }
@@ -70,6 +61,21 @@ pub(crate) fn helpers() -> Helpers {
 /// A demo target with `threads` named threads, as the checker starts it.
 pub(crate) fn live_target(threads: u32) -> Target {
     Target::spawn(helpers(), threads, &proc()).expect("the demo target starts")
+}
+
+/// Start `command`, dying with the test, and read the first line of its
+/// stdout: the line a helper prints once it is ready.
+pub(crate) fn started(command: &mut Command) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = dies_with_test(command)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read its first line");
+    (child, line)
 }
 
 /// Make the process `command` starts die with the test thread that
@@ -111,6 +117,20 @@ pub(crate) fn run(command: &mut Command) -> Output {
         .spawn()
         .expect("the command starts");
     wait_bounded(child, Duration::from_secs(60))
+}
+
+/// The stdout and stderr of a run, as text.
+pub(crate) fn texts(output: &Output) -> (String, String) {
+    let text = |bytes| String::from_utf8_lossy(bytes).into_owned();
+    (text(&output.stdout), text(&output.stderr))
+}
+
+/// [`texts`] of a run that must have exited with `code`: if it did
+/// not, the failure shows both.
+pub(crate) fn exited(output: &Output, code: i32) -> (String, String) {
+    let (stdout, stderr) = texts(output);
+    assert_eq!(output.status.code(), Some(code), "{stdout}{stderr}");
+    (stdout, stderr)
 }
 
 /// Wait for `child` to end, killing it after `limit`.
@@ -610,6 +630,24 @@ pub(crate) fn human_all_held(who: Runner) -> String {
          not run (--trace, --audit): {verdict}",
         claims - skips - not_run
     )
+}
+
+/// An audit report for people with every number of its counts
+/// paragraph (after the first line, up to a blank one) as `[N]`: the
+/// counts differ from run to run, the transient ones most. Wrap it only
+/// after that ([`rewrapped`]), so that a count of another width (99
+/// pids or 100) cannot move a line break.
+pub(crate) fn counts_redacted(report: &str) -> String {
+    let mut lines: Vec<String> = report.lines().map(str::to_owned).collect();
+    for line in lines.iter_mut().skip(1).take_while(|l| !l.is_empty()) {
+        let number = |w: &str| w.starts_with(|c: char| c.is_ascii_digit());
+        let words: Vec<&str> = line
+            .split(' ')
+            .map(|w| if number(w) { "[N]" } else { w })
+            .collect();
+        *line = words.join(" ");
+    }
+    lines.join("\n") + "\n"
 }
 
 /// `text`, whose lines are whole, wrapped at `width` columns, each line

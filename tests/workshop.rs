@@ -53,9 +53,7 @@ fn ids(transcript: &str) -> (i32, Vec<i32>) {
 /// Assert that the walk ended with status 0 and that the demo process
 /// it started, and every thread of it, is gone.
 fn ran_to_the_end_and_left_nothing(output: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}\n{stdout}");
+    let (stdout, _) = crate::support::exited(output, 0);
     assert!(stdout.contains("Step 7 of 7"), "{stdout}");
     let (pid, tids) = ids(&stdout);
     for id in std::iter::once(pid).chain(tids) {
