@@ -1,59 +1,47 @@
-//! The book cannot drift: every include, anchor, line range, claim link
-//! and chapter of `book/src` resolves (the whole book; see
-//! `book/excerpts/README.md` for the excerpts themselves).
+//! The book cannot drift: what mdBook and its link checker leave
+//! unchecked in `book/src` is checked here, under `cargo test` and
+//! without mdBook installed (see `book/excerpts/README.md` for the
+//! excerpts themselves).
 //!
-//! mdBook does not fail on a broken `{{#include}}`: it logs an error,
-//! leaves the directive in the page and exits 0, and a missing anchor
-//! gives an empty code block. So this module checks what mdBook will not,
-//! under `cargo test` and without mdBook installed:
+//! Left to the tools, which `.ci/book` runs: an `{{#include}}` of a file
+//! that does not exist is an error of mdBook's (`.ci/book build` fails
+//! on any ERROR or WARN line it logs), and so, with `create-missing =
+//! false`, is a chapter that `SUMMARY.md` names but that does not exist;
+//! a link to a page or file of the book that does not exist, or to a
+//! page not in `SUMMARY.md`, is mdbook-linkcheck2's (`.ci/book links`).
+//! [`the_tools_fail_on_what_they_check`] shows both failing.
 //!
-//! - every `{{#include}}` and `{{#rustdoc_include}}` names an existing
-//!   file; a named anchor has both markers and a non-empty region; a line
-//!   range lies within the file and is not blank;
-//! - an include of an insta snapshot starts at the first body line, after
-//!   the header, so the page shows output and not `source:` lines;
+//! What neither looks at, checked here:
+//!
+//! - a named anchor has both markers and a non-empty region, and a line
+//!   range lies within its file and is not blank (mdBook includes what
+//!   it finds, nothing or a part, without a word);
+//! - an include of an insta snapshot starts at the first body line,
+//!   after the header, so the page shows output and not `source:` lines;
 //! - every `claims.md#<id>` link names a claim of
 //!   `checker::claims::CLAIMS`, and every other `page.md#anchor` link a
-//!   heading of that page;
+//!   heading of that page (linkcheck2 does not look at `#fragments`);
 //! - an include of Markdown (a recorded report, a generated fragment)
 //!   brings no heading: the chapter owns its outline, and an included
 //!   heading would appear in the page's sidebar;
-//! - `SUMMARY.md` and the chapter files agree both ways;
+//! - every chapter file is in `SUMMARY.md` (a page no link reaches is
+//!   no link checker's business);
 //! - kernel source links name a tag, never a moving branch.
 //!
-//! The scanning is pure functions of text, tested on small strings
-//! below; [`the_book_resolves`] is the one test that reads the real book.
-//! A failure names the chapter file and line, what is wrong, and the fix.
+//! A failure names the chapter file and line, what is wrong, and the
+//! fix. [`every_check_fails_on_a_broken_book`] shows each failing.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The kernel tag the book quotes; kernel links should name it.
 const KERNEL_TAG: &str = "v6.12.117";
 
-/// One problem found in a chapter, located for an editor's "go to line".
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Problem {
-    /// The chapter, relative to the workspace root (`book/src/x.md`).
-    file: String,
-    /// 1-based line in `file`.
-    line: usize,
-    /// What is wrong.
-    what: String,
-    /// How to put it right.
-    fix: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}\n    fix: {}",
-            self.file, self.line, self.what, self.fix
-        )
-    }
+/// A problem found in chapter `file` (relative to the workspace root),
+/// located for an editor's "go to line".
+fn problem(file: &str, line: usize, what: &str, fix: &str) -> String {
+    format!("{file}:{line}: {what}\n    fix: {fix}")
 }
 
 /// Which part of the target file a directive includes, in mdBook's
@@ -149,10 +137,10 @@ fn snapshot_body_start(snapshot: &str) -> Option<usize> {
         .map(|(index, _)| index + 2)
 }
 
-/// The lines of `anchor`'s region in `source` (between `ANCHOR: name` and
+/// The lines of `anchor`'s region (between `ANCHOR: name` and
 /// `ANCHOR_END: name`, markers excluded), or why there is none.
 fn anchor_region<'a>(
-    source: &'a str,
+    lines: &[&'a str],
     anchor: &str,
 ) -> Result<Vec<&'a str>, String> {
     let is_marker = |line: &str, marker: &str| {
@@ -165,7 +153,6 @@ fn anchor_region<'a>(
                 == Some(anchor)
         })
     };
-    let lines: Vec<&str> = source.lines().collect();
     let begin = lines
         .iter()
         .position(|line| is_marker(line, "ANCHOR:"))
@@ -190,164 +177,136 @@ fn anchor_region<'a>(
         .collect())
 }
 
-/// Checks one directive against its target's text (`None`: no such
-/// file). `shown` is the target as a reader of the repository would
-/// write it (`tests/snapshots/x.snap`); `file` is the chapter.
+/// Checks one directive of chapter `file` against the text of its
+/// target, which a reader of the repository calls `shown`
+/// (`tests/snapshots/x.snap`).
 fn check_directive(
     file: &str,
     directive: &Directive,
     shown: &str,
-    target: Option<&str>,
-) -> Vec<Problem> {
-    let problem = |what: String, fix: String| Problem {
-        file: file.to_string(),
-        line: directive.line,
-        what: format!("`{}`: {what}", directive.text),
-        fix,
-    };
-    let is_snapshot = directive.path.ends_with(".snap");
-    let Some(target) = target else {
-        let fix = if is_snapshot {
-            "run the test that writes this snapshot (`cargo test`, then \
-             `cargo insta review`), or correct the snapshot's name"
-                .to_string()
-        } else {
-            format!("correct the path: it is relative to {file}'s directory")
-        };
-        return vec![problem(format!("no such file {shown}"), fix)];
+    target: &str,
+) -> Option<String> {
+    let at = |what: String, fix: &str| {
+        let what = format!("`{}`: {what}", directive.text);
+        Some(problem(file, directive.line, &what, fix))
     };
     let lines: Vec<&str> = target.lines().collect();
     let blank = |region: &[&str]| region.iter().all(|l| l.trim().is_empty());
-    if is_snapshot {
+    if directive.path.ends_with(".snap") {
         let Some(body) = snapshot_body_start(target) else {
-            return vec![problem(
+            return at(
                 format!("{shown} has no insta header (`---` ... `---`)"),
-                "let insta write the file; never write snapshots by hand"
-                    .to_string(),
-            )];
+                "let insta write the file; never write snapshots by hand",
+            );
         };
         let fix = format!(
-            "include the body only: \
-             `{{{{#include {}:{body}:}}}}`",
+            "include the body only: `{{{{#include {}:{body}:}}}}`",
             directive.path
         );
-        let start = match &directive.selector {
-            Selector::Lines { start, end: None } => start.unwrap_or(1),
+        return match directive.selector {
+            Selector::Lines { start, end: None } => match start.unwrap_or(1) {
+                start if start < body => at(
+                    format!(
+                        "starts at line {start}, inside {shown}'s insta \
+                         header (lines 1-{})",
+                        body - 1
+                    ),
+                    &fix,
+                ),
+                start if start > body => at(
+                    format!(
+                        "starts at line {start}, skipping the first body \
+                         lines of {shown} (the body starts at line {body})"
+                    ),
+                    &fix,
+                ),
+                _ if blank(&lines[(body - 1).min(lines.len())..]) => at(
+                    format!("{shown} has an empty body"),
+                    "check the test that writes it",
+                ),
+                _ => None,
+            },
             _ => {
-                return vec![problem(
-                    format!("includes more or less than {shown}'s body"),
-                    fix,
-                )];
+                at(format!("includes more or less than {shown}'s body"), &fix)
             }
         };
-        if start < body {
-            return vec![problem(
-                format!(
-                    "starts at line {start}, inside {shown}'s insta \
-                     header (lines 1-{})",
-                    body - 1
-                ),
-                fix,
-            )];
-        }
-        if start > body {
-            return vec![problem(
-                format!(
-                    "starts at line {start}, skipping the first body \
-                     lines of {shown} (the body starts at line {body})"
-                ),
-                fix,
-            )];
-        }
-        if blank(&lines[(body - 1).min(lines.len())..]) {
-            return vec![problem(
-                format!("{shown} has an empty body"),
-                "check the test that writes it".to_string(),
-            )];
-        }
-        return Vec::new();
     }
-    match &directive.selector {
-        Selector::Whole if blank(&lines) => vec![problem(
+    // The region mdBook includes, and what to say if it is blank.
+    let (region, blank_what, blank_fix) = match &directive.selector {
+        Selector::Whole => (
+            lines.clone(),
             format!("{shown} is empty"),
             "include a file with content".to_string(),
-        )],
-        Selector::Whole => Vec::new(),
-        Selector::Anchor(anchor) => match anchor_region(target, anchor) {
-            Err(why) => vec![problem(
-                format!("{shown} {why}"),
-                format!(
-                    "add `// ANCHOR: {anchor}` and `// ANCHOR_END: \
-                     {anchor}` around the lines to show in {shown}, or \
-                     name an anchor it has"
-                ),
-            )],
-            Ok(region) if blank(&region) => vec![problem(
+        ),
+        Selector::Anchor(anchor) => match anchor_region(&lines, anchor) {
+            Err(why) => {
+                return at(
+                    format!("{shown} {why}"),
+                    &format!(
+                        "add `// ANCHOR: {anchor}` and `// ANCHOR_END: \
+                         {anchor}` around the lines to show in {shown}, or \
+                         name an anchor it has"
+                    ),
+                );
+            }
+            Ok(region) => (
+                region,
                 format!("anchor `{anchor}` of {shown} is empty"),
                 format!(
                     "put the lines to show between the markers in {shown}"
                 ),
-            )],
-            Ok(_) => Vec::new(),
+            ),
         },
         Selector::Lines { start, end } => {
             let first = start.unwrap_or(1);
             let last = end.unwrap_or(lines.len());
             let range = format!("{first}-{last}");
             if first == 0 || first > last || last > lines.len() {
-                vec![problem(
+                return at(
                     format!(
-                        "line range {range} is not within {shown} \
-                         (1-{})",
+                        "line range {range} is not within {shown} (1-{})",
                         lines.len()
                     ),
-                    format!(
+                    &format!(
                         "name lines that exist, or better, an ANCHOR \
                          region, which does not shift when {shown} changes"
                     ),
-                )]
-            } else if blank(&lines[first - 1..last]) {
-                vec![problem(
-                    format!("lines {range} of {shown} are blank"),
-                    "name the lines to show".to_string(),
-                )]
-            } else {
-                Vec::new()
+                );
             }
-        }
-    }
-}
-
-/// The headings (`#` lines outside code fences) of the part of `target`
-/// that `directive` includes, when `target` is Markdown.
-fn included_headings(directive: &Directive, target: &str) -> Vec<String> {
-    if !directive.path.ends_with(".md") {
-        return Vec::new();
-    }
-    let lines: Vec<&str> = match &directive.selector {
-        Selector::Whole => target.lines().collect(),
-        Selector::Anchor(anchor) => {
-            anchor_region(target, anchor).unwrap_or_default()
-        }
-        Selector::Lines { start, end } => {
-            let all: Vec<&str> = target.lines().collect();
-            let first = start.unwrap_or(1).max(1) - 1;
-            let last = end.unwrap_or(all.len()).min(all.len());
-            all.get(first..last)
-                .map(<[&str]>::to_vec)
-                .unwrap_or_default()
+            (
+                lines[first - 1..last].to_vec(),
+                format!("lines {range} of {shown} are blank"),
+                "name the lines to show".to_string(),
+            )
         }
     };
+    if blank(&region) {
+        return at(blank_what, &blank_fix);
+    }
+    let markdown = directive.path.ends_with(".md");
+    let heading = headings(&region).next().filter(|_| markdown);
+    let what = format!(
+        "`{}` brings the heading `{}` into the page, and so into its sidebar",
+        directive.text, heading?
+    );
+    let fix = format!(
+        "include a part of {shown} without headings (an ANCHOR region \
+         inside them), and write the heading in the chapter"
+    );
+    Some(problem(file, directive.line, &what, &fix))
+}
+
+/// The headings of Markdown `lines`: `#` lines outside code fences.
+fn headings<'a>(lines: &[&'a str]) -> impl Iterator<Item = &'a str> {
     let mut fenced = false;
-    let mut found = Vec::new();
-    for line in lines {
+    let lines = lines.to_vec();
+    lines.into_iter().filter(move |line| {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
-        } else if !fenced && line.starts_with('#') {
-            found.push(line.to_string());
+            return false;
         }
-    }
-    found
+        !fenced && line.starts_with('#')
+    })
 }
 
 /// Links to pages of the book with a fragment, `page.md#fragment`, as
@@ -373,25 +332,16 @@ fn fragment_links(chapter: &str) -> Vec<(usize, String, String)> {
 /// `{#id}`, or else the heading's text, lowercased, with spaces turned
 /// into `-` and punctuation other than `_` and `-` dropped.
 fn heading_ids(chapter: &str) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let mut in_fence = false;
-    for line in chapter.lines() {
-        if line.starts_with("```") {
-            in_fence = !in_fence;
-        }
-        if in_fence || !line.starts_with('#') {
-            continue;
-        }
-        let text = line.trim_start_matches('#').trim();
+    let lines: Vec<&str> = chapter.lines().collect();
+    let id = |heading: &str| {
+        let text = heading.trim_start_matches('#').trim();
         let explicit = text
             .rfind("{#")
             .and_then(|open| text[open + 2..].strip_suffix('}'));
         if let Some(id) = explicit {
-            ids.insert(id.to_string());
-            continue;
+            return id.to_string();
         }
-        let id = text
-            .chars()
+        text.chars()
             .filter_map(|c| match c {
                 c if c.is_alphanumeric() || c == '_' || c == '-' => {
                     Some(c.to_ascii_lowercase())
@@ -399,10 +349,9 @@ fn heading_ids(chapter: &str) -> BTreeSet<String> {
                 c if c.is_whitespace() => Some('-'),
                 _ => None,
             })
-            .collect();
-        ids.insert(id);
-    }
-    ids
+            .collect()
+    };
+    headings(&lines).map(id).collect()
 }
 
 /// Kernel source links that do not name a tag, as (line, url): they
@@ -450,57 +399,23 @@ fn is_unpinned_kernel_link(url: &str) -> bool {
     false
 }
 
-/// The chapter files `SUMMARY.md` links to, as (line, path): every
-/// `[title](path)` on a list line or a prefix/suffix chapter line.
-fn summary_chapters(summary: &str) -> Vec<(usize, String)> {
-    let mut found = Vec::new();
-    for (index, line) in summary.lines().enumerate() {
-        let Some(open) = line.find("](") else {
-            continue;
-        };
-        let Some(close) = line[open..].find(')') else {
-            continue;
-        };
-        let path = line[open + 2..open + close].trim();
-        if !path.is_empty() {
-            found.push((index + 1, path.to_string()));
-        }
-    }
-    found
-}
-
-/// `base/rel` with `.` and `..` resolved lexically, so that messages show
-/// `tests/snapshots/x.snap` rather than `book/src/../../tests/...`.
-fn join(base: &Path, rel: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in base.join(rel).components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// Reads the book under `root` (the workspace) and returns every problem.
-fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
+fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<String> {
     let src = root.join("book/src");
+    // Paths as a reader of the repository writes them:
+    // `tests/snapshots/x.snap`, not `book/src/../../tests/...`.
     let shown = |path: &Path| {
-        path.strip_prefix(root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
+        let path = fs::canonicalize(path).unwrap_or(path.to_path_buf());
+        let root = fs::canonicalize(root).unwrap_or(root.to_path_buf());
+        let path = path.strip_prefix(root).unwrap_or(&path);
+        path.display().to_string()
     };
     let mut chapters = Vec::new();
     let mut pending = vec![src.clone()];
     while let Some(dir) = pending.pop() {
         let entries = fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
+        for path in entries.map(|entry| entry.expect("an entry").path()) {
             if path.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "md") {
@@ -513,86 +428,40 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let summary_path = src.join("SUMMARY.md");
     let summary = fs::read_to_string(&summary_path).unwrap_or_default();
-    let listed: Vec<(usize, PathBuf)> = summary_chapters(&summary)
-        .into_iter()
-        .map(|(line, path)| (line, join(&src, &path)))
-        .collect();
-    for (line, path) in &listed {
-        if !path.is_file() {
-            problems.push(Problem {
-                file: shown(&summary_path),
-                line: *line,
-                what: format!("names {}, which does not exist", shown(path)),
-                fix: "write the chapter, or remove its line (the book \
-                      has create-missing = false)"
-                    .to_string(),
-            });
-        }
-    }
-    for chapter in &chapters {
-        if *chapter != summary_path
-            && !listed.iter().any(|(_, p)| p == chapter)
-        {
-            problems.push(Problem {
-                file: shown(chapter),
-                line: 1,
-                what: "is not in SUMMARY.md, so mdBook never renders it"
-                    .to_string(),
-                fix: format!(
-                    "add it to {} or delete it",
-                    shown(&summary_path)
-                ),
-            });
+    for chapter in chapters.iter().filter(|c| **c != summary_path) {
+        let name = chapter.strip_prefix(&src).unwrap().display();
+        if !summary.contains(&format!("]({name})")) {
+            problems.push(problem(
+                &shown(chapter),
+                1,
+                "is not in SUMMARY.md, so mdBook never renders it",
+                &format!("add it to {} or delete it", shown(&summary_path)),
+            ));
         }
     }
 
+    let claims_page = shown(&src.join("claims.md"));
     for chapter in &chapters {
         let file = shown(chapter);
         let text = fs::read_to_string(chapter).unwrap_or_default();
         let dir = chapter.parent().unwrap_or(&src);
         for directive in directives(&text) {
-            let target = join(dir, &directive.path);
-            let content = fs::read_to_string(&target).ok();
-            problems.extend(check_directive(
-                &file,
-                &directive,
-                &shown(&target),
-                content.as_deref(),
-            ));
-            let headings = content
-                .as_deref()
-                .map(|c| included_headings(&directive, c))
-                .unwrap_or_default();
-            if let Some(heading) = headings.first() {
-                problems.push(Problem {
-                    file: file.clone(),
-                    line: directive.line,
-                    what: format!(
-                        "`{}` brings the heading `{heading}` into the page, \
-                         and so into its sidebar",
-                        directive.text
-                    ),
-                    fix: format!(
-                        "include a part of {} without headings (an \
-                         ANCHOR region inside them), and write the heading \
-                         in the chapter",
-                        shown(&target)
-                    ),
-                });
+            // A file that does not exist is mdBook's error.
+            let target = dir.join(&directive.path);
+            if let Ok(content) = fs::read_to_string(&target) {
+                let shown = shown(&target);
+                problems.extend(check_directive(
+                    &file, &directive, &shown, &content,
+                ));
             }
         }
         for (line, page, fragment) in fragment_links(&text) {
-            let target = join(dir, &page);
-            let known = if target == src.join("claims.md") {
-                claim_ids.contains(fragment.as_str())
-            } else {
-                let page_text = fs::read_to_string(&target).ok();
-                page_text.is_some_and(|t| heading_ids(&t).contains(&fragment))
-            };
-            if known {
-                continue;
-            }
-            let (what, fix) = if target == src.join("claims.md") {
+            let target = dir.join(&page);
+            let (what, fix) = if shown(&target) == claims_page {
+                if claim_ids.contains(fragment.as_str()) {
+                    continue;
+                }
+                let ids: Vec<&str> = claim_ids.iter().copied().collect();
                 (
                     format!(
                         "links to claim `{fragment}`, which \
@@ -600,14 +469,16 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
                     ),
                     format!(
                         "use a claim id from the registry: {}",
-                        claim_ids
-                            .iter()
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        ids.join(", ")
                     ),
                 )
             } else {
+                let page_text = fs::read_to_string(&target).ok();
+                if page_text
+                    .is_some_and(|t| heading_ids(&t).contains(&fragment))
+                {
+                    continue;
+                }
                 (
                     format!(
                         "links to `{page}#{fragment}`, but {} has no \
@@ -620,23 +491,18 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
                     ),
                 )
             };
-            problems.push(Problem {
-                file: file.clone(),
-                line,
-                what,
-                fix,
-            });
+            problems.push(problem(&file, line, &what, &fix));
         }
         for (line, url) in unpinned_kernel_links(&text) {
-            problems.push(Problem {
-                file: file.clone(),
+            problems.push(problem(
+                &file,
                 line,
-                what: format!("kernel link {url} does not name a tag"),
-                fix: format!(
+                &format!("kernel link {url} does not name a tag"),
+                &format!(
                     "point it at the tag the book quotes, e.g. \
                      https://elixir.bootlin.com/linux/{KERNEL_TAG}/..."
                 ),
-            });
+            ));
         }
     }
     problems
@@ -645,295 +511,214 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<Problem> {
 /// The one test over the real book: it fails with every problem listed.
 #[test]
 fn the_book_resolves() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace");
     let ids: BTreeSet<&str> = checker::claims::CLAIMS
         .iter()
         .map(|claim| claim.id)
         .collect();
-    let problems = check_book(root, &ids);
-    let report: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    let problems = check_book(crate::support::workspace(), &ids);
     assert!(
         problems.is_empty(),
         "the book has {} broken reference(s):\n{}",
         problems.len(),
-        report.join("\n")
+        problems.join("\n")
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SNAP: &str =
-        "---\nsource: tests/demo.rs\nexpression: out\n---\nMy TID: [PID]\n";
-
-    fn one(chapter: &str) -> Directive {
-        let mut found = directives(chapter);
-        assert_eq!(found.len(), 1, "{found:?}");
-        found.remove(0)
+/// A directory of this test's own, with `files` (path, text) in it.
+fn scratch_book(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    for (path, text) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
     }
+    root
+}
 
-    fn check(chapter: &str, target: Option<&str>) -> Vec<String> {
-        let directive = one(chapter);
-        check_directive("book/src/x.md", &directive, "t/f", target)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+/// One chapter of what each check must let pass, and one line of each
+/// thing it must not: the problems name them in order, and nothing else.
+#[test]
+fn every_check_fails_on_a_broken_book() {
+    let chapter = "\
+# One
+{{#include s.rs}} {{#rustdoc_include s.rs:a}} \\{{#include s.rs:nil}}
+{{#include s.rs:ab}} {{#include s.rs:1:3}} {{#include s.rs::2}}
+{{#include x.snap:5:}} {{#include ../r/r.md:table}} {{#include gone.rs}}
+[a](claims.md#listing_x) [b](two.md#next-tgid) [c](two.md#what-proctid-is)
+[Linux](https://elixir.bootlin.com/linux/v6.12.117/source/fs/proc/base.c)
+{{#include s.rs:thread_tid}}
+{{#include s.rs:open}}
+{{#include s.rs:hollow}}
+{{#include s.rs:2:12}} {{#include s.rs:12:}} {{#include s.rs:7:7}}
+{{#include x.snap:3:}}
+{{#include x.snap}} {{#include x.snap:6:}} {{#include empty.snap:4:}}
+{{#include empty.rs}} {{#include bare.snap:5:}}
+{{#include ../r/r.md:old}} {{#include ../r/r.md}}
+[a](claims.md#no_such_claim) [b](two.md#nowhere) [c](two.md#not-a-heading)
+[Linux](https://elixir.bootlin.com/linux/latest/source/fs/proc/base.c)
+";
+    let source = "// ANCHOR: ab\nx\n// ANCHOR_END: ab\n// ANCHOR: a\ny\n\
+                  // ANCHOR: hollow\n\n// ANCHOR: inner\n// ANCHOR_END: \
+                  hollow\n// ANCHOR_END: a\n// ANCHOR: open\n";
+    let report = "## Mutant kernels\n\n<!-- ANCHOR: table -->\n| a |\n\
+                  ```sh\n# a comment\n```\n<!-- ANCHOR_END: table -->\n\
+                  <!-- ANCHOR: old -->\n### `m` on 7.3.4\n\n| c |\n\
+                  <!-- ANCHOR_END: old -->\n";
+    let two = "# Two\n## next_tgid: where ids drop {#next-tgid}\n\
+               ```sh\n# not a heading\n```\n## What /proc/\\<TID\\> is\n";
+    let snapshot = "---\nsource: tests/demo.rs\nexpression: out\n---\n\
+                    My TID: [PID]\n";
+    let root = scratch_book(
+        "broken-book",
+        &[
+            ("book/src/SUMMARY.md", "- [One](one.md)\n- [Two](two.md)\n"),
+            ("book/src/one.md", chapter),
+            ("book/src/two.md", two),
+            ("book/src/orphan.md", "# Nobody's\n"),
+            ("book/src/s.rs", source),
+            ("book/r/r.md", report),
+            ("book/src/x.snap", snapshot),
+            ("book/src/empty.snap", "---\nsource: a\n---\n\n"),
+            ("book/src/empty.rs", "\n"),
+            ("book/src/bare.snap", "My TID: 4242\n"),
+        ],
+    );
+    let problems = check_book(&root, &BTreeSet::from(["listing_x"]));
+    let _ = fs::remove_dir_all(&root);
+    let broken = [
+        "book/src/orphan.md:1: is not in SUMMARY.md",
+        "book/src/one.md:7: `{{#include s.rs:thread_tid}}`: book/src/s.rs \
+         has no `ANCHOR: thread_tid` line\n    fix: add `// ANCHOR: \
+         thread_tid`",
+        "book/src/one.md:8: `{{#include s.rs:open}}`: book/src/s.rs has \
+         `ANCHOR: open` (line 11) but no `ANCHOR_END: open` after it",
+        "book/src/one.md:9: `{{#include s.rs:hollow}}`: anchor `hollow` of \
+         book/src/s.rs is empty",
+        "book/src/one.md:10: `{{#include s.rs:2:12}}`: line range 2-12 is \
+         not within book/src/s.rs (1-11)",
+        "book/src/one.md:10: `{{#include s.rs:12:}}`: line range 12-11",
+        "book/src/one.md:10: `{{#include s.rs:7:7}}`: lines 7-7 of \
+         book/src/s.rs are blank",
+        "book/src/one.md:11: `{{#include x.snap:3:}}`: starts at line 3, \
+         inside book/src/x.snap's insta header (lines 1-4)\n    fix: \
+         include the body only: `{{#include x.snap:5:}}`",
+        "book/src/one.md:12: `{{#include x.snap}}`: includes more or less \
+         than book/src/x.snap's body",
+        "book/src/one.md:12: `{{#include x.snap:6:}}`: starts at line 6, \
+         skipping the first body lines",
+        "book/src/one.md:12: `{{#include empty.snap:4:}}`: \
+         book/src/empty.snap has an empty body",
+        "book/src/one.md:13: `{{#include empty.rs}}`: book/src/empty.rs is \
+         empty",
+        "book/src/one.md:13: `{{#include bare.snap:5:}}`: \
+         book/src/bare.snap has no insta header (`---` ... `---`)",
+        "book/src/one.md:14: `{{#include ../r/r.md:old}}` brings the \
+         heading `### `m` on 7.3.4` into the page, and so into its sidebar\
+         \n    fix: include a part of book/r/r.md without headings",
+        "book/src/one.md:14: `{{#include ../r/r.md}}` brings the heading \
+         `## Mutant kernels` into the page",
+        "book/src/one.md:15: links to claim `no_such_claim`, which \
+         checker::claims::CLAIMS does not have\n    fix: use a claim id \
+         from the registry: listing_x",
+        "book/src/one.md:15: links to `two.md#nowhere`, but book/src/two.md \
+         has no heading with that id",
+        "book/src/one.md:15: links to `two.md#not-a-heading`",
+        "book/src/one.md:16: kernel link https://elixir.bootlin.com/linux/\
+         latest/source/fs/proc/base.c does not name a tag",
+    ];
+    let all = problems.join("\n");
+    for (problem, start) in problems.iter().zip(broken) {
+        assert!(problem.starts_with(start), "{start:?}, not in\n{all}");
     }
+    assert_eq!(problems.len(), broken.len(), "{all}");
+}
 
-    #[test]
-    fn directives_are_found_with_their_selectors() {
-        let chapter = "text\n```c\n{{#include ../excerpts/a.c}}\n```\n\
-                       {{#rustdoc_include ../../d/s.rs:thread_tid}} and \
-                       {{#include x.snap:5:}}\n{{#include f::3}} \
-                       {{#include f:7}} \\{{#include escaped.rs}}\n\
-                       {{#title not an include}}";
-        let found: Vec<(usize, String, Selector)> = directives(chapter)
-            .into_iter()
-            .map(|d| (d.line, d.path, d.selector))
-            .collect();
-        let lines = |start, end| Selector::Lines { start, end };
-        assert_eq!(
-            found,
-            vec![
-                (3, "../excerpts/a.c".into(), Selector::Whole),
-                (
-                    5,
-                    "../../d/s.rs".into(),
-                    Selector::Anchor("thread_tid".into())
-                ),
-                (5, "x.snap".into(), lines(Some(5), None)),
-                (6, "f".into(), lines(None, Some(3))),
-                (6, "f".into(), lines(Some(7), Some(7))),
-            ]
-        );
+#[test]
+fn kernel_links_must_name_a_tag() {
+    let pinned = [
+        "https://elixir.bootlin.com/linux/v6.12.117/C/ident/pid_task",
+        "https://git.kernel.org/pub/scm/linux/kernel/git/stable/\
+         linux.git/tree/fs/proc/base.c?h=v6.12.117#n3555",
+        "https://github.com/torvalds/linux/blob/v6.12/fs/proc/base.c",
+        "https://docs.kernel.org/filesystems/proc.html",
+    ];
+    for url in pinned {
+        assert!(!is_unpinned_kernel_link(url), "{url}");
     }
-
-    #[test]
-    fn missing_file_is_reported_with_chapter_line_and_fix() {
-        let report = check("\n{{#include ../../a.rs:x}}\n", None);
-        assert_eq!(
-            report,
-            [
-                "book/src/x.md:2: `{{#include ../../a.rs:x}}`: no such file \
-              t/f\n    fix: correct the path: it is relative to \
-              book/src/x.md's directory"
-            ]
-        );
-    }
-
-    #[test]
-    fn missing_snapshot_says_how_to_create_it() {
-        let report = check("{{#include a.snap:5:}}", None);
-        assert!(report[0].contains("cargo insta review"), "{report:?}");
-    }
-
-    #[test]
-    fn missing_anchor_is_reported() {
-        let source = "fn a() {}\n// ANCHOR: other\nx\n// ANCHOR_END: other\n";
-        let report = check("{{#include s.rs:thread_tid}}", Some(source));
-        assert_eq!(report.len(), 1);
-        assert!(
-            report[0].contains("t/f has no `ANCHOR: thread_tid` line"),
-            "{report:?}"
-        );
-        assert!(report[0].contains("fix: add `// ANCHOR: thread_tid`"));
-    }
-
-    #[test]
-    fn anchor_without_end_is_reported() {
-        let source = "// ANCHOR: a\nlet x = 1;\n";
-        let report = check("{{#include s.rs:a}}", Some(source));
-        assert!(report[0].contains("no `ANCHOR_END: a`"), "{report:?}");
-    }
-
-    #[test]
-    fn empty_anchor_region_is_reported() {
-        let source = "// ANCHOR: a\n\n// ANCHOR: inner\n// ANCHOR_END: a\n";
-        let report = check("{{#include s.rs:a}}", Some(source));
-        assert!(report[0].contains("anchor `a` of t/f is empty"));
-    }
-
-    #[test]
-    fn anchor_names_match_whole_words_only() {
-        let source = "// ANCHOR: ab\nx\n// ANCHOR_END: ab\n\
-                      // ANCHOR: a\ny\n// ANCHOR_END: a\n";
-        assert_eq!(anchor_region(source, "a").unwrap(), ["y"]);
-        assert!(check("{{#include s.rs:ab}}", Some(source)).is_empty());
-    }
-
-    #[test]
-    fn line_range_must_lie_within_the_file() {
-        let source = "a\nb\nc\n";
-        assert!(check("{{#include f:2:3}}", Some(source)).is_empty());
-        let report = check("{{#include f:2:9}}", Some(source));
-        assert!(report[0].contains("line range 2-9 is not within t/f (1-3)"));
-        let report = check("{{#include f:4:}}", Some(source));
-        assert!(report[0].contains("line range 4-3"), "{report:?}");
-        let report = check("{{#include f:2:2}}", Some("a\n \nc\n"));
-        assert!(report[0].contains("lines 2-2 of t/f are blank"));
-    }
-
-    #[test]
-    fn an_included_markdown_part_may_not_bring_headings() {
-        let report = "## Mutant kernels\n\n<!-- ANCHOR: mutants -->\n\
-                      | a | b |\n<!-- ANCHOR_END: mutants -->\n\
-                      <!-- ANCHOR: old -->\n### `m` on 7.3.4\n\n| c |\n\
-                      <!-- ANCHOR_END: old -->\n```sh\n# a comment\n```\n";
-        let headings =
-            |chapter: &str| included_headings(&one(chapter), report);
-        assert!(headings("{{#include r.md:mutants}}").is_empty());
-        assert_eq!(headings("{{#include r.md:old}}"), ["### `m` on 7.3.4"]);
-        assert_eq!(headings("{{#include r.md}}").len(), 2);
-        assert_eq!(headings("{{#include r.md:1:3}}"), ["## Mutant kernels"]);
-        // Only Markdown: a shell comment in a script is no heading.
-        assert!(
-            included_headings(&one("{{#include s.sh}}"), "# x\n").is_empty()
-        );
-    }
-
-    #[test]
-    fn snapshot_body_starts_after_the_header() {
-        assert_eq!(snapshot_body_start(SNAP), Some(5));
-        assert_eq!(snapshot_body_start("---\nsource: a\n---\nx\n"), Some(4));
-        assert_eq!(snapshot_body_start("no header\n"), None);
-    }
-
-    #[test]
-    fn snapshot_include_must_start_at_the_body() {
-        assert!(check("{{#include a.snap:5:}}", Some(SNAP)).is_empty());
-        let report = check("{{#include a.snap:3:}}", Some(SNAP));
-        assert_eq!(
-            report,
-            [
-                "book/src/x.md:1: `{{#include a.snap:3:}}`: starts at line 3, \
-              inside t/f's insta header (lines 1-4)\n    fix: include the \
-              body only: `{{#include a.snap:5:}}`"
-            ]
-        );
-        let whole = check("{{#include a.snap}}", Some(SNAP));
-        assert!(whole[0].contains("more or less than t/f's body"));
-        let late = check("{{#include a.snap:6:}}", Some(SNAP));
-        assert!(late[0].contains("skipping the first body lines"));
-    }
-
-    #[test]
-    fn fragment_links_and_heading_ids() {
-        let chapter = "See [a](claims.md#listing_x) and\n\
-                       [b](lookup.md#the-dentry-cache), [c](#local).";
-        assert_eq!(
-            fragment_links(chapter),
-            [
-                (1, "claims.md".into(), "listing_x".into()),
-                (2, "lookup.md".into(), "the-dentry-cache".into()),
-            ]
-        );
-        let ids = heading_ids(
-            "# The lookup path\n## next_tgid: where ids drop {#next-tgid}\n\
-             ```sh\n# not a heading\n```\n## What /proc/\\<TID\\> is\n",
-        );
-        let expected = ["next-tgid", "the-lookup-path", "what-proctid-is"];
-        assert_eq!(
-            ids.iter().map(String::as_str).collect::<Vec<_>>(),
-            expected
-        );
-    }
-
-    #[test]
-    fn kernel_links_must_name_a_tag() {
-        let pinned = [
-            "https://elixir.bootlin.com/linux/v6.12.117/C/ident/pid_task",
-            "https://git.kernel.org/pub/scm/linux/kernel/git/stable/\
-             linux.git/tree/fs/proc/base.c?h=v6.12.117#n3555",
-            "https://github.com/torvalds/linux/blob/v6.12/fs/proc/base.c",
-            "https://docs.kernel.org/filesystems/proc.html",
-        ];
-        for url in pinned {
-            assert!(!is_unpinned_kernel_link(url), "{url}");
-        }
-        let moving = [
-            "https://elixir.bootlin.com/linux/latest/source/fs/proc/base.c",
-            "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/\
-             linux.git/tree/fs/proc/base.c",
-            "https://git.kernel.org/pub/scm/linux/kernel/git/stable/\
-             linux.git/tree/fs/proc/base.c?h=linux-6.12.y",
-            "https://github.com/torvalds/linux/blob/master/fs/proc/base.c",
-        ];
-        for url in moving {
-            assert!(is_unpinned_kernel_link(url), "{url}");
-        }
-        let chapter = "x\n[a]: https://elixir.bootlin.com/linux/latest/A\n";
-        assert_eq!(unpinned_kernel_links(chapter)[0].0, 2);
-    }
-
-    #[test]
-    fn summary_chapters_are_read_from_links() {
-        let summary = "# Summary\n\n[Intro](introduction.md)\n\n# Part\n\n\
-                       - [One](one.md)\n  - [Two](sub/two.md)\n";
-        assert_eq!(
-            summary_chapters(summary),
-            [
-                (3, "introduction.md".into()),
-                (7, "one.md".into()),
-                (8, "sub/two.md".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn join_resolves_parent_directories() {
-        assert_eq!(
-            join(Path::new("/w/book/src"), "../../tests/snapshots/a.snap"),
-            Path::new("/w/tests/snapshots/a.snap")
-        );
+    let moving = [
+        "https://elixir.bootlin.com/linux/latest/source/fs/proc/base.c",
+        "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/\
+         linux.git/tree/fs/proc/base.c",
+        "https://git.kernel.org/pub/scm/linux/kernel/git/stable/\
+         linux.git/tree/fs/proc/base.c?h=linux-6.12.y",
+        "https://github.com/torvalds/linux/blob/master/fs/proc/base.c",
+    ];
+    for url in moving {
+        assert!(is_unpinned_kernel_link(url), "{url}");
     }
 }
 
-/// `.ci/book links` on a small book with a broken link and a broken
-/// anchor: it must fail, naming both, where the real book passes.
+/// `.ci/book step` on a book of `files`: its status and all it printed.
+fn ci_book(step: &str, files: &[(&str, &str)]) -> (Option<i32>, String) {
+    let root = scratch_book(&format!("book-{step}"), files);
+    let output = std::process::Command::new(
+        crate::support::workspace().join(".ci/book"),
+    )
+    .arg(step)
+    .env("BOOK", &root)
+    .output()
+    .expect(".ci/book runs");
+    let _ = fs::remove_dir_all(&root);
+    let (stdout, stderr) = crate::support::texts(&output);
+    (output.status.code(), stdout + &stderr)
+}
+
+/// What this file leaves to the tools, they check: `.ci/book links` on a
+/// small book with a broken link, a broken anchor and an include of a
+/// missing file must fail naming the link (mdbook-linkcheck2) and the
+/// file (mdBook); `.ci/book build` of a book whose `SUMMARY.md` names a
+/// missing chapter must fail naming it (mdBook). The real book passes
+/// both.
 #[test]
 #[cfg_attr(
     no_linkcheck,
     ignore = "needs mdbook-linkcheck2 on the PATH: `.ci/book tools` \
               installs it (cargo install --locked mdbook-linkcheck2)"
 )]
-fn the_link_check_fails_on_a_broken_link() {
-    let root = std::env::temp_dir()
-        .join(format!("book-links-{}", std::process::id()));
-    let book = root.join("broken-book");
-    let src = book.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(book.join("book.toml"), "[book]\ntitle = \"t\"\n").unwrap();
-    std::fs::write(
-        src.join("SUMMARY.md"),
-        "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
-    )
-    .unwrap();
-    std::fs::write(
-        src.join("one.md"),
-        "# One\n\nSee [the missing page](missing.md) and [two](two.md).\n",
-    )
-    .unwrap();
-    std::fs::write(
-        src.join("two.md"),
-        "# Two\n\nBack to [a section that is not there](one.md#nowhere).\n",
-    )
-    .unwrap();
-    let output = std::process::Command::new(
-        crate::support::workspace().join(".ci/book"),
-    )
-    .arg("links")
-    .env("BOOK", &book)
-    .output()
-    .expect(".ci/book runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+fn the_tools_fail_on_what_they_check() {
+    let toml = (
+        "book.toml",
+        "[book]\ntitle = \"t\"\n[build]\ncreate-missing = false\n",
     );
-    let _ = std::fs::remove_dir_all(&root);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    let (status, all) = ci_book(
+        "links",
+        &[
+            toml,
+            (
+                "src/SUMMARY.md",
+                "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
+            ),
+            (
+                "src/one.md",
+                "# One\n\nSee [the missing page](missing.md) and \
+                 [two](two.md).\n\n{{#include no-such-file.rs}}\n",
+            ),
+            (
+                "src/two.md",
+                "# Two\n\nBack to [a section that is not there]\
+                 (one.md#nowhere).\n",
+            ),
+        ],
+    );
+    assert_eq!(status, Some(1), "{all}");
     assert!(all.contains("missing.md"), "{all}");
+    assert!(all.contains("no-such-file.rs"), "{all}");
+    let (status, all) = ci_book(
+        "build",
+        &[toml, ("src/SUMMARY.md", "# Summary\n\n- [Gone](gone.md)\n")],
+    );
+    assert_eq!(status, Some(1), "{all}");
+    assert!(all.contains("gone.md"), "{all}");
 }
