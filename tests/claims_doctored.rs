@@ -2,6 +2,11 @@
 //! changed, as a kernel that behaved differently would give it. Every
 //! claim must then fail, with evidence naming what it found.
 //!
+//! One table, [`doctored!`], holds a row per doctoring (a
+//! `checker::doctored::Doctored`) with the outcome it must give: the
+//! failures, one or more per claim, and what the claims tolerate (churn,
+//! a refused read), each next to the contradiction that still breaks it.
+//!
 //! The book's "what a broken claim looks like" comes from here.
 
 use std::path::{Path, PathBuf};

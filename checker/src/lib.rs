@@ -6,7 +6,8 @@
 //! [`claims`] against it through the thin `/proc` layer in [`procfs`],
 //! and reports pass / fail with evidence / skip with a reason
 //! ([`report`]). Parsers of `/proc` text live in [`parse`], without
-//! I/O. Start reading at `claims/listing_shows_the_tgid_but_no_other_tid.rs`.
+//! I/O. Tests hand the claims a doctored kernel instead ([`doctored`]).
+//! Start reading at `claims/listing_shows_the_tgid_but_no_other_tid.rs`.
 //!
 //! Book: "By hand and with the checker".
 
