@@ -246,8 +246,11 @@ pub fn proc_error(op: Op, path: &str, errno: i32) -> ProcError {
     ProcError::new(op, Path::new("/proc").join(path), err)
 }
 
-/// An entry for `pid` as the kernel lists it at the root of `/proc`:
-/// its position is `TGID_OFFSET` (258) + pid + 1.
+/// An entry for `pid` at the root of `/proc`, with the `d_off` the
+/// kernel gives it when the next thread-group id is `pid + 1`: before
+/// each group `proc_pid_readdir()` sets the position to `TGID_OFFSET`
+/// (258) + tgid, and `filldir64()` stores it as the previous entry's
+/// `d_off` (fs/proc/base.c, fs/readdir.c, Linux 6.12).
 pub fn pid_entry(pid: i32) -> Dirent {
     Dirent {
         ino: 1,
