@@ -183,33 +183,7 @@ fn check_pages(
         );
         failures.extend(problems.into_iter().map(|p| format!("{shown}: {p}")));
     }
-    let mut browser = Browser::launch(chromium, &profile.join("search"))?;
-    let url = format!(
-        "file://{}?search={SEARCH_TERM}",
-        build_dir.join("index.html").display()
-    );
-    browser.open(&url, WIDTHS[0].px, WIDTHS[0].mobile)?;
-    // The search box fills its results a moment after the page loads.
-    std::thread::sleep(Duration::from_secs(1));
-    let dom = outer_html(&mut browser)?;
-    drop(browser);
-    match search_result_count(&dom) {
-        Some(n) if n > 0 => {
-            println!("ok   search for {SEARCH_TERM}: {n} result(s)");
-        }
-        found => {
-            println!("FAIL search for {SEARCH_TERM}");
-            failures.push(format!(
-                "index.html?search={SEARCH_TERM}: {}; check that \
-                 book.toml has [output.html.search] enable = true and that \
-                 mdbook was built with its `search` feature",
-                match found {
-                    None => "the page has no search results list",
-                    Some(_) => "the search found nothing",
-                }
-            ));
-        }
-    }
+    failures.extend(check_search(chromium, build_dir, profile)?);
     println!(
         "book-browser: {} page(s) at {} and the search checked, {} \
          problem(s); screenshots in {}",
@@ -219,6 +193,38 @@ fn check_pages(
         shots.display()
     );
     Ok(failures)
+}
+
+/// The book's search, which fills its results a moment after the
+/// page loads: the problem it shows, if any.
+fn check_search(
+    chromium: &Path,
+    build_dir: &Path,
+    profile: &Path,
+) -> Result<Option<String>, String> {
+    let mut browser = Browser::launch(chromium, &profile.join("search"))?;
+    let url = format!(
+        "file://{}?search={SEARCH_TERM}",
+        build_dir.join("index.html").display()
+    );
+    browser.open(&url, WIDTHS[0].px, WIDTHS[0].mobile)?;
+    std::thread::sleep(Duration::from_secs(1));
+    let dom = outer_html(&mut browser)?;
+    drop(browser);
+    let why = match search_result_count(&dom) {
+        Some(n) if n > 0 => {
+            println!("ok   search for {SEARCH_TERM}: {n} result(s)");
+            return Ok(None);
+        }
+        None => "the page has no search results list",
+        Some(_) => "the search found nothing",
+    };
+    println!("FAIL search for {SEARCH_TERM}");
+    Ok(Some(format!(
+        "index.html?search={SEARCH_TERM}: {why}; check that book.toml has \
+         [output.html.search] enable = true and that mdbook was built with \
+         its `search` feature"
+    )))
 }
 
 /// The page's DOM as it stands, after its scripts ran.

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo xtask excerpts               check against the pinned kernel,
-//!                                    fetched with apt into target/
+//!                                    fetched from Debian into target/
 //! cargo xtask excerpts --source DIR  check against an unpacked tree
 //! cargo xtask excerpts --locate      regenerate book/excerpts/LOCATIONS.md
 //! ```
@@ -12,12 +12,13 @@
 //! Exit statuses, the workspace's, so that CI can tell a stale book from
 //! a machine that cannot judge: 0 every excerpt matches; 1 an excerpt
 //! differs from, or moved in, the kernel source, or is malformed; 2
-//! usage; 3 could not run (an I/O or apt error); 4 skipped: the kernel
-//! source cannot be had here (no apt-get, or no apt source that
-//! carries the pinned package).
+//! usage; 3 could not run (an I/O or tar error); 4 skipped: the kernel
+//! source cannot be had here (no apt-get, no network to the mirror, or
+//! a mirror without the pinned package).
 //!
 //! The comparison is in `excerpts/compare.rs`, free of I/O; this file and
-//! `excerpts/source.rs` are the thin layer that reads files and runs apt.
+//! `excerpts/source.rs` are the thin layer that reads files and fetches
+//! the source through [`crate::debian`], as the kernel matrix does.
 
 mod compare;
 mod locate;
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use compare::{Excerpt, Verdict};
 use exit_status::Status;
-use source::{PINNED, SourceError, Tree};
+use source::{KernelTree, PINNED, SourceError};
 
 /// Where the excerpts live, relative to the workspace root.
 const EXCERPT_DIR: &str = "book/excerpts";
@@ -76,12 +77,8 @@ pub(crate) fn main(args: Args) -> Status {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    crate::workspace()
-}
-
 /// Where fetched kernel sources are cached.
-fn cache_dir(_root: &Path) -> PathBuf {
+fn cache_dir() -> PathBuf {
     crate::target_dir().join("kernel-src")
 }
 
@@ -137,7 +134,7 @@ fn needed_files(excerpts: &[Excerpt]) -> BTreeSet<String> {
 
 /// Fails unless the tree at `root` is the kernel version `tree` names:
 /// a check against the wrong tree would prove nothing.
-fn ensure_version(root: &Path, tree: &Tree) -> Result<(), SourceError> {
+fn ensure_version(root: &Path, tree: &KernelTree) -> Result<(), SourceError> {
     let makefile = root.join("Makefile");
     let text = fs::read_to_string(&makefile).map_err(|e| {
         SourceError::Failed(format!(
@@ -166,7 +163,7 @@ fn ensure_version(root: &Path, tree: &Tree) -> Result<(), SourceError> {
 
 /// The pinned check: every excerpt against the pinned tree.
 fn check(source: Option<&Path>) -> Result<Status, SourceError> {
-    let root = workspace_root();
+    let root = crate::workspace();
     let excerpts = load_excerpts(&root)?;
     // Headers must all name the pinned release: the book promises one
     // kernel version throughout the walkthrough.
@@ -188,9 +185,9 @@ fn check(source: Option<&Path>) -> Result<Status, SourceError> {
     }
     let tree_root = match source {
         Some(dir) => dir.to_path_buf(),
-        None => source::fetch(
+        None => source::fetch_files(
             &PINNED,
-            &cache_dir(&root),
+            &cache_dir(),
             &needed_files(&excerpts),
         )?,
     };
@@ -246,12 +243,12 @@ fn check(source: Option<&Path>) -> Result<Status, SourceError> {
 /// `--locate`: finds every excerpt in every fetchable tree and writes the
 /// table to `book/excerpts/LOCATIONS.md` (and to stdout).
 fn write_locations() -> Result<Status, SourceError> {
-    let root = workspace_root();
+    let root = crate::workspace();
     let excerpts = load_excerpts(&root)?;
     let files = needed_files(&excerpts);
     let mut found = vec![Vec::new(); excerpts.len()];
     for tree in locate::trees() {
-        let tree_root = source::fetch(tree, &cache_dir(&root), &files)?;
+        let tree_root = source::fetch_files(tree, &cache_dir(), &files)?;
         ensure_version(&tree_root, tree)?;
         for (excerpt, row) in excerpts.iter().zip(&mut found) {
             // A file missing from an older tree is a finding, not an
@@ -280,7 +277,7 @@ mod tests {
     use super::*;
 
     fn excerpts() -> Vec<Excerpt> {
-        match load_excerpts(&workspace_root()) {
+        match load_excerpts(&crate::workspace()) {
             Ok(excerpts) => excerpts,
             Err(
                 SourceError::Failed(why)
@@ -348,11 +345,11 @@ mod tests {
         // Catches an excerpt added or re-pinned without regenerating the
         // table; the other columns need the trees, so only this one is
         // checked here.
-        let path = workspace_root().join(EXCERPT_DIR).join("LOCATIONS.md");
+        let path = crate::workspace().join(EXCERPT_DIR).join("LOCATIONS.md");
         let table = fs::read_to_string(&path).unwrap();
         let pinned_column = locate::COLUMNS
             .iter()
-            .position(|c| c.title.contains(PINNED.package))
+            .position(|c| c.title.contains(PINNED.source.package))
             .unwrap();
         for excerpt in excerpts() {
             let file = excerpt.name.rsplit('/').next().unwrap();

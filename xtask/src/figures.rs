@@ -40,13 +40,14 @@ mod svg;
 
 use std::path::Path;
 
+use crate::matrix::report::{
+    ClaimOutcome, KernelKind, KernelRun, MatrixReport,
+};
 use exit_status::Status;
-use serde_json::Value;
-
-use inputs::{Excerpts, Kernel};
+use inputs::{Excerpts, release, upstream};
 
 /// What to run when they are stale.
-pub(crate) const FIX: &str = "run `cargo xtask figures` and commit \
+const REDRAW: &str = "run `cargo xtask figures` and commit \
                               book/figures/";
 
 /// Draws the book's figures from book/verified/report.json and
@@ -103,10 +104,10 @@ pub(crate) fn main(args: Args) -> Status {
         for file in &stale {
             eprintln!("xtask figures: {} is stale", dir.join(file).display());
         }
-        eprintln!("xtask figures: {FIX}");
+        eprintln!("xtask figures: {REDRAW}");
         return Status::Failed;
     }
-    match write(&book, &figures) {
+    match write_figures(&book, &figures) {
         Ok(written) => {
             println!(
                 "figures: {} file(s) in {}, {written} rewritten",
@@ -132,13 +133,16 @@ pub(crate) enum Problem {
 }
 
 /// Reads the recorded report and the excerpts of the book at `book`.
-fn read_inputs(book: &Path) -> Result<(Value, Excerpts), Problem> {
+fn read_inputs(book: &Path) -> Result<(MatrixReport, Excerpts), Problem> {
     let report_path = book.join("verified/report.json");
     let text = std::fs::read_to_string(&report_path).map_err(|e| {
         Problem::Io(format!("cannot read {}: {e}", report_path.display()))
     })?;
-    let report: Value = serde_json::from_str(&text).map_err(|e| {
-        Problem::Draw(format!("{} is not JSON: {e}", report_path.display()))
+    let report = serde_json::from_str(&text).map_err(|e| {
+        Problem::Draw(format!(
+            "{} is not the matrix's report: {e}",
+            report_path.display()
+        ))
     })?;
     let dir = book.join("excerpts");
     let entries = std::fs::read_dir(&dir).map_err(|e| {
@@ -162,24 +166,24 @@ fn read_inputs(book: &Path) -> Result<(Value, Excerpts), Problem> {
 
 /// A file name for a kernel's figure: `stacks-6.12.117.svg`,
 /// `stacks-7.3.4-source.svg`.
-fn stacks_file(kernel: &Kernel) -> String {
-    let suffix = match kernel.kind.as_str() {
-        "debian" => String::new(),
-        kind => format!("-{kind}"),
+fn stacks_file(kernel: &KernelRun) -> String {
+    let suffix = match kernel.kind {
+        KernelKind::Debian => String::new(),
+        kind => format!("-{}", kind.name()),
     };
-    format!("stacks-{}{suffix}.svg", kernel.upstream())
+    format!("stacks-{}{suffix}.svg", upstream(kernel))
 }
 
 /// Every figure, from the report and the excerpts.
 pub(crate) fn draw_all(
-    report: &Value,
+    report: &MatrixReport,
     excerpts: &Excerpts,
 ) -> Result<Vec<Figure>, Problem> {
-    let kernels = inputs::kernels(report);
+    let kernels = &report.kernels;
     let version = &excerpts.version;
     // The book's kernel: Debian's package of the excerpts' release.
     let reference = (kernels.iter())
-        .find(|k| k.kind == "debian" && k.upstream() == *version)
+        .find(|k| k.kind == KernelKind::Debian && upstream(k) == version)
         .ok_or_else(|| {
             Problem::Draw(format!(
                 "book/verified/report.json records no Debian kernel \
@@ -202,7 +206,7 @@ pub(crate) fn draw_all(
             text: draw::positions(excerpts).map_err(Problem::Draw)?,
         },
     ];
-    let (stacks, fragment) = stacks(&kernels, reference)?;
+    let (stacks, fragment) = stacks(kernels, reference)?;
     figures.extend(stacks);
     figures.push(Figure {
         file: "stacks.md".into(),
@@ -212,14 +216,14 @@ pub(crate) fn draw_all(
 }
 
 /// The tracing claims' evidence of a kernel, to compare kernels.
-fn traces(kernel: &Kernel) -> Vec<(&str, &str)> {
+fn traces(kernel: &KernelRun) -> Vec<(ClaimOutcome, &str)> {
     [
         draw::listing_claim(),
         draw::lookup_claim(),
         draw::cached_claim(),
     ]
     .into_iter()
-    .filter_map(|id| kernel.claim(id))
+    .filter_map(|id| kernel.outcome(id))
     .collect()
 }
 
@@ -228,39 +232,41 @@ fn traces(kernel: &Kernel) -> Vec<(&str, &str)> {
 /// for the kernels that drew none (mutants with the stacks of the
 /// kernel they were built from, kernels where tracing skipped).
 fn stacks(
-    kernels: &[Kernel],
-    reference: &Kernel,
+    kernels: &[KernelRun],
+    reference: &KernelRun,
 ) -> Result<(Vec<Figure>, String), Problem> {
+    let ids = [
+        draw::listing_claim(),
+        draw::lookup_claim(),
+        draw::cached_claim(),
+    ];
     let mut figures: Vec<Figure> = Vec::new();
-    let mut same: Vec<(&Kernel, &Kernel)> = Vec::new();
-    let mut skipped: Vec<(&Kernel, Vec<(&str, &str)>)> = Vec::new();
-    let drawn = |k: &Kernel| {
-        k.claim(draw::listing_claim()).map(|(o, _)| o) == Some("pass")
-            && k.claim(draw::lookup_claim()).map(|(o, _)| o) == Some("pass")
-    };
-    let mut drawn_kernels: Vec<&Kernel> = Vec::new();
+    let mut drawn: Vec<&KernelRun> = Vec::new();
+    let mut notes = String::new();
+    let mut same: Vec<(&KernelRun, &KernelRun)> = Vec::new();
     for kernel in kernels {
-        if !drawn(kernel) {
-            let ids = [
-                draw::listing_claim(),
-                draw::lookup_claim(),
-                draw::cached_claim(),
-            ];
+        let passed = |id| {
+            kernel.outcome(id).map(|(o, _)| o) == Some(ClaimOutcome::Pass)
+        };
+        if !(passed(ids[0]) && passed(ids[1])) {
             let why: Vec<(&str, &str)> = (ids.into_iter())
-                .filter_map(|id| kernel.claim(id).map(|(o, e)| (id, o, e)))
-                .filter(|(_, o, _)| *o != "pass")
+                .filter_map(|id| kernel.outcome(id).map(|(o, e)| (id, o, e)))
+                .filter(|(_, o, _)| *o != ClaimOutcome::Pass)
                 .map(|(id, _, e)| (id, e))
                 .collect();
-            skipped.push((kernel, why));
+            notes += &not_drawn(kernel, &why);
             continue;
         }
-        if kernel.kind == "mutant" {
-            let twin = (drawn_kernels.iter())
-                .find(|k| k.kind == "source" && traces(k) == traces(kernel));
-            if let Some(twin) = twin {
-                same.push((kernel, twin));
-                continue;
-            }
+        // A mutant that recorded the stacks of the kernel it was built
+        // from is named, not drawn again.
+        let twin = (drawn.iter()).find(|k| {
+            kernel.kind == KernelKind::Mutant
+                && k.kind == KernelKind::Source
+                && traces(k) == traces(kernel)
+        });
+        if let Some(twin) = twin {
+            same.push((kernel, twin));
+            continue;
         }
         let mut file = stacks_file(kernel);
         let mut n = 2;
@@ -273,7 +279,7 @@ fn stacks(
         let text = draw::kernel_stacks(kernel, reference, &id)
             .map_err(Problem::Draw)?;
         figures.push(Figure { file, text });
-        drawn_kernels.push(kernel);
+        drawn.push(kernel);
     }
     let mut md = String::from(
         "<!-- Generated by `cargo xtask figures` from \
@@ -284,64 +290,72 @@ fn stacks(
         md += &format!("{{{{#include {}}}}}\n\n", figure.file);
     }
     md += "</div>\n";
-    if !same.is_empty() {
-        let mutants: Vec<String> = (same.iter())
-            .map(|(k, _)| {
-                format!(
-                    "<code>{}</code>",
-                    k.label.trim_start_matches("mutant ")
-                )
-            })
-            .collect();
-        let twin = same[0].1;
+    md += &same_as_source(&same);
+    Ok((figures, md + &notes))
+}
+
+/// The note for the mutants that recorded the stacks of the kernel
+/// they were built from (`(mutant, source)` pairs).
+fn same_as_source(same: &[(&KernelRun, &KernelRun)]) -> String {
+    let [(_, twin), ..] = same[..] else {
+        return String::new();
+    };
+    let mutants: Vec<String> = (same.iter())
+        .map(|(k, _)| {
+            format!("<code>{}</code>", k.label.trim_start_matches("mutant "))
+        })
+        .collect();
+    format!(
+        "\n<p class=\"fig-note\">The {} mutant kernel{} ({}), built \
+         from the same source, recorded the same stacks as Linux {} \
+         {}.</p>\n",
+        same.len(),
+        if same.len() == 1 { "" } else { "s" },
+        mutants.join(", "),
+        upstream(twin),
+        twin.kind.origin()
+    )
+}
+
+/// Why `kernel` has no figure: the evidence of each tracing claim that
+/// did not pass (`why`), one note per reason.
+fn not_drawn(kernel: &KernelRun, why: &[(&str, &str)]) -> String {
+    let who = format!(
+        "Linux {} ({}, {})",
+        upstream(kernel),
+        release(kernel),
+        kernel.kind.origin()
+    );
+    let mut reasons: Vec<(Vec<&str>, &str)> = Vec::new();
+    for &(id, evidence) in why {
+        match reasons.iter_mut().find(|(_, e)| *e == evidence) {
+            Some((ids, _)) => ids.push(id),
+            None => reasons.push((vec![id], evidence)),
+        }
+    }
+    let mut md = String::new();
+    for (ids, evidence) in reasons {
+        let claims: Vec<String> =
+            ids.iter().map(|id| format!("<code>{id}</code>")).collect();
+        let which = match claims.len() {
+            1 => format!("the claim {} did not pass", claims[0]),
+            n => format!(
+                "{} tracing claims ({}) did not pass, for one reason",
+                if n == 3 {
+                    "the three".to_string()
+                } else {
+                    n.to_string()
+                },
+                claims.join(", ")
+            ),
+        };
         md += &format!(
-            "\n<p class=\"fig-note\">The {} mutant kernel{} ({}), built \
-             from the same source, recorded the same stacks as Linux {} \
-             {}.</p>\n",
-            same.len(),
-            if same.len() == 1 { "" } else { "s" },
-            mutants.join(", "),
-            twin.upstream(),
-            twin.origin()
+            "\n<p class=\"fig-note\">On {}, {which}: {}</p>\n",
+            html(&who),
+            html(evidence)
         );
     }
-    for (kernel, why) in &skipped {
-        let who = format!(
-            "Linux {} ({}, {})",
-            kernel.upstream(),
-            kernel.release,
-            kernel.origin()
-        );
-        let mut reasons: Vec<(Vec<&str>, &str)> = Vec::new();
-        for (id, evidence) in why {
-            match reasons.iter_mut().find(|(_, e)| e == evidence) {
-                Some((ids, _)) => ids.push(id),
-                None => reasons.push((vec![id], evidence)),
-            }
-        }
-        for (ids, evidence) in reasons {
-            let claims: Vec<String> =
-                ids.iter().map(|id| format!("<code>{id}</code>")).collect();
-            let which = match claims.len() {
-                1 => format!("the claim {} did not pass", claims[0]),
-                n => format!(
-                    "{} tracing claims ({}) did not pass, for one reason",
-                    if n == 3 {
-                        "the three".to_string()
-                    } else {
-                        n.to_string()
-                    },
-                    claims.join(", ")
-                ),
-            };
-            md += &format!(
-                "\n<p class=\"fig-note\">On {}, {which}: {}</p>\n",
-                html(&who),
-                html(evidence)
-            );
-        }
-    }
-    Ok((figures, md))
+    md
 }
 
 /// Text for HTML, with `code` spans.
@@ -389,10 +403,9 @@ fn leftovers(book: &Path, figures: &[Figure]) -> Vec<String> {
 
 /// Writes the figures that changed and removes leftovers; returns how
 /// many files changed.
-fn write(book: &Path, figures: &[Figure]) -> Result<usize, String> {
+fn write_figures(book: &Path, figures: &[Figure]) -> Result<usize, String> {
     let dir = book.join("figures");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::files::mkdir(&dir)?;
     let mut changed = 0;
     for file in leftovers(book, figures) {
         let path = dir.join(&file);
@@ -405,8 +418,7 @@ fn write(book: &Path, figures: &[Figure]) -> Result<usize, String> {
         if std::fs::read_to_string(&path).ok().as_ref() == Some(&figure.text) {
             continue;
         }
-        std::fs::write(&path, &figure.text)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        crate::files::write(&path, figure.text.as_bytes())?;
         changed += 1;
     }
     Ok(changed)
@@ -421,7 +433,7 @@ pub(crate) fn redraw(root: &Path) -> Result<(), String> {
         .map_err(|p| match p {
             Problem::Io(why) | Problem::Draw(why) => why,
         })?;
-    write(&book, &figures).map(|_| ())
+    write_figures(&book, &figures).map(|_| ())
 }
 
 #[cfg(test)]
@@ -436,11 +448,11 @@ mod tests {
         workspace().join("book")
     }
 
-    fn inputs() -> (Value, Excerpts) {
+    fn inputs() -> (MatrixReport, Excerpts) {
         read_inputs(&book()).unwrap_or_else(|p| panic!("{p:?}"))
     }
 
-    fn draw(report: &Value, excerpts: &Excerpts) -> Vec<Figure> {
+    fn draw(report: &MatrixReport, excerpts: &Excerpts) -> Vec<Figure> {
         draw_all(report, excerpts).unwrap_or_else(|p| panic!("{p:?}"))
     }
 
@@ -457,7 +469,7 @@ mod tests {
         let stale = stale(&book(), &figures);
         assert!(
             stale.is_empty(),
-            "{} stale in book/figures: {}; {FIX}",
+            "{} stale in book/figures: {}; {REDRAW}",
             stale.len(),
             stale.join(", ")
         );
@@ -512,14 +524,13 @@ mod tests {
     fn a_changed_recorded_stack_redraws_the_picture() {
         let (mut report, excerpts) = inputs();
         let before = draw(&report, &excerpts);
-        let kernels = report["kernels"].as_array_mut().unwrap();
-        let k612 = (kernels.iter_mut())
-            .find(|k| k["release"].as_str().unwrap_or("").starts_with("6.12."))
+        let k612 = (report.kernels.iter_mut())
+            .find(|k| release(k).starts_with("6.12."))
             .unwrap();
-        for claim in k612["claims"].as_array_mut().unwrap() {
-            if claim["id"] == draw::lookup_claim() {
-                let e = claim["evidence"].as_str().unwrap();
-                claim["evidence"] = e.replace("walk_component <- ", "").into();
+        for claim in &mut k612.claims {
+            if claim.id == draw::lookup_claim() {
+                let e = claim.evidence.as_deref().unwrap();
+                claim.evidence = Some(e.replace("walk_component <- ", ""));
             }
         }
         let after = draw(&report, &excerpts);
@@ -582,7 +593,7 @@ mod tests {
     #[test]
     fn a_report_without_the_books_kernel_is_refused() {
         let (_, excerpts) = inputs();
-        let report = serde_json::json!({"kernels": []});
+        let report = MatrixReport::new(Vec::new(), "tcg", 0.0);
         match draw_all(&report, &excerpts) {
             Err(Problem::Draw(why)) => {
                 assert!(why.contains("records no Debian kernel"), "{why}")

@@ -6,8 +6,11 @@
 //! failed, 2 usage, 3 could not run, 4 skipped.
 
 mod book_browser;
+mod child;
+mod debian;
 mod excerpts;
 mod figures;
+mod files;
 mod matrix;
 
 use clap::{CommandFactory, FromArgMatches, Parser};

@@ -40,6 +40,11 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// Asserts that `output` says `what`, on stdout or stderr.
+fn assert_says(output: &Output, what: &str) {
+    assert!(text(output).contains(what), "{}", text(output));
+}
+
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -99,61 +104,14 @@ fn no_op_mutant(dir: &Path) {
     std::fs::write(dir.join("noop.patch"), noop).unwrap();
 }
 
-/// Test that the slices of a plan (the host, Debian's 6.12, the kernel
-/// built from source, a real mutant and a no-op one), each run by a
-/// process of its own, two at a time, merge into the report a single
-/// run of that plan writes, timings aside, with the same exit status;
-/// that the no-op mutant fails its slice and the merge by name; and
-/// that a merge missing a slice's report fails, naming that slice.
-#[test]
-#[ignore = "needs qemu-system-x86, apt-get, dpkg-deb and the kernel \
-            build tools: builds Linux from matrix/kernel-source the \
-            first time (minutes) and boots it in QEMU (.ci/run runs it)"]
-fn slices_merge_into_the_single_run_and_a_failed_or_missing_one_is_named() {
-    let mutants = scratch("mutants");
-    no_op_mutant(&mutants);
-    let mutants = mutants.to_str().unwrap();
-    let plan = ["--kernel", "6.12.", "--mutants", mutants];
-    let with_plan = |args: &[&str]| {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(plan);
-        command(&all)
-    };
-
-    // One run of the whole plan.
-    let single = scratch("single");
-    let out = with_plan(&["matrix", "--out", single.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains(
-            "mutant noop not caught: no claim failed on it, though it \
-             names listing_shows_the_tgid_but_no_other_tid"
-        ),
-        "{}",
-        text(&out)
-    );
-    let single = read_json(&single.join("report.json"));
-
-    // The same plan, one process per slice.
-    let listed = with_plan(&["matrix", "--slices"]).output().unwrap();
-    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed));
-    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    let ids: Vec<&str> = (listed.as_array().unwrap().iter())
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        [
-            "host",
-            "debian-6.12.x+deb12-cloud-amd64",
-            "source",
-            "mutant-next-tgid-keeps-threads",
-            "mutant-noop",
-        ]
-    );
-    let slices = scratch("slices");
+/// Runs each slice of `ids` in a process of its own, two at a time,
+/// into `slices/<id>`; each must exit 0 but the no-op mutant's, 1.
+/// Returns their reports' paths.
+fn run_slices(
+    ids: &[&str],
+    slices: &Path,
+    with_plan: &dyn Fn(&[&str]) -> Command,
+) -> Vec<PathBuf> {
     let mut reports = Vec::new();
     for pair in ids.chunks(2) {
         let running: Vec<_> = (pair.iter())
@@ -181,6 +139,62 @@ fn slices_merge_into_the_single_run_and_a_failed_or_missing_one_is_named() {
             reports.push(out.join("report.json"));
         }
     }
+    reports
+}
+
+/// Test that the slices of a plan (the host, Debian's 6.12, the kernel
+/// built from source, a real mutant and a no-op one), each run by a
+/// process of its own, two at a time, merge into the report a single
+/// run of that plan writes, timings aside, with the same exit status;
+/// that the no-op mutant fails its slice and the merge by name; and
+/// that a merge missing a slice's report fails, naming that slice.
+#[test]
+#[ignore = "needs qemu-system-x86, apt-get, dpkg-deb and the kernel \
+            build tools: builds Linux from matrix/kernel-source the \
+            first time (minutes) and boots it in QEMU (.ci/run runs it)"]
+fn slices_merge_into_the_single_run_and_a_failed_or_missing_one_is_named() {
+    let mutants = scratch("mutants");
+    no_op_mutant(&mutants);
+    let mutants = mutants.to_str().unwrap();
+    let plan = ["--kernel", "6.12.", "--mutants", mutants];
+    let with_plan = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(plan);
+        command(&all)
+    };
+
+    // One run of the whole plan.
+    let single = scratch("single");
+    let out = with_plan(&["matrix", "--out", single.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_says(
+        &out,
+        "mutant noop not caught: no claim failed on it, though it \
+         names listing_shows_the_tgid_but_no_other_tid",
+    );
+    let single = read_json(&single.join("report.json"));
+
+    // The same plan, one process per slice.
+    let listed = with_plan(&["matrix", "--slices"]).output().unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ids: Vec<&str> = (listed.as_array().unwrap().iter())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "host",
+            "debian-6.12.x+deb12-cloud-amd64",
+            "source",
+            "mutant-next-tgid-keeps-threads",
+            "mutant-noop",
+        ]
+    );
+    let slices = scratch("slices");
+    let reports = run_slices(&ids, &slices, &with_plan);
 
     // Merged: the single run's report and status, and the failed
     // slice by its id.
@@ -191,12 +205,9 @@ fn slices_merge_into_the_single_run_and_a_failed_or_missing_one_is_named() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains(
-            "[merge] slice mutant-noop failed: mutant noop not caught"
-        ),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        "[merge] slice mutant-noop failed: mutant noop not caught",
     );
     let merged_json = read_json(&merged.join("report.json"));
     assert_eq!(timings_aside(&merged_json), timings_aside(&single));
@@ -211,19 +222,13 @@ fn slices_merge_into_the_single_run_and_a_failed_or_missing_one_is_named() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains(
-            "[merge] slice host failed: no report from host: missing: no \
-             report of slice host among the merged ones"
-        ),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        "[merge] slice host failed: no report from host: missing: no \
+         report of slice host among the merged ones",
     );
-    assert!(
-        text(&out).contains(
-            "2 of 5 slices failed or are missing: host, mutant-noop"
-        ),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        "2 of 5 slices failed or are missing: host, mutant-noop",
     );
 }

@@ -46,6 +46,39 @@ impl Browser {
         chromium: &Path,
         profile: &Path,
     ) -> Result<Browser, String> {
+        let (child, commands, answers) = Browser::spawn(chromium, profile)?;
+        let mut browser = Browser {
+            child,
+            commands,
+            answers,
+            pending: Vec::new(),
+            next_id: 0,
+            session: String::new(),
+        };
+        let targets = browser.call_browser("Target.getTargets", json!({}))?;
+        let page = targets["targetInfos"]
+            .as_array()
+            .and_then(|all| all.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["targetId"].as_str())
+            .ok_or("Chromium has no page to attach to")?
+            .to_string();
+        let attached = browser.call_browser(
+            "Target.attachToTarget",
+            json!({ "targetId": page, "flatten": true }),
+        )?;
+        browser.session = attached["sessionId"]
+            .as_str()
+            .ok_or("Chromium did not give the page a session")?
+            .to_string();
+        Ok(browser)
+    }
+
+    /// Starts Chromium with its DevTools pipe on fds 3 and 4: the
+    /// child, our end of the commands, our end of the answers.
+    fn spawn(
+        chromium: &Path,
+        profile: &Path,
+    ) -> Result<(Child, File, File), String> {
         // pipe2(2) gives (read end, write end): Chromium reads our
         // commands and writes its answers.
         let (their_commands, our_commands) = pipe()?;
@@ -100,30 +133,7 @@ impl Browser {
             format!("cannot start {}: {e}", chromium.display())
         })?;
         drop((their_commands, their_answers));
-        let mut browser = Browser {
-            child,
-            commands: File::from(our_commands),
-            answers: File::from(our_answers),
-            pending: Vec::new(),
-            next_id: 0,
-            session: String::new(),
-        };
-        let targets = browser.call_browser("Target.getTargets", json!({}))?;
-        let page = targets["targetInfos"]
-            .as_array()
-            .and_then(|all| all.iter().find(|t| t["type"] == "page"))
-            .and_then(|t| t["targetId"].as_str())
-            .ok_or("Chromium has no page to attach to")?
-            .to_string();
-        let attached = browser.call_browser(
-            "Target.attachToTarget",
-            json!({ "targetId": page, "flatten": true }),
-        )?;
-        browser.session = attached["sessionId"]
-            .as_str()
-            .ok_or("Chromium did not give the page a session")?
-            .to_string();
-        Ok(browser)
+        Ok((child, File::from(our_commands), File::from(our_answers)))
     }
 
     /// Loads `url` in a viewport `width` px wide, as a phone when

@@ -13,6 +13,8 @@
 //! word is wider than its whole line. A figure fits its box, and its
 //! smallest text is drawn at [`MIN_FIGURE_TEXT`] px or more.
 
+use serde::{Deserialize, Deserializer};
+
 /// A screen width the book is checked at.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Width {
@@ -68,25 +70,27 @@ pub(crate) const WIDTHS: [Width; 3] = [
 ];
 
 /// What `measure.js` reports for one page at one width.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Measure {
     /// The page's full height, for the screenshot.
+    #[serde(deserialize_with = "px")]
     pub(crate) height: u32,
     /// The document's scroll width and client width.
+    #[serde(deserialize_with = "px_pair")]
     pub(crate) page: (u32, u32),
     /// Every element wider than its box.
     pub(crate) over: Vec<Over>,
     /// Every word laid out on more than one line.
     pub(crate) broken: Vec<Broken>,
     /// Every figure, as drawn.
-    pub(crate) figures: Vec<Figure>,
+    pub(crate) figures: Vec<DrawnFigure>,
 }
 
 /// The smallest text a figure may show, in CSS pixels as drawn.
 pub(crate) const MIN_FIGURE_TEXT: f64 = 9.0;
 
 /// A word the page laid out on more than one line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Broken {
     /// The word, with `/` where the line ends: `looku/p`.
     pub(crate) word: String,
@@ -94,30 +98,37 @@ pub(crate) struct Broken {
     pub(crate) table: bool,
     /// The width of its whole token (up to the spaces around it),
     /// unbroken, and the width of the line it is in.
+    #[serde(deserialize_with = "float")]
     pub(crate) width: f64,
+    #[serde(deserialize_with = "float")]
     pub(crate) line: f64,
     /// The start of its cell or paragraph, to find it in the page.
     pub(crate) start: String,
 }
 
 /// A figure (`svg.fig`) as the page drew it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Figure {
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct DrawnFigure {
     pub(crate) id: String,
     /// Its width, and its box's.
+    #[serde(deserialize_with = "float")]
     pub(crate) width: f64,
+    #[serde(deserialize_with = "float")]
     pub(crate) client: f64,
     /// Its smallest text, in CSS pixels as drawn.
+    #[serde(deserialize_with = "float")]
     pub(crate) text: f64,
 }
 
 /// One element wider than its box.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Over {
     /// `code block`, `table` or `text`.
     pub(crate) what: String,
     /// Its content's width, and its box's, in CSS pixels.
+    #[serde(deserialize_with = "px")]
     pub(crate) scroll: u32,
+    #[serde(deserialize_with = "px")]
     pub(crate) client: u32,
     /// Whether it scrolls sideways (overflow-x auto or scroll).
     pub(crate) scrolls: bool,
@@ -125,61 +136,29 @@ pub(crate) struct Over {
     pub(crate) start: String,
 }
 
+/// A number, 0 where the page gave none (JSON has no NaN: a division
+/// by zero in `measure.js` arrives as `null`).
+fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Option::<f64>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// A length in whole CSS pixels, from the fractions a browser gives.
+fn px<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    float(d).map(|n| n.round().max(0.0) as u32)
+}
+
+fn px_pair<'de, D: Deserializer<'de>>(d: D) -> Result<(u32, u32), D::Error> {
+    let (a, b) = <(Option<f64>, Option<f64>)>::deserialize(d)?;
+    let px = |n: Option<f64>| n.unwrap_or_default().round().max(0.0) as u32;
+    Ok((px(a), px(b)))
+}
+
 /// Reads the report `measure.js` returns.
 pub(crate) fn from_value(
     value: &serde_json::Value,
 ) -> Result<Measure, String> {
-    if !value.is_object() {
-        return Err(format!("the layout measure returned {value}"));
-    }
-    let number = |v: &serde_json::Value| {
-        v.as_f64().map(|n| n.round().max(0.0) as u32).unwrap_or(0)
-    };
-    let page = &value["page"];
-    let over = value["over"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|item| Over {
-                    what: item["what"].as_str().unwrap_or("?").to_string(),
-                    scroll: number(&item["scroll"]),
-                    client: number(&item["client"]),
-                    scrolls: item["scrolls"].as_bool().unwrap_or(false),
-                    start: item["start"].as_str().unwrap_or("").to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let float = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    let list = |key: &str| value[key].as_array().cloned().unwrap_or_default();
-    let broken = list("broken")
-        .iter()
-        .map(|item| Broken {
-            word: text(&item["word"]),
-            table: item["table"].as_bool().unwrap_or(false),
-            width: float(&item["width"]),
-            line: float(&item["line"]),
-            start: text(&item["start"]),
-        })
-        .collect();
-    let figures = list("figures")
-        .iter()
-        .map(|item| Figure {
-            id: text(&item["id"]),
-            width: float(&item["width"]),
-            client: float(&item["client"]),
-            text: float(&item["text"]),
-        })
-        .collect();
-    Ok(Measure {
-        height: number(&value["height"]),
-        page: (number(&page[0]), number(&page[1])),
-        over,
-        broken,
-        figures,
-    })
+    Measure::deserialize(value)
+        .map_err(|e| format!("the layout measure returned {value}: {e}"))
 }
 
 /// What breaks the rules at `width`, one sentence each.
@@ -323,7 +302,7 @@ mod tests {
     fn a_figure_must_fit_and_keep_its_text_readable() {
         let [_, phone, _] = WIDTHS;
         let mut m = page(vec![]);
-        m.figures = vec![Figure {
+        m.figures = vec![DrawnFigure {
             id: "fig-x".to_string(),
             width: 360.0,
             client: 358.0,

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use super::compare::{Excerpt, Location};
-use super::source::{OLDER, PINNED, Tree};
+use super::source::{KernelTree, OLDER, PINNED};
 
 /// How the table regenerates; quoted in its header.
 pub(crate) const REGENERATE: &str = "cargo xtask excerpts --locate";
@@ -19,7 +19,7 @@ pub(crate) const REGENERATE: &str = "cargo xtask excerpts --locate";
 #[derive(Debug)]
 pub(crate) enum Origin {
     /// Searched in a Debian source tree that xtask fetches.
-    Tree(Tree),
+    Tree(KernelTree),
     /// Recorded by hand from a source we cannot fetch: excerpt file stem
     /// and line. Stems not listed show as "-".
     Recorded(&'static [(&'static str, usize)]),
@@ -69,7 +69,7 @@ pub(crate) const COLUMNS: &[Column] = &[
 ];
 
 /// The trees the table needs fetched, in column order.
-pub(crate) fn trees() -> impl Iterator<Item = &'static Tree> {
+pub(crate) fn trees() -> impl Iterator<Item = &'static KernelTree> {
     COLUMNS.iter().filter_map(|column| match &column.origin {
         Origin::Tree(tree) => Some(tree),
         _ => None,

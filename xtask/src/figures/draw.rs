@@ -19,8 +19,11 @@
 
 use std::collections::BTreeMap;
 
-use super::inputs::{Chain, Excerpts, Kernel, chain, evaluate, second_open};
+use super::inputs::{
+    Chain, Excerpts, chain, evaluate, release, second_open, upstream,
+};
 use super::svg::{Svg, Text, mono_width, num};
+use crate::matrix::report::{ClaimOutcome, KernelRun};
 
 /// The ids of the book's example: a process, and one of its threads
 /// (the mystery chapter's `My TID: 4242`, `My thread's TID: 4244`).
@@ -38,6 +41,12 @@ pub(crate) fn cached_claim() -> &'static str {
     checker::claims::cached_dentry_skips_proc_root_lookup::CLAIM.id
 }
 
+/// The width of a figure in the text's column (its `viewBox`, in px).
+const WIDE: f64 = 380.0;
+/// The width of a kernel's stacks: five side by side fill the book's
+/// 900 px column.
+const NARROW: f64 = 170.0;
+
 /// Vertical space between two boxes of a column, for the arrow.
 const GAP: f64 = 14.0;
 
@@ -54,6 +63,11 @@ impl Path {
             Path::Listing => "fig-listing",
             Path::Lookup => "fig-lookup",
         }
+    }
+
+    /// The class of a cell of this path's colour.
+    fn cell(self) -> String {
+        format!("fig-box fig-cell {}", self.class())
     }
 }
 
@@ -127,11 +141,8 @@ fn column(
                 node.tail_call,
             );
             if node.tail_call {
-                svg.text(
-                    Text::prose(cx + 6.0, y - GAP / 2.0 + 3.5, "tail call")
-                        .class("fig-text fig-muted")
-                        .size(10.0),
-                );
+                let at = (cx + 6.0, y - GAP / 2.0 + 3.5);
+                svg.note(at, "tail call", 10.0);
             }
         }
         let h = node.height(size);
@@ -155,9 +166,9 @@ fn column(
 }
 
 /// The recorded chain of claim `id` on `kernel`, if the claim passed.
-fn recorded(kernel: &Kernel, id: &str) -> Option<Chain> {
-    match kernel.claim(id) {
-        Some(("pass", evidence)) => chain(evidence),
+fn recorded(kernel: &KernelRun, id: &str) -> Option<Chain> {
+    match kernel.outcome(id) {
+        Some((ClaimOutcome::Pass, evidence)) => chain(evidence),
         _ => None,
     }
 }
@@ -179,33 +190,9 @@ fn and_list(items: &[String]) -> String {
 /// a thread id.
 pub(crate) fn two_paths(
     x: &Excerpts,
-    kernel: &Kernel,
+    kernel: &KernelRun,
 ) -> Result<String, String> {
-    let missing = |what: &str| {
-        format!(
-            "book/verified/report.json has no passing `{what}` with a \
-             complete stack for {}; run `just matrix --record`",
-            kernel.release
-        )
-    };
-    let listing = recorded(kernel, listing_claim())
-        .filter(|c| c.complete)
-        .ok_or_else(|| missing(listing_claim()))?;
-    let lookup = recorded(kernel, lookup_claim())
-        .filter(|c| c.complete)
-        .ok_or_else(|| missing(lookup_claim()))?;
-    let ends =
-        |chain: &Chain, last: &str| names(chain).last().copied() == Some(last);
-    if !ends(&listing, "proc_pid_readdir") || !ends(&lookup, "proc_pid_lookup")
-    {
-        return Err(format!(
-            "the recorded stacks of {} do not end in proc_pid_readdir and \
-             proc_pid_lookup: {} / {}",
-            kernel.release,
-            names(&listing).join(" -> "),
-            names(&lookup).join(" -> ")
-        ));
-    }
+    let (listing, lookup) = book_chains(kernel)?;
     x.quote("proc_root_readdir.c", "return proc_pid_readdir(file, ctx);");
     let tgid_call =
         x.quote_lines("next_tgid.c", &["pid_task(pid,", "PIDTYPE_TGID)"]);
@@ -213,16 +200,17 @@ pub(crate) fn two_paths(
         "find_task_by_pid_ns.c",
         &["pid_task(", "find_pid_ns(nr, ns),", "PIDTYPE_PID)"],
     );
-    let mut left: Vec<Node> = (listing.frames.iter())
-        .map(|f| Node::frame(&f.name, f.tail_call))
-        .collect();
+    let frames = |chain: &Chain| -> Vec<Node> {
+        (chain.frames.iter())
+            .map(|f| Node::frame(&f.name, f.tail_call))
+            .collect()
+    };
+    let mut left = frames(&listing);
     left.push(Node::excerpt(
         x.quote_lines("proc_pid_readdir.c", &["next_tgid(ns, iter)"]),
     ));
     left.push(Node::excerpt(tgid_call));
-    let mut right: Vec<Node> = (lookup.frames.iter())
-        .map(|f| Node::frame(&f.name, f.tail_call))
-        .collect();
+    let mut right = frames(&lookup);
     right.push(Node::excerpt(x.quote_lines(
         "proc_pid_lookup.c",
         &["find_task_by_pid_ns(", "tgid, ns)"],
@@ -230,91 +218,14 @@ pub(crate) fn two_paths(
     right.push(Node::excerpt(pid_call));
     let (tgid_list, pid_list) = task_lists(x);
 
-    const W: f64 = 380.0;
-    const COL: f64 = 172.0;
-    const LEFT: f64 = 10.0;
-    const RIGHT: f64 = 198.0;
-    const SIZE: f64 = 12.0;
-    const TOP: f64 = 34.0;
-    let mut svg = Svg::new("fig-two-paths", W, 1.3);
-    let (lh, rh) = (column_height(&left, SIZE), column_height(&right, SIZE));
-    let tall = lh.max(rh);
-    let (ltop, rtop) = (TOP + tall - lh, TOP + tall - rh);
-    let ls = "ls /proc".to_string();
-    let cat = format!("cat /proc/{THREAD}/comm");
-    svg.text(
-        Text::code(LEFT + COL / 2.0, ltop - 10.0, &ls)
-            .class("fig-text fig-listing")
-            .middle()
-            .bold(),
-    );
-    svg.text(
-        Text::code(RIGHT + COL / 2.0, rtop - 10.0, &cat)
-            .class("fig-text fig-lookup")
-            .middle()
-            .bold(),
-    );
-    column(&mut svg, &left, Path::Listing, (LEFT, COL), ltop, SIZE);
-    let bottom =
-        column(&mut svg, &right, Path::Lookup, (RIGHT, COL), rtop, SIZE);
-
-    // The struct pid of the thread id, one cell per list.
-    let top = bottom + 26.0;
-    let cells = top + 24.0;
-    svg.rect((4.0, top, W - 8.0, 80.0), "fig-box fig-pid", false);
-    let pid_title = format!("struct pid of {THREAD}");
-    svg.text(Text::code(W / 2.0, top + 16.0, &pid_title).middle().bold());
-    for (x0, path, list, holds) in [
-        (LEFT, Path::Listing, &tgid_list, "empty: no task"),
-        (RIGHT, Path::Lookup, &pid_list, "the thread's task"),
-    ] {
-        let cx = x0 + COL / 2.0;
-        svg.line(
-            (cx, bottom),
-            (cx, cells - 1.0),
-            &format!("fig-edge {}", path.class()),
-            true,
-        );
-        svg.rect(
-            (x0, cells, COL, 48.0),
-            &format!("fig-box fig-cell {}", path.class()),
-            false,
-        );
-        svg.text(Text::code(cx, cells + 18.0, list).middle());
-        svg.text(Text::prose(cx, cells + 36.0, holds).middle().size(11.5));
-    }
-    let answers = top + 80.0 + 22.0;
-    let skipped = format!("NULL: {THREAD} is not listed");
-    let found = format!("found: /proc/{THREAD} opens");
-    svg.text(
-        Text::prose(LEFT + COL / 2.0, answers, &skipped)
-            .class("fig-text fig-listing")
-            .middle()
-            .bold(),
-    );
-    svg.text(
-        Text::prose(RIGHT + COL / 2.0, answers, &found)
-            .class("fig-text fig-lookup")
-            .middle()
-            .bold(),
-    );
-    let legend = answers + 26.0;
+    let mut svg = Svg::new("fig-two-paths", WIDE, 1.3);
+    let bottom = both_paths(&mut svg, &left, &right);
+    let legend = thread_pid(&mut svg, bottom, (&tgid_list, &pid_list));
     let version = &x.version;
     let solid = format!("recorded by the tracer on Linux {version}");
     let dashed = format!("called in the excerpt of the box above ({version})");
     legend_row(&mut svg, legend, false, &solid);
     legend_row(&mut svg, legend + 18.0, true, &dashed);
-
-    let frames = |chain: &Chain| -> String {
-        let mut out = Vec::new();
-        for f in &chain.frames {
-            out.push(match f.tail_call {
-                true => format!("then, by a tail call, {}", f.name),
-                false => f.name.clone(),
-            });
-        }
-        out.join(", ")
-    };
     svg.describe(
         &format!(
             "The two paths on Linux {version}: listing /proc and opening \
@@ -331,12 +242,113 @@ pub(crate) fn two_paths(
              empty, so the listing gets NULL and leaves {THREAD} out; its \
              {pid_list} list holds the thread's task, so the lookup finds \
              it and /proc/{THREAD} opens.",
-            frames(&listing),
-            frames(&lookup)
+            spoken(&listing),
+            spoken(&lookup)
         ),
     );
     x.verdict()?;
     Ok(svg.finish(legend + 18.0 + 12.0))
+}
+
+/// The listing's and the lookup's chains as the book's kernel recorded
+/// them: whole, from the system call down to `proc_pid_readdir` and
+/// `proc_pid_lookup`.
+fn book_chains(kernel: &KernelRun) -> Result<(Chain, Chain), String> {
+    let complete = |claim: &str| {
+        recorded(kernel, claim).filter(|c| c.complete).ok_or_else(|| {
+            format!(
+                "book/verified/report.json has no passing `{claim}` with a \
+                 complete stack for {}; run `just matrix --record`",
+                release(kernel)
+            )
+        })
+    };
+    let listing = complete(listing_claim())?;
+    let lookup = complete(lookup_claim())?;
+    let ends =
+        |chain: &Chain, last: &str| names(chain).last().copied() == Some(last);
+    if !ends(&listing, "proc_pid_readdir") || !ends(&lookup, "proc_pid_lookup")
+    {
+        return Err(format!(
+            "the recorded stacks of {} do not end in proc_pid_readdir and \
+             proc_pid_lookup: {} / {}",
+            release(kernel),
+            names(&listing).join(" -> "),
+            names(&lookup).join(" -> ")
+        ));
+    }
+    Ok((listing, lookup))
+}
+
+/// Where the two columns of [`two_paths`] stand, and how wide they are.
+const LEFT: f64 = 10.0;
+const RIGHT: f64 = 198.0;
+const COL: f64 = 172.0;
+
+/// The two columns under their commands, bottoms aligned; returns the
+/// bottom.
+fn both_paths(svg: &mut Svg, left: &[Node], right: &[Node]) -> f64 {
+    const SIZE: f64 = 12.0;
+    const TOP: f64 = 34.0;
+    let (lh, rh) = (column_height(left, SIZE), column_height(right, SIZE));
+    let tall = lh.max(rh);
+    let (ltop, rtop) = (TOP + tall - lh, TOP + tall - rh);
+    let cat = format!("cat /proc/{THREAD}/comm");
+    for (x, top, command, path) in [
+        (LEFT, ltop, "ls /proc", Path::Listing),
+        (RIGHT, rtop, cat.as_str(), Path::Lookup),
+    ] {
+        let class = format!("fig-text {}", path.class());
+        let title = Text::code(x + COL / 2.0, top - 10.0, command);
+        svg.text(title.class(&class).middle().bold());
+    }
+    column(svg, left, Path::Listing, (LEFT, COL), ltop, SIZE);
+    column(svg, right, Path::Lookup, (RIGHT, COL), rtop, SIZE)
+}
+
+/// The `struct pid` of the thread id under both columns, one cell per
+/// task list, and what each path gets from it; returns where the
+/// legend goes.
+fn thread_pid(svg: &mut Svg, bottom: f64, lists: (&str, &str)) -> f64 {
+    let top = bottom + 26.0;
+    let cells = top + 24.0;
+    svg.rect((4.0, top, WIDE - 8.0, 80.0), "fig-box fig-pid", false);
+    let pid_title = format!("struct pid of {THREAD}");
+    let title = Text::code(WIDE / 2.0, top + 16.0, &pid_title);
+    svg.text(title.middle().bold());
+    let answers = top + 80.0 + 22.0;
+    let skipped = format!("NULL: {THREAD} is not listed");
+    let found = format!("found: /proc/{THREAD} opens");
+    let paths = [
+        (LEFT, Path::Listing, lists.0, "empty: no task", skipped),
+        (RIGHT, Path::Lookup, lists.1, "the thread's task", found),
+    ];
+    for (x0, path, list, holds, _) in &paths {
+        let cx = x0 + COL / 2.0;
+        let class = path.class();
+        let edge = format!("fig-edge {class}");
+        svg.line((cx, bottom), (cx, cells - 1.0), &edge, true);
+        svg.rect((*x0, cells, COL, 48.0), &path.cell(), false);
+        svg.text(Text::code(cx, cells + 18.0, list).middle());
+        svg.text(Text::prose(cx, cells + 36.0, holds).middle().size(11.5));
+    }
+    for (x0, path, _, _, answer) in &paths {
+        let class = format!("fig-text {}", path.class());
+        let text = Text::prose(x0 + COL / 2.0, answers, answer);
+        svg.text(text.class(&class).middle().bold());
+    }
+    answers + 26.0
+}
+
+/// A chain as a sentence: its frames in order, tail calls said.
+fn spoken(chain: &Chain) -> String {
+    let frames: Vec<String> = (chain.frames.iter())
+        .map(|f| match f.tail_call {
+            true => format!("then, by a tail call, {}", f.name),
+            false => f.name.clone(),
+        })
+        .collect();
+    frames.join(", ")
 }
 
 /// `tasks[PIDTYPE_TGID]` and `tasks[PIDTYPE_PID]`, after checking that
@@ -358,11 +370,7 @@ fn legend_row(svg: &mut Svg, y: f64, dashed: bool, text: &str) {
         false => "fig-box fig-recorded",
     };
     svg.rect((10.0, y - 10.0, 22.0, 13.0), class, dashed);
-    svg.text(
-        Text::prose(40.0, y, text)
-            .class("fig-text fig-muted")
-            .size(11.0),
-    );
+    svg.note((40.0, y), text, 11.0);
 }
 
 /// Words wrapped into lines of at most `width` characters.
@@ -386,147 +394,148 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The chains of one recorded kernel, marked where they differ from
 /// the book's kernel; `id` names the figure.
 pub(crate) fn kernel_stacks(
-    kernel: &Kernel,
-    reference: &Kernel,
+    kernel: &KernelRun,
+    reference: &KernelRun,
     id: &str,
 ) -> Result<String, String> {
-    let chains = [
-        (Path::Listing, "ls /proc", listing_claim()),
-        (Path::Lookup, "cat /proc/<TID>/comm", lookup_claim()),
-    ];
-    // Five side by side fill the book's 900 px column.
-    const W: f64 = 170.0;
-    const X: f64 = 7.0;
-    const COL: f64 = 156.0;
-    const SIZE: f64 = 11.0;
-    let mut svg = Svg::new(id, W, 1.0);
-    let title = format!("Linux {}", kernel.upstream());
+    let mut svg = Svg::new(id, NARROW, 1.0);
+    let (upstream, origin) = (upstream(kernel), kernel.kind.origin());
+    let title = format!("Linux {upstream}");
     svg.text(
-        Text::prose(W / 2.0, 18.0, &title)
+        Text::prose(NARROW / 2.0, 18.0, &title)
             .middle()
             .bold()
             .size(13.5),
     );
     svg.text(
-        Text::prose(W / 2.0, 34.0, kernel.origin())
-            .class("fig-text fig-muted")
+        Text::prose(NARROW / 2.0, 34.0, origin)
+            .muted()
             .middle()
             .size(11.0),
     );
-    let mut y = 40.0;
-    let mut said = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    for (path, what, claim) in chains {
-        let Some(chain) = recorded(kernel, claim) else {
-            return Err(format!(
-                "{}: `{claim}` did not pass with stacks",
-                kernel.release
-            ));
-        };
-        let ours = recorded(reference, claim);
-        let theirs: Vec<&str> = ours.as_ref().map(names).unwrap_or_default();
-        let mut nodes: Vec<Node> = (chain.frames.iter())
-            .map(|f| Node {
-                changed: !theirs.contains(&f.name.as_str()),
-                ..Node::frame(&f.name, f.tail_call)
-            })
-            .collect();
-        if !chain.complete {
-            for node in &mut nodes {
-                node.changed = false;
-            }
-        }
-        y += 22.0;
-        svg.text(
-            Text::code(X, y, what)
-                .class("fig-text fig-muted")
-                .size(11.0),
+    let mut stacks = Stacks {
+        svg,
+        y: 40.0,
+        said: Vec::new(),
+        notes: Vec::new(),
+    };
+    for (path, what, claim) in [
+        (Path::Listing, "ls /proc", listing_claim()),
+        (Path::Lookup, "cat /proc/<TID>/comm", lookup_claim()),
+    ] {
+        let chain = recorded(kernel, claim).ok_or_else(|| {
+            format!("{}: `{claim}` did not pass with stacks", release(kernel))
+        })?;
+        stacks.chain(
+            &chain,
+            path,
+            what,
+            recorded(reference, claim),
+            reference,
         );
-        y += 8.0;
-        y = column(&mut svg, &nodes, path, (X, COL), y, SIZE);
-        let new: Vec<String> = (nodes.iter())
-            .filter(|n| n.changed)
-            .map(|n| n.lines[0].clone())
-            .collect();
-        let gone: Vec<String> = match chain.complete {
-            true => (theirs.iter())
-                .filter(|n| !names(&chain).contains(n))
-                .map(|n| n.to_string())
-                .collect(),
-            false => Vec::new(),
-        };
-        if !gone.is_empty() {
-            notes.push(format!("no {}", and_list(&gone)));
-        }
-        if !chain.complete {
-            notes.push("only the callers were recorded".to_string());
-        }
-        let mut sentence = format!(
-            "{what}: {}",
-            (chain.frames.iter())
-                .map(|f| match f.tail_call {
-                    true => format!("then, by a tail call, {}", f.name),
-                    false => f.name.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        if !chain.complete {
-            sentence += " (each call recorded with its caller only)";
-        }
-        if !new.is_empty() {
-            sentence += &format!(
-                "; not in Linux {}'s stack: {}",
-                reference.upstream(),
-                and_list(&new)
-            );
-        }
-        if !gone.is_empty() {
-            sentence += &format!(
-                "; in Linux {}'s stack but not here: {}",
-                reference.upstream(),
-                and_list(&gone)
-            );
-        }
-        said.push(sentence);
     }
-    if let Some((_, evidence)) = kernel.claim(cached_claim()) {
+    let Stacks {
+        mut svg,
+        mut y,
+        mut said,
+        mut notes,
+    } = stacks;
+    if let Some((_, evidence)) = kernel.outcome(cached_claim()) {
         if let Some(second) = second_open(evidence) {
             notes.push(format!("second open: {second}"));
             said.push(format!("A second open recorded {second}"));
         }
     }
     y += 6.0;
-    for note in &notes {
-        for line in wrap(note, 28) {
-            y += 15.0;
-            svg.text(
-                Text::prose(X, y, &line)
-                    .class("fig-text fig-muted")
-                    .size(11.0),
-            );
-        }
+    for line in notes.iter().flat_map(|note| wrap(note, 28)) {
+        y += 15.0;
+        svg.note((STACKS_X, y), &line, 11.0);
     }
     svg.describe(
+        &format!("The recorded stacks on Linux {upstream}, {origin}"),
         &format!(
-            "The recorded stacks on Linux {}, {}",
-            kernel.upstream(),
-            kernel.origin()
-        ),
-        &format!(
-            "Linux {} ({}, {}). {}.",
-            kernel.upstream(),
-            kernel.release,
-            kernel.origin(),
+            "Linux {upstream} ({}, {origin}). {}.",
+            release(kernel),
             said.join(". ")
         ),
     );
     Ok(svg.finish(y + 10.0))
 }
 
+/// Where the column of [`kernel_stacks`] stands.
+const STACKS_X: f64 = 7.0;
+
+/// A [`kernel_stacks`] figure as it is drawn.
+#[derive(Debug)]
+struct Stacks {
+    svg: Svg,
+    /// The bottom of what is drawn.
+    y: f64,
+    /// The text alternative, a sentence per chain.
+    said: Vec<String>,
+    /// The notes under the chains.
+    notes: Vec<String>,
+}
+
+impl Stacks {
+    /// One recorded chain under its command (`what`), each frame the
+    /// book's kernel (`ours`, of `reference`) did not record marked.
+    fn chain(
+        &mut self,
+        chain: &Chain,
+        path: Path,
+        what: &str,
+        ours: Option<Chain>,
+        reference: &KernelRun,
+    ) {
+        let theirs: Vec<&str> = ours.as_ref().map(names).unwrap_or_default();
+        // A chain of callers only (5.10) cannot say what is missing.
+        let nodes: Vec<Node> = (chain.frames.iter())
+            .map(|f| Node {
+                changed: chain.complete && !theirs.contains(&f.name.as_str()),
+                ..Node::frame(&f.name, f.tail_call)
+            })
+            .collect();
+        self.y += 22.0;
+        let command = Text::code(STACKS_X, self.y, what);
+        self.svg.text(command.muted().size(11.0));
+        self.y += 8.0;
+        let at = (STACKS_X, 156.0);
+        self.y = column(&mut self.svg, &nodes, path, at, self.y, 11.0);
+        let new: Vec<String> = (nodes.iter())
+            .filter(|n| n.changed)
+            .map(|n| n.lines[0].clone())
+            .collect();
+        let gone: Vec<String> = (theirs.iter())
+            .filter(|n| chain.complete && !names(chain).contains(n))
+            .map(|n| n.to_string())
+            .collect();
+        let mut sentence = format!("{what}: {}", spoken(chain));
+        if !gone.is_empty() {
+            self.notes.push(format!("no {}", and_list(&gone)));
+        }
+        if !chain.complete {
+            self.notes
+                .push("only the callers were recorded".to_string());
+            sentence += " (each call recorded with its caller only)";
+        }
+        let book = upstream(reference);
+        if !new.is_empty() {
+            let new = and_list(&new);
+            sentence += &format!("; not in Linux {book}'s stack: {new}");
+        }
+        if !gone.is_empty() {
+            let gone = and_list(&gone);
+            sentence +=
+                &format!("; in Linux {book}'s stack but not here: {gone}");
+        }
+        self.said.push(sentence);
+    }
+}
+
 /// The task lists of the `struct pid` of a process and of its thread.
 pub(crate) fn struct_pid(x: &Excerpts) -> Result<String, String> {
-    let (tgid_list, pid_list) = task_lists(x);
+    let lists = task_lists(x);
     x.quote(
         "pid_task.c",
         "struct task_struct *pid_task(struct pid *pid, enum pid_type type)",
@@ -537,84 +546,12 @@ pub(crate) fn struct_pid(x: &Excerpts) -> Result<String, String> {
         "pid_task(find_pid_ns(nr, ns), PIDTYPE_PID)",
     );
     x.quote("copy_process-attach_pid.c", "if (thread_group_leader(p)) {");
-    const W: f64 = 380.0;
-    const BOX: f64 = 196.0;
-    const TASK_X: f64 = 262.0;
-    const TASK_W: f64 = 110.0;
-    let mut svg = Svg::new("fig-struct-pid", W, 1.3);
-    let mut y = 8.0;
-    for (id, who, tgid_holds) in
-        [(PROCESS, "the leader", true), (THREAD, "a thread", false)]
-    {
-        let title = format!("struct pid {id}");
-        svg.rect((10.0, y, BOX, 70.0), "fig-box fig-pid", false);
-        svg.text(
-            Text::code(10.0 + BOX / 2.0, y + 16.0, &title)
-                .middle()
-                .bold(),
-        );
-        let rows = [
-            (y + 22.0, Path::Lookup, &pid_list),
-            (y + 45.0, Path::Listing, &tgid_list),
-        ];
-        for (top, path, list) in rows {
-            svg.rect(
-                (14.0, top, BOX - 8.0, 21.0),
-                &format!("fig-box fig-cell {}", path.class()),
-                false,
-            );
-            svg.text(
-                Text::code(22.0, top + 15.0, list)
-                    .class(&format!("fig-text {}", path.class())),
-            );
-        }
-        // The task, on the right, and the lists that hold it.
-        let task = format!("task {id}");
-        let (ty, th) = (y + 18.0, 40.0);
-        svg.rect((TASK_X, ty, TASK_W, th), "fig-box fig-task", false);
-        svg.text(
-            Text::code(TASK_X + TASK_W / 2.0, ty + 17.0, &task)
-                .middle()
-                .bold(),
-        );
-        svg.text(
-            Text::prose(TASK_X + TASK_W / 2.0, ty + 32.0, who)
-                .middle()
-                .size(11.0),
-        );
-        svg.line(
-            (10.0 + BOX - 4.0, y + 32.5),
-            (TASK_X - 1.0, ty + 14.0),
-            "fig-edge fig-lookup",
-            true,
-        );
-        if tgid_holds {
-            svg.line(
-                (10.0 + BOX - 4.0, y + 55.5),
-                (TASK_X - 1.0, ty + 28.0),
-                "fig-edge fig-listing",
-                true,
-            );
-        } else {
-            svg.line(
-                (10.0 + BOX - 4.0, y + 55.5),
-                (212.0, y + 55.5),
-                "fig-edge fig-listing",
-                false,
-            );
-            // Clear of the task box at TASK_X: "empty" is about 38 px.
-            svg.text(
-                Text::prose(216.0, y + 59.5, "empty")
-                    .class("fig-text fig-listing")
-                    .size(11.5)
-                    .bold(),
-            );
-        }
-        y += 82.0;
-    }
+    let mut svg = Svg::new("fig-struct-pid", WIDE, 1.3);
+    pid_and_task(&mut svg, 8.0, PROCESS, "the leader", &lists);
+    pid_and_task(&mut svg, 8.0 + 82.0, THREAD, "a thread", &lists);
     // Which path asks which list, and who fills them.
-    y += 10.0;
-    let asks = [
+    let mut y = 8.0 + 2.0 * 82.0 + 10.0;
+    for (path, who, code, answer) in [
         (
             Path::Listing,
             "listing: next_tgid() asks",
@@ -627,46 +564,32 @@ pub(crate) fn struct_pid(x: &Excerpts) -> Result<String, String> {
             pid_ask,
             format!("{PROCESS}: its leader; {THREAD}: the thread"),
         ),
-    ];
-    for (path, who, code, answer) in asks {
-        svg.rect(
-            (10.0, y - 9.0, 10.0, 10.0),
-            &format!("fig-box fig-cell {}", path.class()),
-            false,
-        );
-        svg.text(
-            Text::prose(26.0, y, who)
-                .class(&format!("fig-text {}", path.class()))
-                .bold()
-                .size(12.0),
-        );
-        y += 16.0;
-        svg.text(Text::code(26.0, y, code).size(11.0));
-        y += 15.0;
-        svg.text(
-            Text::prose(26.0, y, &answer)
-                .class("fig-text fig-muted")
-                .size(11.0),
-        );
-        y += 22.0;
+    ] {
+        let (cell, text) = (path.cell(), format!("fig-text {}", path.class()));
+        svg.rect((10.0, y - 9.0, 10.0, 10.0), &cell, false);
+        svg.text(Text::prose(26.0, y, who).class(&text).bold().size(12.0));
+        svg.text(Text::code(26.0, y + 16.0, code).size(11.0));
+        svg.note((26.0, y + 31.0), &answer, 11.0);
+        y += 53.0;
     }
-    let fill = [
-        "copy_process() attaches every task:".to_string(),
-        "attach_pid(p, PIDTYPE_PID);".to_string(),
-        "and a thread-group leader also:".to_string(),
-        "attach_pid(p, PIDTYPE_TGID);".to_string(),
-        format!("Linux {}", x.version),
-    ];
-    for (i, line) in fill.iter().enumerate() {
-        let t = match i % 2 == 1 {
-            true => Text::code(26.0, y, line).size(11.0),
-            false => Text::prose(10.0, y, line)
-                .class("fig-text fig-muted")
-                .size(11.0),
-        };
-        svg.text(t);
+    let version = format!("Linux {}", x.version);
+    for (i, line) in [
+        "copy_process() attaches every task:",
+        "attach_pid(p, PIDTYPE_PID);",
+        "and a thread-group leader also:",
+        "attach_pid(p, PIDTYPE_TGID);",
+        &version,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        match i % 2 == 1 {
+            true => svg.text(Text::code(26.0, y, line).size(11.0)),
+            false => svg.note((10.0, y), line, 11.0),
+        }
         y += 15.0;
     }
+    let (tgid_list, pid_list) = lists;
     svg.describe(
         &format!(
             "The struct pid of process {PROCESS} and of its thread {THREAD}"
@@ -687,6 +610,52 @@ pub(crate) fn struct_pid(x: &Excerpts) -> Result<String, String> {
     );
     x.verdict()?;
     Ok(svg.finish(y))
+}
+
+/// The `struct pid` of `id` at `y`, its two task lists, and the task on
+/// the right with the lists that hold it: both for a leader, only the
+/// PID list for a thread, whose TGID list is empty.
+fn pid_and_task(
+    svg: &mut Svg,
+    y: f64,
+    id: i64,
+    who: &str,
+    (tgid_list, pid_list): &(String, String),
+) {
+    const BOX: f64 = 196.0;
+    const TASK_X: f64 = 262.0;
+    const TASK_W: f64 = 110.0;
+    let title = format!("struct pid {id}");
+    svg.rect((10.0, y, BOX, 70.0), "fig-box fig-pid", false);
+    svg.text(
+        Text::code(10.0 + BOX / 2.0, y + 16.0, &title)
+            .middle()
+            .bold(),
+    );
+    for (top, path, list) in [
+        (y + 22.0, Path::Lookup, pid_list),
+        (y + 45.0, Path::Listing, tgid_list),
+    ] {
+        svg.rect((14.0, top, BOX - 8.0, 21.0), &path.cell(), false);
+        let class = format!("fig-text {}", path.class());
+        svg.text(Text::code(22.0, top + 15.0, list).class(&class));
+    }
+    let (task, ty, mid) =
+        (format!("task {id}"), y + 18.0, TASK_X + TASK_W / 2.0);
+    svg.rect((TASK_X, ty, TASK_W, 40.0), "fig-box fig-task", false);
+    svg.text(Text::code(mid, ty + 17.0, &task).middle().bold());
+    svg.text(Text::prose(mid, ty + 32.0, who).middle().size(11.0));
+    let from = 10.0 + BOX - 4.0;
+    let (lookup, listing) = ("fig-edge fig-lookup", "fig-edge fig-listing");
+    svg.line((from, y + 32.5), (TASK_X - 1.0, ty + 14.0), lookup, true);
+    if id == PROCESS {
+        svg.line((from, y + 55.5), (TASK_X - 1.0, ty + 28.0), listing, true);
+        return;
+    }
+    svg.line((from, y + 55.5), (212.0, y + 55.5), listing, false);
+    // Clear of the task box at TASK_X: "empty" is about 38 px.
+    let empty = Text::prose(216.0, y + 59.5, "empty");
+    svg.text(empty.class("fig-text fig-listing").size(11.5).bold());
 }
 
 /// The constants of the positions, read from the excerpts.
@@ -741,132 +710,119 @@ struct Row {
     absent: bool,
 }
 
+/// A row of an entry the listing emits at `position`.
+fn row(position: Option<i64>, name: &str, how: &str) -> Row {
+    Row {
+        position,
+        name: name.to_string(),
+        how: how.to_string(),
+        absent: false,
+    }
+}
+
 /// Where each entry of a `/proc` listing sits.
 pub(crate) fn positions(x: &Excerpts) -> Result<String, String> {
     let c = constants(x)?;
-    let t = c.tgid_offset;
-    x.quote("dir_emit_dots.c", "if (ctx->pos == 0) {");
-    x.quote(
-        "dir_emit_dots.c",
-        "return ctx->actor(ctx, \".\", 1, ctx->pos,",
-    );
-    x.quote("dir_emit_dots.c", "if (ctx->pos == 1) {");
-    x.quote(
-        "dir_emit_dots.c",
-        "return ctx->actor(ctx, \"..\", 2, ctx->pos,",
-    );
+    for (file, code) in [
+        ("dir_emit_dots.c", "if (ctx->pos == 0) {"),
+        (
+            "dir_emit_dots.c",
+            "return ctx->actor(ctx, \".\", 1, ctx->pos,",
+        ),
+        ("dir_emit_dots.c", "if (ctx->pos == 1) {"),
+        (
+            "dir_emit_dots.c",
+            "return ctx->actor(ctx, \"..\", 2, ctx->pos,",
+        ),
+        (
+            "proc_root_readdir.c",
+            "if (ctx->pos < FIRST_PROCESS_ENTRY) {",
+        ),
+        ("proc_pid_readdir.c", "if (pos == TGID_OFFSET - 2) {"),
+        ("proc_pid_readdir.c", "dir_emit(ctx, \"self\", 4,"),
+        ("proc_pid_readdir.c", "if (pos == TGID_OFFSET - 1) {"),
+        ("proc_pid_readdir.c", "dir_emit(ctx, \"thread-self\", 11,"),
+        ("proc_pid_readdir.c", "ctx->pos = iter.tgid + TGID_OFFSET;"),
+        (
+            "proc_pid_readdir.c",
+            "ctx->pos = PID_MAX_LIMIT + TGID_OFFSET;",
+        ),
+        ("next_tgid.c", "iter.task = pid_task(pid, PIDTYPE_TGID);"),
+    ] {
+        x.quote(file, code);
+    }
     let index = x.quote("proc_readdir_de.c", "i = ctx->pos - 2;");
-    x.quote(
-        "proc_root_readdir.c",
-        "if (ctx->pos < FIRST_PROCESS_ENTRY) {",
-    );
-    x.quote("proc_pid_readdir.c", "if (pos == TGID_OFFSET - 2) {");
-    x.quote("proc_pid_readdir.c", "dir_emit(ctx, \"self\", 4,");
-    x.quote("proc_pid_readdir.c", "if (pos == TGID_OFFSET - 1) {");
-    x.quote("proc_pid_readdir.c", "dir_emit(ctx, \"thread-self\", 11,");
-    x.quote("proc_pid_readdir.c", "ctx->pos = iter.tgid + TGID_OFFSET;");
-    x.quote(
-        "proc_pid_readdir.c",
-        "ctx->pos = PID_MAX_LIMIT + TGID_OFFSET;",
-    );
-    x.quote("next_tgid.c", "iter.task = pid_task(pid, PIDTYPE_TGID);");
+    draw_positions(x, &c, &rows(&c, index))
+}
+
+/// The rows of the positions figure, in two groups: what
+/// `proc_readdir()` emits, and what `proc_pid_readdir()` does.
+fn rows(c: &Constants, index: &str) -> [(String, Vec<Row>); 2] {
+    let t = c.tgid_offset;
     let first = c.first_process_entry;
-    let groups: [(String, Vec<Row>); 2] = [
+    let gap = || row(None, "", "");
+    [
         (
             format!("proc_readdir(): positions below {first}"),
             vec![
-                Row {
-                    position: Some(0),
-                    name: ".".into(),
-                    how: "dir_emit_dots()".into(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(1),
-                    name: "..".into(),
-                    how: "dir_emit_dots()".into(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(2),
-                    name: "first fixed entry".into(),
-                    how: format!("{index} an index"),
-                    absent: false,
-                },
-                Row {
-                    position: None,
-                    name: "more fixed entries".into(),
-                    how: "meminfo, sys, ...".into(),
-                    absent: false,
-                },
-                Row {
-                    position: None,
-                    name: "nothing".into(),
-                    how: format!("after the last one, up to {}", first - 1),
-                    absent: false,
-                },
+                row(Some(0), ".", "dir_emit_dots()"),
+                row(Some(1), "..", "dir_emit_dots()"),
+                row(
+                    Some(2),
+                    "first fixed entry",
+                    &format!("{index} an index"),
+                ),
+                row(None, "more fixed entries", "meminfo, sys, ..."),
+                row(
+                    None,
+                    "nothing",
+                    &format!("after the last one, up to {}", first - 1),
+                ),
             ],
         ),
         (
             format!("proc_pid_readdir(): from {first} on"),
             vec![
+                row(Some(t - 2), "self", "TGID_OFFSET - 2"),
+                row(Some(t - 1), "thread-self", "TGID_OFFSET - 1"),
+                row(Some(t + 1), "1", "TGID_OFFSET + 1: process 1"),
+                gap(),
+                row(
+                    Some(t + PROCESS),
+                    &PROCESS.to_string(),
+                    &format!("TGID_OFFSET + {PROCESS}: a process"),
+                ),
                 Row {
-                    position: Some(t - 2),
-                    name: "self".into(),
-                    how: "TGID_OFFSET - 2".into(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(t - 1),
-                    name: "thread-self".into(),
-                    how: "TGID_OFFSET - 1".into(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(t + 1),
-                    name: "1".into(),
-                    how: "TGID_OFFSET + 1: process 1".into(),
-                    absent: false,
-                },
-                Row {
-                    position: None,
-                    name: String::new(),
-                    how: String::new(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(t + PROCESS),
-                    name: PROCESS.to_string(),
-                    how: format!("TGID_OFFSET + {PROCESS}: a process"),
-                    absent: false,
-                },
-                Row {
-                    position: Some(t + THREAD),
-                    name: format!("({THREAD})"),
-                    how: "not listed: next_tgid() skips a thread".into(),
                     absent: true,
+                    ..row(
+                        Some(t + THREAD),
+                        &format!("({THREAD})"),
+                        "not listed: next_tgid() skips a thread",
+                    )
                 },
-                Row {
-                    position: None,
-                    name: String::new(),
-                    how: String::new(),
-                    absent: false,
-                },
-                Row {
-                    position: Some(c.pid_max_limit + t),
-                    name: "end".into(),
-                    how: "PID_MAX_LIMIT + TGID_OFFSET".into(),
-                    absent: false,
-                },
+                gap(),
+                row(
+                    Some(c.pid_max_limit + t),
+                    "end",
+                    "PID_MAX_LIMIT + TGID_OFFSET",
+                ),
             ],
         ),
-    ];
-    const W: f64 = 380.0;
+    ]
+}
+
+/// The positions figure: each group of rows on an axis, then the sums
+/// that give its constants.
+fn draw_positions(
+    x: &Excerpts,
+    c: &Constants,
+    groups: &[(String, Vec<Row>)],
+) -> Result<String, String> {
     const AXIS: f64 = 74.0;
-    let mut svg = Svg::new("fig-positions", W, 1.3);
+    let mut svg = Svg::new("fig-positions", WIDE, 1.3);
     let mut y = 6.0;
     let mut said = Vec::new();
-    for (header, rows) in &groups {
+    for (header, rows) in groups {
         y += 16.0;
         svg.text(Text::code(10.0, y, header).bold().size(12.0));
         said.push(format!("{header}:"));
@@ -879,28 +835,20 @@ pub(crate) fn positions(x: &Excerpts) -> Result<String, String> {
             let d = format!("M{AXIS},{} L{AXIS},{}", num(from), num(to));
             svg.path(&d, "fig-axis", false, row.position.is_none());
             if let Some(p) = row.position {
-                svg.text(
-                    Text::code(AXIS - 10.0, mid + 4.0, &p.to_string()).end(),
-                );
+                let p = p.to_string();
+                svg.text(Text::code(AXIS - 10.0, mid + 4.0, &p).end());
                 svg.dot((AXIS, mid), "fig-dot", !row.absent);
             }
-            let class = match row.absent {
-                true => "fig-text fig-muted",
-                false => "fig-text",
-            };
             if !row.name.is_empty() {
-                svg.text(
-                    Text::code(AXIS + 14.0, mid - 1.0, &row.name)
-                        .class(class)
-                        .bold(),
-                );
+                let name = Text::code(AXIS + 14.0, mid - 1.0, &row.name);
+                svg.text(match row.absent {
+                    true => name.muted().bold(),
+                    false => name.bold(),
+                });
             }
             if !row.how.is_empty() {
-                svg.text(
-                    Text::code(AXIS + 14.0, mid + 12.0, &row.how)
-                        .class("fig-text fig-muted")
-                        .size(10.5),
-                );
+                let how = Text::code(AXIS + 14.0, mid + 12.0, &row.how);
+                svg.text(how.muted().size(10.5));
             }
             said.push(match row.position {
                 Some(p) => format!("{p}: {}, {}", row.name, row.how),
@@ -912,20 +860,16 @@ pub(crate) fn positions(x: &Excerpts) -> Result<String, String> {
     }
     y += 10.0;
     let sums = [
-        format!("TGID_OFFSET = FIRST_PROCESS_ENTRY + 2 = {t}"),
+        format!("TGID_OFFSET = FIRST_PROCESS_ENTRY + 2 = {}", c.tgid_offset),
         format!("PID_MAX_LIMIT = {} (64-bit,", c.pid_max_limit),
         format!("without CONFIG_BASE_SMALL; Linux {})", x.version),
     ];
     for line in &sums {
         y += 14.0;
-        svg.text(
-            Text::code(10.0, y, line)
-                .class("fig-text fig-muted")
-                .size(10.5),
-        );
+        svg.text(Text::code(10.0, y, line).muted().size(10.5));
     }
     let width = sums.iter().map(|l| mono_width(l, 10.5)).fold(0.0, f64::max);
-    debug_assert!(width < W - 10.0);
+    debug_assert!(width < WIDE - 10.0);
     svg.describe(
         "Positions in a /proc listing",
         &format!(

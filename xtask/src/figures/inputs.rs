@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::matrix::report::KernelRun;
 
 /// The excerpts, by file name (`next_tgid.c`), with the kernel they
 /// quote.
@@ -235,69 +235,14 @@ fn atom(
         .ok_or_else(|| format!("`{token}` is not a known constant"))
 }
 
-/// One recorded kernel of the report, as far as the figures need it.
-#[derive(Debug, Clone)]
-pub(crate) struct Kernel {
-    /// `debian`, `source`, `host`, `mutant` or `image`.
-    pub(crate) kind: String,
-    pub(crate) label: String,
-    pub(crate) release: String,
-    /// The package version (`6.12.117-1~deb12u1`), where there is one.
-    pub(crate) version: Option<String>,
-    /// `(claim id, outcome, evidence)`.
-    pub(crate) claims: Vec<(String, String, String)>,
+/// The upstream release of a recorded kernel (`6.12.117`), for titles.
+pub(crate) fn upstream(kernel: &KernelRun) -> &str {
+    kernel.upstream().unwrap_or("")
 }
 
-impl Kernel {
-    /// The outcome and evidence of claim `id`.
-    pub(crate) fn claim(&self, id: &str) -> Option<(&str, &str)> {
-        (self.claims.iter().find(|(c, _, _)| c == id))
-            .map(|(_, o, e)| (o.as_str(), e.as_str()))
-    }
-
-    /// The upstream release: `6.12.117` from the package version
-    /// `6.12.117-1~deb12u1`, else the release up to its first `-` or
-    /// `+` (`6.18.44` from `6.18.44-fc-v1045`).
-    pub(crate) fn upstream(&self) -> String {
-        let from = self.version.as_deref().unwrap_or(&self.release);
-        from.split(['-', '+']).next().unwrap_or(from).to_string()
-    }
-
-    /// What kind of kernel it is, for a reader.
-    pub(crate) fn origin(&self) -> &'static str {
-        match self.kind.as_str() {
-            "debian" => "Debian's package",
-            "source" => "built from source",
-            "host" => "the recording host",
-            "mutant" => "a mutant kernel",
-            _ => "an image",
-        }
-    }
-}
-
-/// The kernels of a recorded report, in its order.
-pub(crate) fn kernels(report: &Value) -> Vec<Kernel> {
-    let s = |v: &Value, key: &str| {
-        v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
-    };
-    (report.get("kernels").and_then(Value::as_array))
-        .into_iter()
-        .flatten()
-        .map(|k| Kernel {
-            kind: s(k, "kind"),
-            label: s(k, "label"),
-            release: s(k, "release"),
-            version: k
-                .get("version")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            claims: (k.get("claims").and_then(Value::as_array))
-                .into_iter()
-                .flatten()
-                .map(|c| (s(c, "id"), s(c, "outcome"), s(c, "evidence")))
-                .collect(),
-        })
-        .collect()
+/// What `uname -r` said on a recorded kernel.
+pub(crate) fn release(kernel: &KernelRun) -> &str {
+    kernel.release.as_deref().unwrap_or("")
 }
 
 /// One path as the tracer recorded it, from the system call down.

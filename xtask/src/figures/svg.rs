@@ -126,6 +126,11 @@ impl<'a> Text<'a> {
         self.bold = true;
         self
     }
+
+    /// In the muted colour of notes and legends.
+    pub(crate) fn muted(self) -> Text<'a> {
+        self.class("fig-text fig-muted")
+    }
 }
 
 /// A figure being drawn.
@@ -221,6 +226,11 @@ impl Svg {
             num(t.size),
             escape(t.text)
         );
+    }
+
+    /// A note: muted prose, `size` px.
+    pub(crate) fn note(&mut self, (x, y): (f64, f64), text: &str, size: f64) {
+        self.text(Text::prose(x, y, text).muted().size(size));
     }
 
     /// A straight line, with an arrowhead at its end if `arrow`.

@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{apt, child, cpio};
+use super::cpio;
+use crate::{child, files};
 
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -37,7 +38,7 @@ pub(crate) fn build_checker(workspace: &Path) -> Result<PathBuf, String> {
 /// is a static ELF first, since a dynamic one fails only inside the
 /// guest ("Failed to execute /init").
 pub(crate) fn write(init: &Path, out: &Path) -> Result<(), String> {
-    let data = apt::read(init)?;
+    let data = files::read(init)?;
     match elf_is_static(&data) {
         Some(true) => {}
         Some(false) => {
@@ -57,7 +58,7 @@ pub(crate) fn write(init: &Path, out: &Path) -> Result<(), String> {
         mode: 0o755,
         data: &data,
     };
-    apt::write(out, &cpio::archive(&[entry]))
+    files::write(out, &cpio::archive(&[entry]))
 }
 
 /// `Some(true)` for a 64-bit little-endian ELF without a `PT_INTERP`

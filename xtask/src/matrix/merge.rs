@@ -4,7 +4,7 @@
 //! the same rules and the same exit status.
 //!
 //! The plan comes from this checkout, as `--slices` computes it; each
-//! slice's report is read back into a [`Column`] and the report is
+//! slice's report is read back, its column judged again, and the report is
 //! written by the code a single run ends with, so the two cannot
 //! differ but in timings. A mutant's verdict is judged again here,
 //! against the `Breaks:` line of this checkout's patch, not taken from
@@ -15,53 +15,18 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::plan::{self, Part, Slice};
-use super::report::{ClaimResult, Column, Kind, Outcomes};
-use super::{Args, Stop, say};
 use exit_status::Status;
 
-/// A slice's `report.json`, as `finish` wrote it: the matrix's report
-/// with one kernel, and the slice's id.
-#[derive(Debug, Deserialize)]
-struct SliceReport {
-    slice: String,
-    accel: String,
-    wall_seconds: f64,
-    kernels: Vec<Kernel>,
-}
-
-/// One kernel of a report (see `report::to_json`).
-#[derive(Debug, Deserialize)]
-struct Kernel {
-    label: String,
-    kind: String,
-    suite: Option<String>,
-    package: Option<String>,
-    version: Option<String>,
-    release: Option<String>,
-    how: Option<String>,
-    seconds: Option<f64>,
-    status: String,
-    claims: Vec<Claim>,
-    breaks: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Claim {
-    id: String,
-    outcome: String,
-    evidence: Option<String>,
-}
+use super::plan::{self, Slice};
+use super::report::{KernelRun, MatrixReport};
+use super::{Args, Stop, run, say};
 
 /// The entry point of `--merge`.
-pub(crate) fn merge(opts: &Args) -> Result<(Status, Value), Stop> {
+pub(crate) fn merge(opts: &Args) -> Result<(Status, MatrixReport), Stop> {
     let plan = plan::plan(opts)?;
     let mut reports = Vec::new();
     for path in &opts.merge {
-        reports.push((path.clone(), read(path)?));
+        reports.push((path.clone(), read_slice(path)?));
     }
     let merged = assemble(&plan, reports)?;
     for (id, why) in &merged.failed {
@@ -71,13 +36,9 @@ pub(crate) fn merge(opts: &Args) -> Result<(Status, Value), Stop> {
         .out
         .clone()
         .unwrap_or_else(|| crate::target_dir().join("matrix"));
-    let (status, json) = super::finish(
-        &out,
-        &merged.columns,
-        &merged.accel,
-        merged.wall,
-        None,
-    )?;
+    let (accel, wall) = (&merged.accel, merged.wall);
+    let (status, report) =
+        run::finish(&out, merged.columns, accel, wall, None)?;
     let failed: Vec<&str> =
         merged.failed.iter().map(|(id, _)| id.as_str()).collect();
     if failed.is_empty() {
@@ -93,20 +54,28 @@ pub(crate) fn merge(opts: &Args) -> Result<(Status, Value), Stop> {
             ),
         );
     }
-    Ok((status, json))
+    Ok((status, report))
 }
 
-fn read(path: &Path) -> Result<SliceReport, Stop> {
+/// A slice's `report.json`, as `finish` wrote it: the matrix's report
+/// with one kernel, and the slice's id.
+fn read_slice(path: &Path) -> Result<MatrixReport, Stop> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Stop::CannotRun(format!("cannot read {}: {e}", path.display()))
     })?;
-    let report: SliceReport = serde_json::from_str(&text).map_err(|e| {
-        Stop::CannotRun(format!(
-            "{} is not the report of a slice (`cargo xtask matrix --slice \
-             ID` writes one): {e}",
-            path.display()
-        ))
-    })?;
+    let report = serde_json::from_str::<MatrixReport>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|r| match r.slice {
+            Some(_) => Ok(r),
+            None => Err("it names no slice".to_string()),
+        })
+        .map_err(|e| {
+            Stop::CannotRun(format!(
+                "{} is not the report of a slice (`cargo xtask matrix \
+                 --slice ID` writes one): {e}",
+                path.display()
+            ))
+        })?;
     if report.kernels.len() != 1 {
         return Err(Stop::CannotRun(format!(
             "{}: a slice's report has one kernel; this one has {}",
@@ -121,7 +90,7 @@ fn read(path: &Path) -> Result<SliceReport, Stop> {
 #[derive(Debug)]
 struct Merged {
     /// In the plan's order.
-    columns: Vec<Column>,
+    columns: Vec<KernelRun>,
     /// The accelerator of every slice; `kvm+tcg` if they differed.
     accel: String,
     /// The longest slice's wall time: the slices ran side by side.
@@ -133,166 +102,110 @@ struct Merged {
 /// The plan's columns from the slices' reports, in the plan's order.
 fn assemble(
     plan: &[Slice],
-    reports: Vec<(PathBuf, SliceReport)>,
+    reports: Vec<(PathBuf, MatrixReport)>,
 ) -> Result<Merged, Stop> {
-    let mut by_id: BTreeMap<String, (PathBuf, SliceReport)> = BTreeMap::new();
+    let mut by_id: BTreeMap<String, (PathBuf, MatrixReport)> = BTreeMap::new();
     for (path, report) in reports {
-        if !plan.iter().any(|s| s.id == report.slice) {
+        let id = report.slice.clone().unwrap_or_default();
+        if !plan.iter().any(|s| s.id == id) {
             let ids: Vec<&str> = plan.iter().map(|s| s.id.as_str()).collect();
             return Err(Stop::Usage(format!(
-                "{}: slice {} is not in the plan of this merge ({}); \
+                "{}: slice {id} is not in the plan of this merge ({}); \
                  give --merge the options the slices ran with (--kernel, \
                  --no-host, --image, ...)",
                 path.display(),
-                report.slice,
                 ids.join(", ")
             )));
         }
-        if let Some((first, _)) = by_id.get(&report.slice) {
+        if let Some((first, _)) = by_id.get(&id) {
             return Err(Stop::Usage(format!(
-                "slice {} is given twice: {} and {}",
-                report.slice,
+                "slice {id} is given twice: {} and {}",
                 first.display(),
                 path.display()
             )));
         }
-        by_id.insert(report.slice.clone(), (path, report));
+        by_id.insert(id, (path, report));
     }
     let mut accels: Vec<String> =
         by_id.values().map(|(_, r)| r.accel.clone()).collect();
     accels.sort();
     accels.dedup();
-    let wall =
-        (by_id.values().map(|(_, r)| r.wall_seconds)).fold(0.0, f64::max);
+    let wall = (by_id.values())
+        .map(|(_, r)| r.wall_seconds.unwrap_or(0.0))
+        .fold(0.0, f64::max);
     let mut columns = Vec::new();
     let mut failed = Vec::new();
     for slice in plan {
         let column = match by_id.remove(&slice.id) {
             Some((path, mut report)) => {
-                let kernel = report.kernels.remove(0);
-                column(slice, kernel, &path)
+                column(slice, report.kernels.remove(0), &path)
             }
-            None => missing(slice),
+            // Labelled as a single run labels a kernel it could not
+            // have.
+            None => {
+                let mut column = slice.part.column();
+                column.set_failed(format!(
+                    "missing: no report of slice {} among the merged ones",
+                    slice.id
+                ));
+                column
+            }
         };
-        if let Some(why) = super::failure(&column) {
+        if let Some(why) = column.failure() {
             failed.push((slice.id.clone(), why));
         }
         columns.push(column);
     }
+    let accel = match accels.is_empty() {
+        true => "none".into(),
+        false => accels.join("+"),
+    };
     Ok(Merged {
         columns,
-        accel: match accels.is_empty() {
-            true => "none".into(),
-            false => accels.join("+"),
-        },
+        accel,
         wall,
         failed,
     })
 }
 
-/// The kind the plan gives a slice's column.
-fn kind(slice: &Slice) -> Kind {
-    match &slice.part {
-        Part::Host => Kind::Host,
-        Part::Debian(_) => Kind::Debian,
-        Part::Source => Kind::Source,
-        Part::Mutant(m) => Kind::Mutant {
-            breaks: m.breaks.clone(),
-        },
-        Part::Image(_) => Kind::Image,
-    }
-}
-
-/// A slice's kernel read back, judged by this checkout's plan.
-fn column(slice: &Slice, k: Kernel, path: &Path) -> Column {
-    let kind = kind(slice);
-    let claims = (k.claims.into_iter())
-        .map(|c| ClaimResult {
-            id: c.id,
-            outcome: c.outcome,
-            evidence: c.evidence.unwrap_or_default(),
-        })
-        .collect();
-    let mut result = match k.status.as_str() {
-        "reported" => Ok(Outcomes {
-            release: k.release.unwrap_or_default(),
-            claims,
-        }),
-        why => Err(why.to_owned()),
-    };
-    // A report of another kind, or of a patch that named other claims,
-    // is not this slice's: it ran from another checkout.
-    if k.kind != kind.name() {
-        result = Err(format!(
+/// A slice's kernel read back, judged by this checkout's plan: a
+/// report of another kind, or of a patch that named other claims, is
+/// not this slice's (it ran from another checkout).
+fn column(slice: &Slice, mut k: KernelRun, path: &Path) -> KernelRun {
+    let planned = slice.part.column();
+    if k.kind != planned.kind {
+        k.set_failed(format!(
             "{} holds a {} kernel, not the {} this slice boots",
             path.display(),
-            k.kind,
-            kind.name()
+            k.kind.name(),
+            planned.kind.name()
         ));
     }
-    let breaks = match &kind {
-        Kind::Mutant { breaks } => Some(breaks),
-        _ => None,
-    };
-    let other = match (breaks, &k.breaks) {
-        (Some(breaks), Some(ran)) if ran != breaks => Some((breaks, ran)),
-        _ => None,
-    };
-    if let Some((breaks, ran)) = other {
-        result = Err(format!(
-            "the slice ran with `Breaks: {}`, but this checkout's patch \
-             names {}: run the slice again",
-            ran.join(" "),
-            breaks.join(" ")
-        ));
-    }
-    Column {
-        label: k.label,
-        kind,
-        suite: k.suite,
-        package: k.package,
-        version: k.version,
-        how: k.how,
-        seconds: k.seconds,
-        result,
-    }
-}
-
-/// The column of a slice that gave no report: labelled as a single
-/// run labels a kernel it could not have.
-fn missing(slice: &Slice) -> Column {
-    let (label, suite) = match &slice.part {
-        Part::Host => ("host".to_owned(), None),
-        Part::Debian(spec) => (spec.glob.clone(), Some(spec.suite.clone())),
-        Part::Source => ("source".to_owned(), None),
-        Part::Mutant(m) => (format!("mutant {}", m.name), None),
-        Part::Image(path) => {
-            let name = path.file_name().unwrap_or(path.as_os_str());
-            (name.to_string_lossy().into_owned(), None)
+    if let (Some(breaks), Some(ran)) = (&planned.breaks, &k.breaks) {
+        if ran != breaks {
+            k.set_failed(format!(
+                "the slice ran with `Breaks: {}`, but this checkout's \
+                 patch names {}: run the slice again",
+                ran.join(" "),
+                breaks.join(" ")
+            ));
         }
-    };
-    Column {
-        label,
-        kind: kind(slice),
-        suite,
-        package: None,
-        version: None,
-        how: None,
-        seconds: None,
-        result: Err(format!(
-            "missing: no report of slice {} among the merged ones",
-            slice.id
-        )),
     }
+    for c in &mut k.claims {
+        c.evidence.get_or_insert_default();
+    }
+    k.kind = planned.kind;
+    k.breaks = planned.breaks;
+    k
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::matrix::kernels::KernelSpec;
-    use crate::matrix::report;
+    use crate::matrix::plan::Part;
+    use crate::matrix::report::{ClaimRun, KernelKind};
     use crate::matrix::source::Mutant;
-    use serde_json::json;
 
     fn plan() -> Vec<Slice> {
         let spec = KernelSpec {
@@ -321,62 +234,66 @@ mod tests {
         ]
     }
 
-    fn claims(outcomes: &[(&str, &str)]) -> Vec<ClaimResult> {
+    fn claims(outcomes: &[(&str, &str)]) -> Vec<ClaimRun> {
         (outcomes.iter())
-            .map(|(id, o)| ClaimResult {
+            .map(|(id, o)| ClaimRun {
+                evidence: Some(format!("{id} was {o}")),
                 id: id.to_string(),
-                outcome: o.to_string(),
-                evidence: format!("{id} was {o}"),
+                outcome: serde_json::from_str(&format!("{o:?}")).unwrap(),
             })
             .collect()
     }
 
+    /// `k` as a kernel that reported these outcomes on `release`.
+    fn reported(k: &mut KernelRun, release: &str, o: &[(&str, &str)]) {
+        k.release = Some(release.into());
+        k.status = "reported".into();
+        k.claims = claims(o);
+    }
+
     /// The columns a single run of [`plan`] would give.
-    fn single_run() -> Vec<Column> {
-        let column = |label: &str, kind: Kind, o: &[(&str, &str)]| Column {
-            label: label.into(),
-            kind,
-            suite: None,
-            package: None,
-            version: None,
-            how: Some("pvh/tcg".into()),
-            seconds: Some(4.25),
-            result: Ok(Outcomes {
-                release: "6.1.0-57-cloud-amd64".into(),
-                claims: claims(o),
-            }),
+    fn single_run() -> Vec<KernelRun> {
+        let column = |mut k: KernelRun, o: &[(&str, &str)]| {
+            k.how = Some("pvh/tcg".into());
+            k.seconds = Some(Some(4.25));
+            reported(&mut k, "6.1.0-57-cloud-amd64", o);
+            k
         };
         let mut debian = column(
-            "6.1.0-57-cloud-amd64",
-            Kind::Debian,
+            KernelRun::new("6.1.0-57-cloud-amd64", KernelKind::Debian),
             &[("a", "pass"), ("b", "skip")],
         );
         debian.suite = Some("bookworm-security".into());
         debian.package = Some("linux-image-6.1.0-57-cloud-amd64".into());
         debian.version = Some("6.1.162-1".into());
-        let breaks = vec!["b".to_string()];
         vec![
-            column("host", Kind::Host, &[("a", "pass"), ("b", "pass")]),
+            column(
+                KernelRun::new("host", KernelKind::Host),
+                &[("a", "pass"), ("b", "pass")],
+            ),
             debian,
             column(
-                "mutant m",
-                Kind::Mutant { breaks },
+                KernelRun::mutant("m", &["b".to_string()]),
                 &[("a", "pass"), ("b", "fail")],
             ),
         ]
     }
 
     /// Each column as its slice's report, as `finish` writes it.
-    fn slice_reports(columns: &[Column]) -> Vec<(PathBuf, SliceReport)> {
+    fn slice_reports(columns: &[KernelRun]) -> Vec<(PathBuf, MatrixReport)> {
         (plan().iter().zip(columns))
             .map(|(slice, c)| {
-                let mut json =
-                    report::to_json(std::slice::from_ref(c), "tcg", 9.5);
-                json["slice"] = json!(slice.id);
+                let mut report =
+                    MatrixReport::new(vec![c.clone()], "tcg", 9.5);
+                report.slice = Some(slice.id.clone());
                 let path = PathBuf::from(format!("{}/report.json", slice.id));
-                (path, serde_json::from_value(json).unwrap())
+                (path, serde_json::from_str(&report.to_json()).unwrap())
             })
             .collect()
+    }
+
+    fn report(columns: Vec<KernelRun>, accel: &str) -> String {
+        MatrixReport::new(columns, accel, 31.0).to_json()
     }
 
     #[test]
@@ -385,8 +302,8 @@ mod tests {
         let merged = assemble(&plan(), slice_reports(&single)).unwrap();
         assert_eq!(merged.failed, []);
         assert_eq!(
-            report::to_json(&merged.columns, &merged.accel, 31.0),
-            report::to_json(&single, "tcg", 31.0)
+            report(merged.columns, &merged.accel),
+            report(single, "tcg")
         );
         assert_eq!(merged.wall, 9.5);
     }
@@ -405,18 +322,15 @@ mod tests {
              report of slice debian-6.1.0-x-cloud-amd64 among the merged \
              ones"
         );
-        let json = report::to_json(&merged.columns, &merged.accel, 1.0);
-        assert_eq!(json["kernels"][1]["suite"], "bookworm-security");
+        let suite = merged.columns[1].suite.as_deref();
+        assert_eq!(suite, Some("bookworm-security"));
     }
 
     #[test]
     fn a_mutant_is_judged_again_by_this_checkouts_breaks_line() {
         let mut single = single_run();
         // The slice's mutant broke nothing: not caught, by name.
-        single[2].result = Ok(Outcomes {
-            release: "7.3.4".into(),
-            claims: claims(&[("a", "pass"), ("b", "pass")]),
-        });
+        reported(&mut single[2], "7.3.4", &[("a", "pass"), ("b", "pass")]);
         let merged = assemble(&plan(), slice_reports(&single)).unwrap();
         assert_eq!(
             merged.failed,
@@ -438,11 +352,8 @@ mod tests {
     #[test]
     fn a_failed_claim_or_no_report_fails_its_slice() {
         let mut single = single_run();
-        single[0].result = Err("boot: timed out".into());
-        single[1].result = Ok(Outcomes {
-            release: "6.1".into(),
-            claims: claims(&[("a", "fail")]),
-        });
+        single[0].set_failed("boot: timed out".into());
+        reported(&mut single[1], "6.1", &[("a", "fail")]);
         let merged = assemble(&plan(), slice_reports(&single)).unwrap();
         let failed: Vec<(&str, &str)> = (merged.failed.iter())
             .map(|(id, why)| (id.as_str(), why.as_str()))
@@ -462,7 +373,7 @@ mod tests {
     #[test]
     fn a_slice_outside_the_plan_or_given_twice_is_a_usage_error() {
         let mut reports = slice_reports(&single_run());
-        reports[0].1.slice = "image-vmlinux".into();
+        reports[0].1.slice = Some("image-vmlinux".into());
         let Err(Stop::Usage(why)) = assemble(&plan(), reports) else {
             panic!("an unknown slice must be a usage error")
         };

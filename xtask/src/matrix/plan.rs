@@ -14,13 +14,17 @@
 //! artifact: letters, digits and `.+~_-` only (an artifact name may
 //! not hold `*`, `/` or `:`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use exit_status::Status;
+use serde::Serialize;
 
+use super::Args;
+use super::fetch::{CachedKernel, Fetched};
 use super::kernels::{self, KernelSpec};
-use super::source::{self, Mutant, Pin};
-use super::{Args, apt};
+use super::report::{KernelKind, KernelRun};
+use super::source::{self, Built, Mutant, Pin};
 
 /// What one slice runs.
 #[derive(Debug, Clone)]
@@ -44,18 +48,28 @@ pub(crate) struct Slice {
     pub(crate) part: Part,
 }
 
-impl Slice {
-    /// The report's `kind` of the column this slice gives.
-    pub(crate) fn kind(&self) -> &'static str {
-        match self.part {
-            Part::Host => "host",
-            Part::Debian(_) => "debian",
-            Part::Source => "source",
-            Part::Mutant(_) => "mutant",
-            Part::Image(_) => "image",
+impl Part {
+    /// The column this part gives before anything ran: labelled as
+    /// the report labels a kernel it could not have.
+    pub(crate) fn column(&self) -> KernelRun {
+        match self {
+            Part::Host => KernelRun::new("host", KernelKind::Host),
+            Part::Debian(spec) => {
+                let mut k = KernelRun::new(&spec.glob, KernelKind::Debian);
+                k.suite = Some(spec.suite.clone());
+                k
+            }
+            Part::Source => KernelRun::new("source", KernelKind::Source),
+            Part::Mutant(m) => KernelRun::mutant(&m.name, &m.breaks),
+            Part::Image(path) => {
+                let name = path.file_name().unwrap_or(path.as_os_str());
+                KernelRun::new(name.to_string_lossy(), KernelKind::Image)
+            }
         }
     }
+}
 
+impl Slice {
     /// Whether the slice boots the kernel built from source (so a CI
     /// job for it needs that build first).
     pub(crate) fn needs_source_build(&self) -> bool {
@@ -170,28 +184,124 @@ fn safe(text: &str) -> String {
         .collect()
 }
 
-/// The pinned source, for names; `None` if the pin cannot be read
-/// (the run that needs it says why).
-pub(crate) fn pin() -> Option<Pin> {
-    let text = apt::read(&crate::workspace().join(source::PIN)).ok()?;
-    Pin::parse(&String::from_utf8_lossy(&text)).ok()
+/// One slice as `--slices` prints it, for a CI workflow's job matrix.
+#[derive(Debug, PartialEq, Serialize)]
+struct SliceEntry {
+    id: String,
+    kind: KernelKind,
+    /// Which kernel, for the job's title.
+    name: String,
+    /// Whether the job needs the kernel built from source first.
+    source_build: bool,
 }
 
-/// The plan as JSON, one object per slice: what `--slices` prints and
-/// a CI workflow turns into its job matrix.
-pub(crate) fn to_json(slices: &[Slice], pin: Option<&Pin>) -> Value {
-    let list: Vec<Value> = slices
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "kind": s.kind(),
-                "name": s.name(pin),
-                "source_build": s.needs_source_build(),
-            })
+/// The entries of `slices`; `pin` names the source-built kernel.
+fn entries(slices: &[Slice], pin: Option<&Pin>) -> Vec<SliceEntry> {
+    (slices.iter())
+        .map(|s| SliceEntry {
+            id: s.id.clone(),
+            kind: s.part.column().kind,
+            name: s.name(pin),
+            source_build: s.needs_source_build(),
         })
-        .collect();
-    Value::Array(list)
+        .collect()
+}
+
+/// `--slices`: the plan as one line of JSON on stdout.
+pub(crate) fn print(opts: &Args) -> Status {
+    let plan = match plan(opts) {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("matrix: {why}");
+            return Status::CannotRun;
+        }
+    };
+    // The pinned source, for names; the run that needs it says why it
+    // cannot be read.
+    let pin = std::fs::read_to_string(crate::workspace().join(source::PIN))
+        .ok()
+        .and_then(|text| Pin::parse(&text).ok());
+    let line = serde_json::to_string(&entries(&plan, pin.as_ref()))
+        .expect("slices serialize");
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    exit_status::after_write("matrix", written).unwrap_or(Status::Ok)
+}
+
+/// One column's boot, as planned once the kernels are at hand.
+#[derive(Debug)]
+pub(crate) struct BootJob {
+    /// The column, with what is known before the boot.
+    pub(crate) column: KernelRun,
+    pub(crate) target: BootTarget,
+}
+
+/// What a column boots.
+#[derive(Debug)]
+pub(crate) enum BootTarget {
+    /// The checker natively, on this machine.
+    Host,
+    /// A kernel of the kernel list, fetched.
+    Debian(CachedKernel),
+    /// A kernel image of ours or the user's: booted as it is.
+    Image(PathBuf),
+    /// Nothing: the column's status says why.
+    Nothing,
+}
+
+/// The boots of `plan`, in its order (which `--merge` follows too),
+/// from the kernels fetched and built for it.
+pub(crate) fn boot_jobs(
+    plan: &[Slice],
+    mut fetched: Vec<Fetched>,
+    built: Option<Result<Built, String>>,
+) -> Vec<BootJob> {
+    let version = built.as_ref().and_then(|b| b.as_ref().ok());
+    let version = version.map(|b| b.pin.version.clone());
+    let mut jobs = Vec::new();
+    for slice in plan {
+        let mut column = slice.part.column();
+        let target = match (&slice.part, &built) {
+            (Part::Host, _) => Ok(BootTarget::Host),
+            (Part::Debian(spec), _) => {
+                let at = fetched.iter().position(|f| f.spec == *spec);
+                let f = fetched.remove(at.expect("a fetch per line"));
+                if let Some(package) = &f.package {
+                    column.label = kernels::label(package).to_owned();
+                }
+                column.package = f.package;
+                column.version =
+                    f.kernel.as_ref().ok().map(|k| k.version.clone());
+                f.kernel.map(BootTarget::Debian)
+            }
+            (Part::Image(path), _) => Ok(BootTarget::Image(path.clone())),
+            // Without the base kernel there is no mutant either: each
+            // gets a column that says so, so that none goes unnamed.
+            (_, Some(Err(e))) => Err(format!("kernel build: {e}")),
+            (_, None) => Err("kernel build: not run".to_owned()),
+            (Part::Source, Some(Ok(b))) => {
+                Ok(BootTarget::Image(b.vmlinux.clone()))
+            }
+            (Part::Mutant(m), Some(Ok(b))) => {
+                let (_, vmlinux) = (b.mutants.iter())
+                    .find(|(built, _)| built.name == m.name)
+                    .expect("every planned mutant is built");
+                (vmlinux.clone())
+                    .map(BootTarget::Image)
+                    .map_err(|why| format!("mutant build: {why}"))
+            }
+        };
+        if let (Part::Source | Part::Mutant(_), Ok(_)) = (&slice.part, &target)
+        {
+            column.version = version.clone();
+        }
+        let target = target.unwrap_or_else(|why| {
+            column.set_failed(why);
+            BootTarget::Nothing
+        });
+        jobs.push(BootJob { column, target });
+    }
+    jobs
 }
 
 /// Where a slice's report goes unless `--out` says: beside the single
@@ -271,8 +381,8 @@ mod tests {
             Part::Mutant(mutant("m")),
         ]);
         assert_eq!(
-            to_json(&slices, Some(&pin)),
-            json!([
+            serde_json::to_value(entries(&slices, Some(&pin))).unwrap(),
+            serde_json::json!([
                 {"id": "debian-6.1.0-x", "kind": "debian",
                  "name": "bookworm-security linux-image-6.1.0-*",
                  "source_build": false},

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::child;
-use super::report::{self, Console};
+use super::console::{self, Console};
+use crate::child;
 
 pub(crate) const QEMU: &str = "qemu-system-x86_64";
 pub(crate) const QBOOT: &str = "/usr/share/qemu/qboot.rom";
@@ -47,7 +47,7 @@ impl Accel {
 
 /// Which image QEMU loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Boot {
+pub(crate) enum BootPath {
     /// ELF `vmlinux` via its PVH entry point, firmware qboot.
     Pvh,
     /// The compressed bzImage via SeaBIOS.
@@ -56,7 +56,7 @@ pub(crate) enum Boot {
 
 /// What one boot produced.
 #[derive(Debug)]
-pub(crate) struct Outcome {
+pub(crate) struct Booted {
     pub(crate) console: Console,
     pub(crate) seconds: f64,
     pub(crate) timed_out: bool,
@@ -83,12 +83,12 @@ pub(crate) fn check_installed() -> Result<(), String> {
 /// Boots `image` with `initrd` and collects the console in `log`.
 pub(crate) fn boot(
     image: &Path,
-    how: Boot,
+    how: BootPath,
     accel: Accel,
     initrd: &Path,
     log: &Path,
     timeout: Duration,
-) -> Result<Outcome, String> {
+) -> Result<Booted, String> {
     let mut cmd = Command::new(QEMU);
     cmd.args(["-accel", accel.name(), "-m", "512", "-smp", "1"]);
     // No default devices (VGA, NIC, disks): less to emulate.
@@ -96,7 +96,7 @@ pub(crate) fn boot(
     cmd.args(["-serial", "stdio", "-no-reboot"]);
     // qboot starts a PVH kernel fastest; without it (a distribution
     // that does not ship it) QEMU's own firmware boots PVH too.
-    if how == Boot::Pvh && Path::new(QBOOT).is_file() {
+    if how == BootPath::Pvh && Path::new(QBOOT).is_file() {
         cmd.args(["-bios", QBOOT]);
     }
     cmd.arg("-kernel").arg(image).arg("-initrd").arg(initrd);
@@ -118,8 +118,8 @@ pub(crate) fn boot(
     let raw = std::fs::read(log).unwrap_or_default();
     let stderr = std::fs::read_to_string(&err_log).unwrap_or_default();
     let _ = std::fs::remove_file(&err_log);
-    Ok(Outcome {
-        console: report::parse_console(&String::from_utf8_lossy(&raw)),
+    Ok(Booted {
+        console: console::parse_console(&String::from_utf8_lossy(&raw)),
         seconds,
         timed_out: status.is_none(),
         stderr: stderr.trim().to_owned(),
@@ -162,7 +162,7 @@ pub(crate) fn probe_accel(
     let log = work.join("kvm-probe.log");
     let probe = boot(
         image,
-        Boot::Pvh,
+        BootPath::Pvh,
         Accel::Kvm,
         initrd,
         &log,

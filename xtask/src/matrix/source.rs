@@ -3,8 +3,8 @@
 //! matrix (the book's "When the kernel changes").
 //!
 //! The source package is pinned in `matrix/kernel-source` (a suite, a
-//! package, a version), fetched with the matrix's private apt
-//! configuration, and unpacked once under
+//! package, a version), fetched through [`crate::debian`], and unpacked
+//! once under
 //! `<target>/kernel/<version>/src`. The configuration is `make
 //! tinyconfig` plus `matrix/kernel.config`; every option the fragment
 //! asks for must survive `make olddefconfig`, or the build stops naming
@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::apt::{self, AptRoot, Mirror};
-use super::child;
+use crate::debian::LinuxSource;
+use crate::{child, files};
 
 /// The pinned source package, relative to the workspace.
 pub(crate) const PIN: &str = "matrix/kernel-source";
@@ -47,6 +47,15 @@ pub(crate) struct Pin {
 }
 
 impl Pin {
+    /// The package the pin names, for the fetcher.
+    fn source(&self) -> LinuxSource<'_> {
+        LinuxSource {
+            suite: &self.suite,
+            package: &self.package,
+            version: &self.version,
+        }
+    }
+
     /// Parses the pin file: comments, then `<suite> <package> <version>`.
     pub(crate) fn parse(text: &str) -> Result<Pin, String> {
         let mut lines = text
@@ -162,15 +171,14 @@ fn say(what: impl std::fmt::Display) {
 /// then each mutant of `mutants` (unless cached).
 pub(crate) fn build(
     workspace: &Path,
-    cache: &Path,
     mutants: &[Mutant],
 ) -> Result<Built, String> {
-    let pin_text = apt::read(&workspace.join(PIN))?;
+    let pin_text = files::read(&workspace.join(PIN))?;
     let pin = Pin::parse(&String::from_utf8_lossy(&pin_text))
         .map_err(|e| format!("{PIN}: {e}"))?;
-    let fragment = apt::read(&workspace.join(FRAGMENT))?;
+    let fragment = files::read(&workspace.join(FRAGMENT))?;
     let root = crate::target_dir().join("kernel").join(&pin.version);
-    apt::mkdir(&root)?;
+    files::mkdir(&root)?;
     // One build in this tree at a time: the slices of a fanned-out
     // matrix are separate processes, and a mutant patches the one
     // source tree in place.
@@ -180,14 +188,6 @@ pub(crate) fn build(
             root.display()
         ))
     })?;
-    // The source only when something must be built: a CI job that was
-    // handed the images (CI's kernel artifact) needs none.
-    let mut tree = Tree {
-        pin: &pin,
-        cache,
-        root: &root,
-        src: None,
-    };
     let key = fnv(&[pin.version.as_bytes(), &fragment]);
     let base = root.join(format!("build-{key}"));
     let vmlinux = base.join("vmlinux");
@@ -199,7 +199,9 @@ pub(crate) fn build(
             base.display()
         ));
     } else {
-        let src = tree.get()?;
+        // The source only when something must be built: a CI job that
+        // was handed the images (CI's kernel artifact) needs none.
+        let src = unpacked_source(&pin, &root)?;
         configure(&src, &base, &workspace.join(FRAGMENT))?;
         let t = Instant::now();
         say(format!(
@@ -210,12 +212,12 @@ pub(crate) fn build(
             PROGRESS_EVERY.as_secs()
         ));
         make(&src, &base)?;
-        apt::write(&base.join("done"), b"")?;
+        files::write(&base.join("done"), b"")?;
         say(format!("built in {:.0} s", t.elapsed().as_secs_f64()));
     }
     let mut built = Vec::new();
     for mutant in mutants {
-        let result = build_mutant(&mut tree, &base, &key, mutant);
+        let result = build_mutant((&pin, &root), &base, &key, mutant);
         if let Err(e) = &result {
             say(format!("mutant {}: {e}", mutant.name));
         }
@@ -228,64 +230,32 @@ pub(crate) fn build(
     })
 }
 
-/// The source tree, fetched on first use.
-struct Tree<'a> {
-    pin: &'a Pin,
-    cache: &'a Path,
-    root: &'a Path,
-    src: Option<PathBuf>,
-}
-
-impl Tree<'_> {
-    fn get(&mut self) -> Result<PathBuf, String> {
-        if let Some(src) = &self.src {
-            return Ok(src.clone());
-        }
-        let src = fetch(self.pin, self.cache, self.root)?;
-        self.src = Some(src.clone());
-        Ok(src)
-    }
-}
-
 /// The unpacked source tree, fetched and unpacked unless it is there.
-fn fetch(pin: &Pin, cache: &Path, root: &Path) -> Result<PathBuf, String> {
+fn unpacked_source(pin: &Pin, root: &Path) -> Result<PathBuf, String> {
     let src = root.join("src");
     if src.join(".unpacked").is_file() {
         return Ok(src);
     }
     let t = Instant::now();
-    let apt = AptRoot::new(cache, &pin.suite, &Mirror::from_system())?;
-    apt.update(false)?;
-    let download = root.join("download");
-    let _ = fs::remove_dir_all(&download);
-    apt::mkdir(&download)?;
-    say(format!("apt-get download {}={}", pin.package, pin.version));
-    let deb = apt.download_version(&pin.package, &pin.version, &download)?;
+    let tarball = pin.source().tarball(root, "matrix")?;
     let _ = fs::remove_dir_all(&src);
-    apt::mkdir(&src)?;
+    files::mkdir(&src)?;
     say(format!(
         "unpacking {} into {}",
-        deb.display(),
+        tarball.display(),
         src.display()
     ));
-    // The package holds one tarball of the tree, .../<package>.tar.xz.
-    let script = format!(
-        "dpkg-deb --fsys-tarfile \"$0\" | tar -xO \
-         './usr/src/{0}.tar.xz' | tar -xJ -C \"$1\" --strip-components=1",
-        pin.package
-    );
-    let mut unpack = Command::new("sh");
-    unpack.args(["-c", &script]).arg(&deb).arg(&src);
-    child::run_ok(&mut unpack)?;
+    pin.source().extract(&tarball, &src, &[])?;
     if !src.join("Makefile").is_file() {
         return Err(format!(
             "{} held no kernel tree ({} has no Makefile)",
-            deb.display(),
+            tarball.display(),
             src.display()
         ));
     }
-    let _ = fs::remove_dir_all(&download);
-    apt::write(&src.join(".unpacked"), pin.version.as_bytes())?;
+    // The tree is all a build needs: 150 MB less to keep.
+    let _ = fs::remove_file(&tarball);
+    files::write(&src.join(".unpacked"), pin.version.as_bytes())?;
     say(format!("unpacked in {:.0} s", t.elapsed().as_secs_f64()));
     Ok(src)
 }
@@ -294,7 +264,7 @@ fn fetch(pin: &Pin, cache: &Path, root: &Path) -> Result<PathBuf, String> {
 /// option of the fragment must be in the result.
 fn configure(src: &Path, build: &Path, fragment: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(build);
-    apt::mkdir(build)?;
+    files::mkdir(build)?;
     let o = format!("O={}", build.display());
     child::run_ok(
         Command::new("make")
@@ -417,19 +387,19 @@ fn make(src: &Path, build: &Path) -> Result<(), String> {
 /// A mutant's vmlinux: the base build directory copied, the patch
 /// applied to the tree, `make`, and the tree restored.
 fn build_mutant(
-    tree: &mut Tree<'_>,
+    (pin, root): (&Pin, &Path),
     base: &Path,
     key: &str,
     mutant: &Mutant,
 ) -> Result<PathBuf, String> {
-    let patch = apt::read(&mutant.patch)?;
+    let patch = files::read(&mutant.patch)?;
     let mkey = fnv(&[key.as_bytes(), &patch]);
     let dir = base.with_file_name(format!("mutant-{}-{mkey}", mutant.name));
     let vmlinux = dir.join("vmlinux");
     if vmlinux.is_file() {
         return Ok(vmlinux);
     }
-    let src = &tree.get()?;
+    let src = &unpacked_source(pin, root)?;
     let t = Instant::now();
     say(format!(
         "mutant {}: building from {}",
@@ -459,7 +429,7 @@ fn build_mutant(
         .and_then(|_| make(src, &work));
     restore(src, saved)?;
     built?;
-    apt::mkdir(&dir)?;
+    files::mkdir(&dir)?;
     fs::rename(work.join("vmlinux"), &vmlinux)
         .map_err(|e| format!("cannot keep the mutant's vmlinux: {e}"))?;
     let _ = fs::remove_dir_all(&work);

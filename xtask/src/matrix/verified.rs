@@ -5,7 +5,7 @@
 //! `cargo xtask matrix --record` writes the recorded copy; it is
 //! committed. A plain run (what CI does) never writes into the source
 //! tree, so CI cannot leave it dirty; instead it compares each kernel's
-//! outcomes with the recorded ones and fails (exit 4) when a kernel that
+//! outcomes with the recorded ones and fails (exit 1) when a kernel that
 //! is in both now gives different outcomes: the page would be stale.
 //! A kernel that ran but is not recorded (Debian published a new
 //! package, or CI's host kernel is not the recording machine's) is
@@ -18,46 +18,94 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use exit_status::Status;
 
-use super::{apt, kernels, report};
+use super::kernels::{self, KernelSpec};
+use super::report::{ClaimOutcome, KernelKind, KernelRun, MatrixReport};
+use super::say;
+use crate::files;
 
 /// Where the recorded copy lives, relative to the workspace.
-pub(crate) const DIR: &str = "book/verified";
+const DIR: &str = "book/verified";
 
 /// What to type when the recorded copy is stale.
-pub(crate) const FIX: &str = "run `just matrix --record` and commit \
+const RECORD: &str = "run `just matrix --record` and commit \
                               book/verified/";
 
-/// The recorded form of a runner's report.
-pub(crate) fn recorded(fresh: &Value) -> Value {
-    let tracing = report::tracing_claims();
-    let mut v = fresh.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("wall_seconds");
+/// `--record`: writes the book's copy of a complete report. Otherwise
+/// compares with it; a change turns exit status 0 into 1.
+pub(crate) fn against_recorded(
+    record: bool,
+    code: Status,
+    fresh: &MatrixReport,
+) -> Result<Status, String> {
+    let workspace = crate::workspace();
+    let dir = workspace.join(DIR);
+    if record {
+        let list = files::read(&workspace.join("matrix/kernels.list"))?;
+        let specs = kernels::parse_list(&String::from_utf8_lossy(&list))?;
+        let missing = missing(&specs, fresh);
+        if !missing.is_empty() {
+            let (missing, dir) = (missing.join(", "), dir.display());
+            say(
+                "record",
+                format!(
+                    "not recording: no report for {missing}; {dir} is unchanged"
+                ),
+            );
+            return Ok(code.worst(Status::Failed));
+        }
+        write_record(&workspace, fresh)?;
+        let wrote =
+            format!("wrote {}/report.{{json,md}}; commit them", dir.display());
+        say("record", wrote);
+        return Ok(code);
     }
-    let list = v.get_mut("kernels").and_then(Value::as_array_mut);
-    for k in list.into_iter().flatten() {
-        let Some(k) = k.as_object_mut() else { continue };
-        k.remove("seconds");
-        let claims = k.get_mut("claims").and_then(Value::as_array_mut);
-        for c in claims.into_iter().flatten() {
-            let get = |key| c.get(key).and_then(Value::as_str);
-            let shown = tracing.contains(&get("id").unwrap_or(""))
-                || get("outcome") != Some("pass");
-            let Some(c) = c.as_object_mut() else { continue };
-            match (shown, c.get("evidence").and_then(Value::as_str)) {
-                (true, Some(e)) => {
-                    let e = redact(e);
-                    c.insert("evidence".into(), json!(e));
-                }
-                _ => {
-                    c.remove("evidence");
-                }
-            }
+    let path = dir.join("report.json");
+    let recorded = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            format!("{} is not the matrix's report ({e})", path.display())
+        })?,
+        Err(e) => {
+            say("verified", format!("cannot read {}: {e}", path.display()));
+            return Ok(code);
+        }
+    };
+    let drift = compare(&recorded, fresh);
+    for note in &drift.notes {
+        say("verified", note);
+    }
+    if drift.changed.is_empty() {
+        say(
+            "verified",
+            "every kernel also in book/verified/ gave its recorded outcomes",
+        );
+        return Ok(code);
+    }
+    for change in &drift.changed {
+        say("verified", format!("changed: {change}"));
+    }
+    say(
+        "verified",
+        format!("the \"Verified on\" page is stale: {RECORD}"),
+    );
+    Ok(code.worst(Status::Failed))
+}
+
+/// The recorded form of a runner's report.
+pub(crate) fn recorded(fresh: &MatrixReport) -> MatrixReport {
+    let tracing = super::report::tracing_claims();
+    let mut report = fresh.clone();
+    report.wall_seconds = None;
+    for k in &mut report.kernels {
+        k.seconds = None;
+        for c in &mut k.claims {
+            let shown = tracing.contains(&c.id.as_str())
+                || c.outcome != ClaimOutcome::Pass;
+            c.evidence = c.evidence.as_deref().filter(|_| shown).map(redact);
         }
     }
-    v
+    report
 }
 
 /// Replaces the process ids in evidence text by placeholders: they
@@ -104,13 +152,12 @@ fn redact_after(text: &str, prefix: &str, placeholder: &str) -> String {
 }
 
 /// Writes the recorded copy of `fresh` into `<workspace>/book/verified`.
-pub(crate) fn record(workspace: &Path, fresh: &Value) -> Result<(), String> {
+fn write_record(workspace: &Path, fresh: &MatrixReport) -> Result<(), String> {
     let dir = workspace.join(DIR);
-    apt::mkdir(&dir)?;
-    let v = recorded(fresh);
-    let pretty = serde_json::to_string_pretty(&v).expect("JSON values");
-    apt::write(&dir.join("report.json"), (pretty + "\n").as_bytes())?;
-    apt::write(&dir.join("report.md"), report::to_markdown(&v).as_bytes())?;
+    files::mkdir(&dir)?;
+    let report = recorded(fresh);
+    files::write(&dir.join("report.json"), report.to_json().as_bytes())?;
+    files::write(&dir.join("report.md"), report.markdown().as_bytes())?;
     // The book's pictures of the stacks are drawn from the same report.
     crate::figures::redraw(workspace)
 }
@@ -126,59 +173,35 @@ pub(crate) struct Drift {
 
 /// `(label, release)` identifies a kernel: the host's label is always
 /// `host`, and only the same release is the same kernel.
-fn key(k: &Value) -> (String, String) {
-    let s = |f| k.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
-    (s("label"), s("release"))
-}
-
-fn outcomes(k: &Value) -> Vec<(String, String)> {
-    let list = k.get("claims").and_then(Value::as_array);
-    list.into_iter()
-        .flatten()
-        .map(|c| {
-            let s =
-                |f| c.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
-            (s("id"), s("outcome"))
-        })
-        .collect()
-}
-
-fn list(report: &Value) -> &[Value] {
-    report
-        .get("kernels")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+fn key(k: &KernelRun) -> (&str, &str) {
+    (&k.label, k.release.as_deref().unwrap_or(""))
 }
 
 /// Compares the kernels of `fresh` that reported with the recorded ones.
-pub(crate) fn compare(recorded: &Value, fresh: &Value) -> Drift {
+pub(crate) fn compare(recorded: &MatrixReport, fresh: &MatrixReport) -> Drift {
     let mut drift = Drift::default();
-    for f in list(fresh) {
-        if f.get("status").and_then(Value::as_str) != Some("reported") {
-            continue;
-        }
+    for f in fresh.kernels.iter().filter(|f| f.reported()) {
         let (label, release) = key(f);
-        let Some(r) = list(recorded).iter().find(|r| key(r) == key(f)) else {
+        let Some(r) = recorded.kernels.iter().find(|r| key(r) == key(f))
+        else {
             drift.notes.push(format!(
                 "{release} ({label}) is not in {DIR}/report.json"
             ));
             continue;
         };
-        let (was, now) = (outcomes(r), outcomes(f));
         let mut how = Vec::new();
-        for (id, o) in &now {
-            match was.iter().find(|(w, _)| w == id) {
-                Some((_, old)) if old != o => {
-                    how.push(format!("{id}: recorded {old}, now {o}"));
+        for c in &f.claims {
+            let now = c.outcome.word();
+            match r.claim(&c.id).map(|w| w.outcome.word()) {
+                Some(old) if old != now => {
+                    how.push(format!("{}: recorded {old}, now {now}", c.id))
                 }
                 Some(_) => {}
-                None => how.push(format!("{id}: new claim, now {o}")),
+                None => how.push(format!("{}: new claim, now {now}", c.id)),
             }
         }
-        for (id, _) in &was {
-            if !now.iter().any(|(n, _)| n == id) {
-                how.push(format!("{id}: recorded, now absent"));
-            }
+        for c in r.claims.iter().filter(|c| f.claim(&c.id).is_none()) {
+            how.push(format!("{}: recorded, now absent", c.id));
         }
         if !how.is_empty() {
             drift
@@ -194,23 +217,19 @@ pub(crate) fn compare(recorded: &Value, fresh: &Value) -> Drift {
 /// Which lines of the kernel list, and whether the host, have no
 /// reported kernel in `report`: empty when the recording is complete.
 pub(crate) fn missing(
-    specs: &[kernels::KernelSpec],
-    report: &Value,
+    specs: &[KernelSpec],
+    report: &MatrixReport,
 ) -> Vec<String> {
-    let reported: Vec<&Value> = list(report)
-        .iter()
-        .filter(|k| {
-            k.get("status").and_then(Value::as_str) == Some("reported")
-        })
-        .collect();
-    fn field<'a>(k: &'a Value, f: &str) -> &'a str {
-        k.get(f).and_then(Value::as_str).unwrap_or("")
-    }
+    let reported: Vec<&KernelRun> =
+        report.kernels.iter().filter(|k| k.reported()).collect();
     let mut missing = Vec::new();
     for spec in specs {
         let found = reported.iter().any(|k| {
-            field(k, "suite") == spec.suite
-                && kernels::glob_matches(&spec.glob, field(k, "package"))
+            k.suite.as_deref() == Some(&spec.suite)
+                && kernels::glob_matches(
+                    &spec.glob,
+                    k.package.as_deref().unwrap_or(""),
+                )
         });
         if !found {
             missing.push(format!(
@@ -219,16 +238,15 @@ pub(crate) fn missing(
             ));
         }
     }
-    if !reported.iter().any(|k| field(k, "label") == "host") {
+    if !reported.iter().any(|k| k.label == "host") {
         missing.push("the host".into());
     }
-    if !reported.iter().any(|k| field(k, "kind") == "source") {
+    if !reported.iter().any(|k| k.kind == KernelKind::Source) {
         missing.push(format!("the kernel built from {}", super::source::PIN));
     }
-    for k in list(report) {
-        let reported = field(k, "status") == "reported";
-        if field(k, "kind") == "mutant" && !reported {
-            missing.push(field(k, "label").to_owned());
+    for k in &report.kernels {
+        if k.kind == KernelKind::Mutant && !k.reported() {
+            missing.push(k.label.clone());
         }
     }
     missing
@@ -237,6 +255,7 @@ pub(crate) fn missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::report::ClaimRun;
 
     fn workspace() -> &'static Path {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
@@ -245,28 +264,32 @@ mod tests {
     fn read(rel: &str) -> String {
         let path = workspace().join(rel);
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("cannot read {}: {e}; {FIX}", path.display())
+            panic!("cannot read {}: {e}; {RECORD}", path.display())
         })
     }
 
-    fn committed() -> Value {
+    fn committed() -> MatrixReport {
         serde_json::from_str(&read("book/verified/report.json"))
-            .expect("book/verified/report.json is JSON")
+            .expect("book/verified/report.json is the matrix's report")
     }
 
     /// The page shows what the runner rendered: nothing typed by hand.
     #[test]
     fn the_verified_page_is_rendered_from_the_recorded_json() {
-        let json = committed();
+        let report = committed();
+        assert!(
+            report.to_json() == read("book/verified/report.json"),
+            "book/verified/report.json is not as the runner writes it; {RECORD}"
+        );
         assert_eq!(
-            recorded(&json),
-            json,
-            "book/verified/report.json is not in recorded form; {FIX}"
+            recorded(&report),
+            report,
+            "book/verified/report.json is not in recorded form; {RECORD}"
         );
         assert!(
-            read("book/verified/report.md") == report::to_markdown(&json),
+            read("book/verified/report.md") == report.markdown(),
             "book/verified/report.md is not what the runner renders from \
-             book/verified/report.json; {FIX}"
+             book/verified/report.json; {RECORD}"
         );
     }
 
@@ -277,7 +300,7 @@ mod tests {
         let missing = missing(&specs, &committed());
         assert!(
             missing.is_empty(),
-            "book/verified/report.json has no report for {}; {FIX}",
+            "book/verified/report.json has no report for {}; {RECORD}",
             missing.join(", ")
         );
     }
@@ -313,43 +336,66 @@ mod tests {
         );
     }
 
-    fn kernel(label: &str, release: &str, claims: &[(&str, &str)]) -> Value {
-        let claims: Vec<Value> = claims
-            .iter()
-            .map(|(id, o)| json!({"id": id, "outcome": o, "evidence": "e"}))
+    fn kernel(
+        label: &str,
+        release: &str,
+        claims: &[(&str, &str)],
+    ) -> KernelRun {
+        let mut k = KernelRun::new(label, KernelKind::Debian);
+        k.release = Some(release.into());
+        k.seconds = Some(Some(3.2));
+        k.status = "reported".into();
+        k.claims = (claims.iter())
+            .map(|(id, o)| ClaimRun {
+                evidence: Some("e".into()),
+                id: id.to_string(),
+                outcome: serde_json::from_str(&format!("{o:?}")).unwrap(),
+            })
             .collect();
-        json!({"label": label, "release": release, "seconds": 3.2,
-               "status": "reported", "claims": claims})
+        k
+    }
+
+    fn report(kernels: Vec<KernelRun>) -> MatrixReport {
+        MatrixReport {
+            accel: "tcg".into(),
+            kernels,
+            slice: None,
+            wall_seconds: Some(13.0),
+        }
     }
 
     #[test]
     fn recording_drops_timings_and_unshown_evidence() {
-        let t = report::tracing_claims()[0];
-        let fresh = json!({"accel": "tcg", "wall_seconds": 13.0,
-            "kernels": [kernel("host", "6.1", &[("a", "pass"),
-                ("b", "skip"), (t, "pass")])]});
-        let r = recorded(&fresh);
-        assert_eq!(r.get("wall_seconds"), None);
-        let k = &r["kernels"][0];
-        assert_eq!(k.get("seconds"), None);
-        assert_eq!(k["claims"][0], json!({"id": "a", "outcome": "pass"}));
-        assert_eq!(k["claims"][1]["evidence"], "e");
-        assert_eq!(k["claims"][2]["evidence"], "e");
+        let t = super::super::report::tracing_claims()[0];
+        let claims = [("a", "pass"), ("b", "skip"), (t, "pass")];
+        let r = recorded(&report(vec![kernel("host", "6.1", &claims)]));
+        assert_eq!(r.wall_seconds, None);
+        let k = &r.kernels[0];
+        assert_eq!(k.seconds, None);
+        assert_eq!(
+            serde_json::to_string(&k.claims[0]).unwrap(),
+            r#"{"id":"a","outcome":"pass"}"#
+        );
+        assert_eq!(k.claims[1].evidence.as_deref(), Some("e"));
+        assert_eq!(k.claims[2].evidence.as_deref(), Some("e"));
     }
 
     #[test]
     fn only_a_kernel_in_both_with_other_outcomes_is_a_change() {
-        let recorded = json!({"kernels": [
+        let recorded = report(vec![
             kernel("host", "6.18", &[("a", "pass"), ("b", "skip")]),
             kernel("6.1.0-56", "6.1.0-56", &[("a", "pass"), ("b", "pass")]),
             kernel("5.10.0-46", "5.10.0-46", &[("a", "pass")]),
-        ]});
-        let fresh = json!({"kernels": [
+        ]);
+        let fresh = report(vec![
             kernel("host", "6.8", &[("a", "pass"), ("b", "skip")]),
-            kernel("6.1.0-56", "6.1.0-56", &[("a", "pass"), ("b", "fail"),
-                ("c", "pass")]),
+            kernel(
+                "6.1.0-56",
+                "6.1.0-56",
+                &[("a", "pass"), ("b", "fail"), ("c", "pass")],
+            ),
             kernel("5.10.0-47", "5.10.0-47", &[("a", "pass")]),
-        ]});
+        ]);
         let drift = compare(&recorded, &fresh);
         assert_eq!(
             drift.changed,

@@ -12,7 +12,7 @@
 
 use std::process::Command;
 
-use super::child;
+use crate::child;
 
 /// The compressions a bzImage payload can use (`CONFIG_KERNEL_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,9 +121,9 @@ pub(crate) fn find_magics(
 /// `XEN_ELFNOTE_PHYS32_ENTRY`, include/xen/interface/elfnote.h, which
 /// `CONFIG_PVH` adds), a bzImage (`HdrS` at 0x202, the x86 boot
 /// protocol) through the firmware. Anything else is not a kernel image.
-pub(crate) fn boot_of(image: &[u8]) -> Result<super::qemu::Boot, String> {
+pub(crate) fn boot_of(image: &[u8]) -> Result<super::qemu::BootPath, String> {
     if image.get(0x202..0x206) == Some(b"HdrS") {
-        return Ok(super::qemu::Boot::BzImage);
+        return Ok(super::qemu::BootPath::BzImage);
     }
     if !is_elf(image) {
         let head: Vec<String> =
@@ -142,7 +142,7 @@ pub(crate) fn boot_of(image: &[u8]) -> Result<super::qemu::Boot, String> {
         return Err("a 32-bit ELF: the matrix boots x86_64 kernels".into());
     }
     if has_pvh_note(image) {
-        Ok(super::qemu::Boot::Pvh)
+        Ok(super::qemu::BootPath::Pvh)
     } else {
         Err(
             "an ELF without a PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY \

@@ -1,21 +1,28 @@
-//! Fetching Debian kernel packages through a private apt configuration.
+//! Debian packages, fetched through a private apt configuration: the
+//! one way this workspace gets Debian's files, for the kernels of the
+//! matrix's list, the `linux-source` the matrix builds a kernel from,
+//! and the `linux-source` the book's excerpts quote.
 //!
-//! Each suite gets its own apt "root" under the cache
-//! (`target/matrix-cache/apt/<suite>/`): a generated `apt.conf`, passed
-//! as `APT_CONFIG`, points every `Dir::` setting there, so `apt-get
-//! update` and `apt-get download` work for any suite, without root, and
-//! `/etc/apt` and `/var/lib/apt` are never touched. One root per suite
-//! also makes "the package names of this suite" a plain `apt-cache
-//! pkgnames` query.
+//! Why not the system's apt: the matrix needs suites a bookworm
+//! machine does not list (bullseye-security, trixie-backports), and
+//! adding them would change what the machine installs. Each suite gets
+//! its own apt "root" under `<target>/matrix-cache/apt/<suite>/`: a
+//! generated `apt.conf`, passed as `APT_CONFIG`, points every `Dir::`
+//! setting there, so `apt-get update` and `apt-get download` work for
+//! any suite, without root, and `/etc/apt` and `/var/lib/apt` are never
+//! touched. One root per suite also makes "the package names of this
+//! suite" a plain `apt-cache pkgnames` query.
 //!
 //! The mirror is the one this machine already uses, read from
-//! `/etc/apt/sources.list*` at run time.
+//! `/etc/apt/sources.list*` at run time: a package registry is the
+//! only network this project's machines have.
 
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-use super::{child, vmlinux};
+use crate::{child, files};
 
 /// The Debian archive key ring (package `debian-archive-keyring`); it
 /// holds the keys of the current, previous and next releases.
@@ -23,6 +30,36 @@ const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 /// How old a suite's package lists may get before `apt-get update`.
 const LISTS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Why a package could not be had.
+#[derive(Debug)]
+pub(crate) enum FetchError {
+    /// This machine cannot get it: a tool or the archive key ring is
+    /// not installed, the mirror is out of reach or does not carry it.
+    Unavailable(String),
+    /// Something that should have worked did not.
+    Failed(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Unavailable(why) | FetchError::Failed(why) => {
+                f.write_str(why)
+            }
+        }
+    }
+}
+
+impl From<FetchError> for String {
+    fn from(e: FetchError) -> String {
+        e.to_string()
+    }
+}
+
+fn failed(why: String) -> FetchError {
+    FetchError::Failed(why)
+}
 
 /// The Debian mirror: the main archive and the security archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,25 +165,25 @@ pub(crate) fn pick_mirror(uris: &[String]) -> Mirror {
 /// A private apt configuration for one suite.
 #[derive(Debug)]
 pub(crate) struct AptRoot {
-    pub(crate) suite: String,
+    suite: String,
     dir: PathBuf,
+    /// Who speaks in messages: `matrix`, `xtask excerpts`.
+    who: &'static str,
 }
 
 impl AptRoot {
-    /// Creates (or refreshes) the configuration under
-    /// `<cache>/apt/<suite>/`.
-    pub(crate) fn new(
-        cache: &Path,
+    /// Writes (or rewrites) the configuration of `suite`.
+    pub(crate) fn open(
         suite: &str,
-        mirror: &Mirror,
-    ) -> Result<AptRoot, String> {
+        who: &'static str,
+    ) -> Result<AptRoot, FetchError> {
         if !Path::new(KEYRING).exists() {
-            return Err(format!(
+            return Err(FetchError::Unavailable(format!(
                 "{KEYRING} is missing; install it: \
                  apt-get install debian-archive-keyring"
-            ));
+            )));
         }
-        let dir = cache.join("apt").join(suite);
+        let dir = crate::target_dir().join("matrix-cache/apt").join(suite);
         for sub in [
             "etc/apt.conf.d",
             "etc/sources.list.d",
@@ -156,18 +193,18 @@ impl AptRoot {
             "cache/archives/partial",
             "log",
         ] {
-            mkdir(&dir.join(sub))?;
+            files::mkdir(&dir.join(sub)).map_err(failed)?;
         }
         let sources = format!(
             "deb [signed-by={KEYRING}] {} {suite} main\n",
-            mirror.uri_for(suite)
+            Mirror::from_system().uri_for(suite)
         );
         let d = dir.display();
         // Dir::Etc moves apt.conf.d too, so the host's settings (and
         // its post-update hooks) stay out; the empty status file makes
         // the host's installed packages irrelevant.
         let conf = format!(
-            "// Generated by `cargo xtask matrix`; rewritten every run.\n\
+            "// Generated by `cargo xtask`; rewritten every run.\n\
              Dir::Etc \"{d}/etc\";\n\
              Dir::State \"{d}/state\";\n\
              Dir::State::status \"{d}/state/status\";\n\
@@ -180,23 +217,28 @@ impl AptRoot {
              // The _apt user cannot write into a workspace.\n\
              APT::Sandbox::User \"root\";\n"
         );
-        write(&dir.join("etc/sources.list"), sources.as_bytes())?;
-        write(&dir.join("state/status"), b"")?;
-        write(&dir.join("apt.conf"), conf.as_bytes())?;
+        files::write(&dir.join("etc/sources.list"), sources.as_bytes())
+            .and_then(|()| files::write(&dir.join("state/status"), b""))
+            .and_then(|()| files::write(&dir.join("apt.conf"), conf.as_ref()))
+            .map_err(failed)?;
         Ok(AptRoot {
             suite: suite.to_owned(),
             dir,
+            who,
         })
     }
 
-    /// This root's lock, held while apt-get writes into it.
-    fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    fn say(&self, what: impl std::fmt::Display) {
+        eprintln!("{}: [{}] {what}", self.who, self.suite);
+    }
+
+    /// This root's lock, held while apt-get writes into it: the slices
+    /// of a fanned-out matrix are processes of their own.
+    fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>, FetchError> {
         child::lock_file(&self.dir.join("xtask.lock"), || {
-            eprintln!(
-                "matrix: [{}] another process runs apt-get here; waiting",
-                self.suite
-            )
+            self.say("another process runs apt-get here; waiting")
         })
+        .map_err(failed)
     }
 
     fn command(&self, program: &str) -> Command {
@@ -206,16 +248,15 @@ impl AptRoot {
     }
 
     /// Runs `apt-get update` if the lists are missing, older than a
-    /// day, or `force`d. Returns whether it ran. A failed update with
-    /// older lists at hand is a warning, so the matrix runs offline.
-    pub(crate) fn update(&self, force: bool) -> Result<bool, String> {
+    /// day, or `force`d. A failed update with older lists at hand is a
+    /// warning, so that this works offline.
+    pub(crate) fn update(&self, force: bool) -> Result<(), FetchError> {
         // One update at a time: the kernel build and the suite's fetch
         // share a suite's lists, and a second `apt-get update` on them
         // fails at once on their lock ("Could not get lock"). The one
         // that waited then finds the lists fresh.
         static UPDATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one = UPDATING.lock().unwrap_or_else(|e| e.into_inner());
-        // And one across processes: the slices of a fanned-out matrix.
         let _ours = self.lock()?;
         let stamp = self.dir.join("state/updated");
         let age = std::fs::metadata(&stamp)
@@ -223,77 +264,85 @@ impl AptRoot {
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok());
         if !force && age.is_some_and(|a| a < LISTS_MAX_AGE) {
-            return Ok(false);
+            return Ok(());
         }
-        let mut cmd = self.command("apt-get");
-        cmd.args(["-q", "update"]);
-        match child::run_ok(&mut cmd) {
+        let t = std::time::Instant::now();
+        let mut update = self.command("apt-get");
+        // apt-get exits 0 when it could fetch no index at all (offline,
+        // say), with a warning: no lists is a failed update here, so
+        // that no stamp keeps the next run from trying again.
+        let lists = |out: Output| match self.has_lists() {
+            true => Ok(out),
+            false => Err(failed(format!(
+                "apt-get update fetched no package list: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))),
+        };
+        match run_tool(update.args(["-q", "update"]), "apt").and_then(lists) {
             Ok(_) => {
-                write(&stamp, b"")?;
-                Ok(true)
+                let secs = t.elapsed().as_secs_f64();
+                self.say(format!("apt-get update in {secs:.1} s"));
+                files::write(&stamp, b"").map_err(failed)
             }
             Err(e) if age.is_some() => {
-                eprintln!(
-                    "matrix: [{}] warning: apt-get update failed, using \
-                     the lists of an earlier run: {e}",
-                    self.suite
-                );
-                Ok(false)
+                self.say(format!(
+                    "warning: apt-get update failed, using the lists of \
+                     an earlier run: {e}"
+                ));
+                Ok(())
             }
-            Err(e) => Err(format!(
+            Err(e) => Err(FetchError::Unavailable(format!(
                 "{e}\n(private apt config: {}; check the network, or \
                  that the suite exists on the mirror)",
                 self.dir.join("apt.conf").display()
-            )),
+            ))),
         }
+    }
+
+    /// Whether the lists hold a suite's package index.
+    fn has_lists(&self) -> bool {
+        let lists = std::fs::read_dir(self.dir.join("state/lists"));
+        (lists.into_iter().flatten().flatten())
+            .any(|e| e.file_name().to_string_lossy().contains("_Packages"))
     }
 
     /// Every package name of the suite starting with `prefix`.
     pub(crate) fn package_names(
         &self,
         prefix: &str,
-    ) -> Result<Vec<String>, String> {
-        let mut cmd = self.command("apt-cache");
-        cmd.args(["pkgnames", prefix]);
-        let out = child::run_ok(&mut cmd)?;
+    ) -> Result<Vec<String>, FetchError> {
+        let out = run_tool(
+            self.command("apt-cache").args(["pkgnames", prefix]),
+            "apt",
+        )?;
         let text = String::from_utf8_lossy(&out.stdout);
         Ok(text.lines().map(str::to_owned).collect())
     }
 
-    /// Downloads `package` into `dir`; returns the `.deb`'s path.
+    /// Downloads `package` (`name` or `name=version`) into `dir`;
+    /// returns the `.deb`'s path.
     pub(crate) fn download(
         &self,
         package: &str,
         dir: &Path,
-    ) -> Result<PathBuf, String> {
-        self.download_spec(package, package, dir)
-    }
-
-    /// Downloads `version` of `package` into `dir`.
-    pub(crate) fn download_version(
-        &self,
-        package: &str,
-        version: &str,
-        dir: &Path,
-    ) -> Result<PathBuf, String> {
-        self.download_spec(&format!("{package}={version}"), package, dir)
-    }
-
-    fn download_spec(
-        &self,
-        spec: &str,
-        package: &str,
-        dir: &Path,
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, FetchError> {
         let mut cmd = self.command("apt-get");
-        cmd.args(["-q", "download", spec]).current_dir(dir);
+        cmd.args(["-q", "download", package]).current_dir(dir);
         {
             let _ours = self.lock()?;
-            child::run_ok(&mut cmd)?;
+            run_tool(&mut cmd, "apt").map_err(|e| {
+                FetchError::Unavailable(format!(
+                    "apt-get could not download {package} from {}: {e}",
+                    self.suite
+                ))
+            })?;
         }
-        let prefix = format!("{package}_");
+        let name = package.split('=').next().unwrap_or(package);
+        let prefix = format!("{name}_");
         std::fs::read_dir(dir)
-            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .map_err(|e| {
+                failed(format!("cannot list {}: {e}", dir.display()))
+            })?
             .flatten()
             .map(|e| e.path())
             .find(|p| {
@@ -302,125 +351,118 @@ impl AptRoot {
                 })
             })
             .ok_or_else(|| {
-                format!(
+                failed(format!(
                     "apt-get download left no {prefix}*.deb in {}",
                     dir.display()
-                )
+                ))
             })
     }
 }
 
-/// A kernel as kept in the cache: `<cache>/kernels/<package>/`.
-#[derive(Debug, Clone)]
-pub(crate) struct CachedKernel {
-    pub(crate) dir: PathBuf,
-    /// The Debian package version, e.g. `6.1.192-2`.
-    pub(crate) version: String,
+/// A `linux-source-<x.y>` package at one version: the kernel tree
+/// Debian builds its kernels from, patches included, as one `.tar.xz`
+/// inside the `.deb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinuxSource<'a> {
+    pub(crate) suite: &'a str,
+    pub(crate) package: &'a str,
+    pub(crate) version: &'a str,
 }
 
-impl CachedKernel {
-    pub(crate) fn vmlinux(&self) -> PathBuf {
-        self.dir.join("vmlinux")
-    }
-    pub(crate) fn vmlinuz(&self) -> PathBuf {
-        self.dir.join("vmlinuz")
-    }
-
-    /// The cached kernel for `package`, if an earlier run made it.
-    pub(crate) fn find(cache: &Path, package: &str) -> Option<CachedKernel> {
-        let dir = cache.join("kernels").join(package);
-        let version = std::fs::read_to_string(dir.join("version")).ok()?;
-        Some(CachedKernel {
-            dir,
-            version: version.trim().to_owned(),
-        })
-    }
-}
-
-/// Unpacks `deb` under `work`, decompresses its kernel, and moves
-/// `vmlinuz`, `vmlinux` and `version` into the cache in one rename, so
-/// an interrupted run never leaves half a kernel there.
-pub(crate) fn unpack_kernel(
-    deb: &Path,
-    package: &str,
-    work: &Path,
-    cache: &Path,
-) -> Result<CachedKernel, String> {
-    let tree = work.join(format!("deb-{package}"));
-    let mut cmd = Command::new("dpkg-deb");
-    cmd.arg("-x").arg(deb).arg(&tree);
-    child::run_ok(&mut cmd)?;
-    let vmlinuz = find_vmlinuz(&tree).ok_or_else(|| {
-        format!(
-            "no vmlinuz* under {} (from {}); does the package hold the \
-             kernel image? From 7.x it is in linux-binary-*",
-            tree.display(),
-            deb.display()
-        )
-    })?;
-    let image = read(&vmlinuz)?;
-    let elf = vmlinux::extract(&image)
-        .map_err(|e| format!("{}: {e}", vmlinuz.display()))?;
-    let staged = work.join(format!("kernel-{package}"));
-    mkdir(&staged)?;
-    write(&staged.join("vmlinuz"), &image)?;
-    write(&staged.join("vmlinux"), &elf)?;
-    let version = deb_version(deb).unwrap_or_default();
-    write(&staged.join("version"), version.as_bytes())?;
-    let _ = std::fs::remove_dir_all(&tree);
-    let dest = cache.join("kernels").join(package);
-    mkdir(&cache.join("kernels"))?;
-    let _ = std::fs::remove_dir_all(&dest);
-    std::fs::rename(&staged, &dest).map_err(|e| {
-        format!(
-            "cannot move {} to {}: {e}",
-            staged.display(),
-            dest.display()
-        )
-    })?;
-    Ok(CachedKernel { dir: dest, version })
-}
-
-/// Finds `boot/vmlinuz-*` (up to 6.x) or `usr/lib/modules/*/vmlinuz`
-/// (7.x `linux-binary-*`).
-fn find_vmlinuz(root: &Path) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(root).ok()?;
-    let mut dirs = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let ty = entry.file_type().ok()?;
-        let name = entry.file_name();
-        if ty.is_file() && name.to_string_lossy().starts_with("vmlinuz") {
-            return Some(path);
+impl LinuxSource<'_> {
+    /// The tree's tarball, `<dir>/<package>.tar.xz`: downloaded and
+    /// taken out of its `.deb` unless an earlier run did.
+    pub(crate) fn tarball(
+        &self,
+        dir: &Path,
+        who: &'static str,
+    ) -> Result<PathBuf, FetchError> {
+        let tarball = dir.join(format!("{}.tar.xz", self.package));
+        if tarball.is_file() {
+            return Ok(tarball);
         }
-        if ty.is_dir() {
-            dirs.push(path);
+        let apt = AptRoot::open(self.suite, who)?;
+        apt.update(false)?;
+        let work = dir.join("download");
+        let _ = std::fs::remove_dir_all(&work);
+        files::mkdir(&work).map_err(failed)?;
+        let spec = format!("{}={}", self.package, self.version);
+        apt.say(format!("apt-get download {spec}"));
+        let deb = apt.download(&spec, &work)?;
+        let unpacked = work.join("deb");
+        let mut dpkg = Command::new("dpkg-deb");
+        run_tool(dpkg.arg("-x").arg(&deb).arg(&unpacked), "dpkg")?;
+        let inner =
+            unpacked.join("usr/src").join(tarball.file_name().unwrap());
+        std::fs::rename(&inner, &tarball).map_err(|e| {
+            failed(format!(
+                "{} holds no usr/src/{}.tar.xz ({e}): has the package's \
+                 layout changed? This is a bug of xtask's",
+                deb.display(),
+                self.package
+            ))
+        })?;
+        let _ = std::fs::remove_dir_all(&work);
+        Ok(tarball)
+    }
+
+    /// Extracts `members` of the tree (paths inside it; all of it when
+    /// empty) from `tarball` into `dest`, the tree's top directory
+    /// dropped. A member the tree lacks is left out, not an error: the
+    /// caller says where it matters.
+    pub(crate) fn extract(
+        &self,
+        tarball: &Path,
+        dest: &Path,
+        members: &[String],
+    ) -> Result<(), FetchError> {
+        let mut tar = Command::new("tar");
+        tar.arg("-xJf").arg(tarball).arg("-C").arg(dest);
+        tar.arg("--strip-components=1");
+        tar.args(members.iter().map(|m| format!("{}/{m}", self.package)));
+        let out = tool_output(&mut tar, "tar and xz-utils")?;
+        // GNU tar extracts the members it has, then fails for the rest.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let only_missing = stderr.lines().all(|line| {
+            line.ends_with("Not found in archive")
+                || line.contains("Exiting with failure status")
+        });
+        match out.status.success() || only_missing {
+            true => Ok(()),
+            false => Err(failed(format!(
+                "tar could not extract from {}: {}; delete it and run \
+                 again",
+                tarball.display(),
+                stderr.trim()
+            ))),
         }
     }
-    dirs.iter().find_map(|d| find_vmlinuz(d))
 }
 
-/// The version in a `name_version_arch.deb` file name (`%3a` is `:`).
-pub(crate) fn deb_version(deb: &Path) -> Option<String> {
-    let name = deb.file_name()?.to_str()?;
-    let version = name.strip_suffix(".deb")?.split('_').nth(1)?;
-    Some(version.replace("%3a", ":"))
-}
-
-pub(crate) fn mkdir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        format!("cannot create {}: {e}; is it writable?", dir.display())
+/// Runs `cmd`, a tool of the Debian package(s) `from`, to its end.
+fn tool_output(cmd: &mut Command, from: &str) -> Result<Output, FetchError> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    child::output(cmd, None).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => FetchError::Unavailable(format!(
+            "`{program}` is not installed; install {from}"
+        )),
+        _ => failed(format!("cannot run {program}: {e}")),
     })
 }
 
-pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+/// Runs `cmd` as [`tool_output`] does, and fails with its stderr unless it
+/// exits 0.
+fn run_tool(cmd: &mut Command, from: &str) -> Result<Output, FetchError> {
+    let shown = format!("{cmd:?}");
+    let out = tool_output(cmd, from)?;
+    match out.status.success() {
+        true => Ok(out),
+        false => Err(failed(format!(
+            "{shown} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -481,15 +523,5 @@ mod tests {
         assert_eq!(m.security, "http://m.example/debian-security");
         let m = pick_mirror(&[]);
         assert_eq!(m.debian, "http://deb.debian.org/debian");
-    }
-
-    #[test]
-    fn deb_version_is_the_middle_field() {
-        let deb = Path::new(
-            "/x/linux-image-6.1.0-56-cloud-amd64_6.1.192-2_amd64.deb",
-        );
-        assert_eq!(deb_version(deb).as_deref(), Some("6.1.192-2"));
-        let deb = Path::new("p_1%3a2.0-1_all.deb");
-        assert_eq!(deb_version(deb).as_deref(), Some("1:2.0-1"));
     }
 }
