@@ -1,33 +1,31 @@
 //! The workspace's one table of exit statuses (`exit_status::Status`),
-//! as each binary lives it: every status a binary's `--help` documents
-//! is reached here, by a real run of that binary, and means the same
-//! in each. `cargo xtask`'s jobs are checked in `xtask/`.
+//! as each binary lives it: every status in a binary's own list (from
+//! which its `--help` paragraph is generated) is reached here, by a
+//! real run of that binary, and means the same in each. `cargo
+//! xtask`'s jobs are checked in `xtask/`.
 
 use std::process::{Command, Output};
 
-use exit_status::Status;
+use exit_status::{Status, Statuses};
 
 use crate::support::{CHECKER, DEMO, Refusal, refuse, run};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 
-/// The statuses a binary's `--help` documents in its `Exit status:`
-/// paragraph: `0 ...; 1 ...; 2 ...`.
-fn documented(binary: &str) -> Vec<Status> {
-    let output = run(Command::new(binary).arg("--help"));
-    let help = String::from_utf8_lossy(&output.stdout).into_owned();
-    let at = help.find("Exit status:").expect("an Exit status paragraph");
-    let paragraph = help[at..].split("\n\n").next().unwrap_or_default();
-    let mut statuses: Vec<Status> = paragraph
-        .split(';')
-        .filter_map(|part| {
-            let part = part.trim_start_matches("Exit status:").trim();
-            let number = part.split_whitespace().next()?.parse().ok()?;
-            Status::from_code(number)
-        })
-        .collect();
-    statuses.dedup();
-    statuses
+/// Run each of `runs` (a status and the command that reaches it), in
+/// the order of the binary's list `statuses`, and return the outputs:
+/// every status the binary documents is reached, and the test knows no
+/// run of a status it does not document.
+fn reach_each(
+    statuses: &Statuses,
+    runs: Vec<(Status, Command)>,
+) -> Vec<(Status, Output)> {
+    let documented: Vec<Status> = statuses.iter().map(|s| s.0).collect();
+    let known: Vec<Status> = runs.iter().map(|run| run.0).collect();
+    assert_eq!(documented, known, "the statuses its --help documents");
+    (runs.into_iter())
+        .map(|(status, mut command)| (status, reaches(status, &mut command)))
+        .collect()
 }
 
 /// `lseek(2)` failing with `ESPIPE`: what a kernel whose procfs root
@@ -61,34 +59,24 @@ fn reaches(status: Status, command: &mut Command) -> Output {
 
 #[test]
 fn the_checker_reaches_every_status_it_documents() {
-    let checker = || Command::new(CHECKER);
-    let reached = [
-        (Status::Ok, reaches(Status::Ok, &mut checker())),
-        (
-            Status::Failed,
-            reaches(Status::Failed, seeks_refused(&mut checker())),
-        ),
-        (
-            Status::Usage,
-            reaches(Status::Usage, checker().args(["--threads", "0"])),
-        ),
-        (
-            Status::CannotRun,
-            reaches(Status::CannotRun, checker().args(["--proc", "/tmp"])),
-        ),
-        (
-            Status::Skipped,
-            reaches(
-                Status::Skipped,
-                checker().args([
-                    "--only",
-                    "listing_passes_through_proc_pid_readdir",
-                ]),
-            ),
-        ),
-    ];
-    let statuses: Vec<Status> = reached.iter().map(|(s, _)| *s).collect();
-    assert_eq!(documented(CHECKER), statuses);
+    let checker = |args: &[&str]| {
+        let mut command = Command::new(CHECKER);
+        command.args(args);
+        command
+    };
+    let mut failed = checker(&[]);
+    seeks_refused(&mut failed);
+    let skipped = ["--only", "listing_passes_through_proc_pid_readdir"];
+    let reached = reach_each(
+        checker::cli::STATUSES,
+        vec![
+            (Status::Ok, checker(&[])),
+            (Status::Failed, failed),
+            (Status::Usage, checker(&["--threads", "0"])),
+            (Status::CannotRun, checker(&["--proc", "/tmp"])),
+            (Status::Skipped, checker(&skipped)),
+        ],
+    );
     let failed = String::from_utf8_lossy(&reached[1].1.stdout).into_owned();
     assert!(
         failed.contains("FAIL listing_positions_follow_tgid_arithmetic"),
@@ -112,20 +100,21 @@ fn demo_spawner_reaches_every_status_it_documents() {
         command
     };
     let too_many = (max + 1).to_string();
-    reaches(Status::Ok, &mut demo(&["--exit-after", "0.1"]));
-    reaches(Status::Usage, &mut demo(&["--threads", "0"]));
-    reaches(Status::CannotRun, &mut demo(&["--threads", &too_many]));
-    assert_eq!(
-        documented(DEMO),
-        [Status::Ok, Status::Usage, Status::CannotRun]
+    reach_each(
+        demo_spawner::STATUSES,
+        vec![
+            (Status::Ok, demo(&["--exit-after", "0.1"])),
+            (Status::Usage, demo(&["--threads", "0"])),
+            (Status::CannotRun, demo(&["--threads", &too_many])),
+        ],
     );
 }
 
 #[test]
 fn the_workshop_reaches_every_status_it_documents() {
-    let walk = || {
+    let walk = |args: &[&str]| {
         let mut command = Command::new(WORKSHOP);
-        command.arg("--no-pause");
+        command.arg("--no-pause").args(args);
         command
     };
     // statfs(2) refused: the workshop cannot tell that /proc is a
@@ -135,34 +124,29 @@ fn the_workshop_reaches_every_status_it_documents() {
         arg0_bits: None,
         errno: libc::ENOSYS,
     };
-    reaches(Status::Ok, &mut walk());
-    reaches(Status::Failed, seeks_refused(&mut walk()));
-    reaches(Status::Usage, walk().args(["--step", "99"]));
-    let output = reaches(Status::CannotRun, refuse(&mut walk(), &[no_statfs]));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.starts_with("workshop: "), "{stderr}");
-    assert_eq!(
-        documented(WORKSHOP),
-        [Status::Ok, Status::Failed, Status::Usage, Status::CannotRun]
+    let mut failed = walk(&[]);
+    seeks_refused(&mut failed);
+    let mut cannot = walk(&[]);
+    refuse(&mut cannot, &[no_statfs]);
+    let reached = reach_each(
+        workshop::cli::STATUSES,
+        vec![
+            (Status::Ok, walk(&[])),
+            (Status::Failed, failed),
+            (Status::Usage, walk(&["--step", "99"])),
+            (Status::CannotRun, cannot),
+        ],
     );
+    let stderr = String::from_utf8_lossy(&reached[3].1.stderr);
+    assert!(stderr.starts_with("workshop: "), "{stderr}");
 }
 
+/// The one table, as the book includes it (`book/src/ci.md`); the
+/// README and ARCHITECTURE.md point there.
 #[test]
-fn the_one_table_is_what_the_book_readme_and_architecture_show() {
+fn the_one_table_is_the_snapshot_the_book_includes() {
     let table = exit_status::table();
-    // The book includes the snapshot; the two Markdown files at the
-    // top of the tree cannot include, so they hold the same text.
     insta::assert_snapshot!("exit_statuses", table);
-    for doc in ["README.md", "ARCHITECTURE.md"] {
-        let text =
-            std::fs::read_to_string(crate::support::workspace().join(doc))
-                .unwrap();
-        assert!(
-            text.contains(&table),
-            "{doc} does not show the exit-status table of \
-             exit-status/src/lib.rs; paste this:\n{table}"
-        );
-    }
 }
 
 /// Where a run's stdout goes, for the one rule of output errors.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
-use exit_status::Status;
+use exit_status::{Status, Statuses};
 
 use crate::children::Helpers;
 use crate::claims::{CLAIMS, Claim, Context};
@@ -19,6 +19,52 @@ use crate::vm_init;
 
 /// How a reader runs the checker from the workspace, for hints.
 pub const RUN: &str = "just check";
+
+/// What the checker's exit statuses mean for it: its `--help` says
+/// this list, and `tests/statuses.rs` runs it into each one.
+pub const STATUSES: &Statuses = &[
+    (Status::Ok, "no claim failed and at least one passed"),
+    (
+        Status::Failed,
+        "a claim failed (with --strict, a skip counts as a failure)",
+    ),
+    (Status::Usage, "usage error"),
+    (
+        Status::CannotRun,
+        "could not run (no procfs, no such process, the target exited \
+         mid-check)",
+    ),
+    (
+        Status::Skipped,
+        "nothing could be verified (every selected claim skipped or was \
+         not run)",
+    ),
+];
+
+/// The same for `checker audit`.
+pub const AUDIT_STATUSES: &Statuses = &[
+    (Status::Ok, "nothing hidden found"),
+    (
+        Status::Failed,
+        "something found (a hidden process, an orphan thread, a listed id \
+         that does not resolve, a mount over a process's directory)",
+    ),
+    (Status::Usage, "usage error"),
+    (
+        Status::CannotRun,
+        "could not run (no procfs, pid_max unreadable)",
+    ),
+];
+
+/// `checker audit --help` after the options: its statuses, and what it
+/// may and may not do.
+fn audit_help() -> String {
+    exit_status::help(AUDIT_STATUSES)
+        + "\n\nRead-only and unprivileged: it never unmounts anything. As \
+           root it can also read the status of other users' processes \
+           under a hidepid= mount. It sees the mounts of its own mount \
+           namespace only."
+}
 
 /// Check, on the running kernel, why `ls /proc` misses thread ids while
 /// `/proc/<TID>` resolves.
@@ -31,12 +77,7 @@ pub const RUN: &str = "just check";
     name = "checker",
     bin_name = "checker",
     version,
-    after_help = "Exit status: 0 no claim failed and at least one \
-                  passed; 1 a claim failed (with --strict, a skip counts \
-                  as a failure); 2 usage error; 3 could not run (no \
-                  procfs, no such process, the target exited \
-                  mid-check); 4 nothing could be verified (every \
-                  selected claim skipped or was not run).",
+    after_help = exit_status::help(STATUSES),
     args_conflicts_with_subcommands = true
 )]
 pub struct Options {
@@ -116,16 +157,7 @@ pub enum Command {
 
 /// `checker audit`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = "Exit status: 0 nothing hidden found; 1 something \
-                        found (a hidden process, an orphan thread, a \
-                        listed id that does not resolve, a mount over a \
-                        process's directory); 2 usage error; 3 could not \
-                        run (no procfs, pid_max unreadable).\n\n\
-                        Read-only and unprivileged: it never unmounts \
-                        anything. As root it can also read the status of \
-                        other users' processes under a hidepid= mount. \
-                        It sees the mounts of its own mount namespace \
-                        only.")]
+#[command(after_help = audit_help())]
 pub struct AuditOptions {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]

@@ -5,9 +5,25 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use exit_status::Status;
+use exit_status::{Status, Statuses};
 
 use crate::spawn;
+
+/// What demo-spawner's exit statuses mean for it: its `--help` says
+/// this list, and `tests/statuses.rs` runs it into each one.
+pub const STATUSES: &Statuses = &[
+    (
+        Status::Ok,
+        "stopped by a key, a signal or --exit-after, or stdout closed (a \
+         pipe whose reader left)",
+    ),
+    (Status::Usage, "usage error"),
+    (
+        Status::CannotRun,
+        "could not run (the system would not give the threads asked for, \
+         stdout could not be written, or signals could not be set up)",
+    ),
+];
 
 /// Spawn threads and print their TIDs, as the article's program does.
 ///
@@ -20,11 +36,7 @@ use crate::spawn;
     name = "demo-spawner",
     bin_name = "demo-spawner",
     version,
-    after_help = "Exit status: 0 stopped by a key, a signal or \
-                  --exit-after, or stdout closed (a pipe whose reader \
-                  left); 2 usage error; 3 could not run (the system would \
-                  not give the threads asked for, stdout could not be \
-                  written, or signals could not be set up)."
+    after_help = exit_status::help(STATUSES)
 )]
 pub struct Options {
     /// How many threads to spawn besides the main thread.

@@ -15,5 +15,5 @@ mod cli;
 mod limits;
 mod spawn;
 
-pub use cli::{Options, main, main_with_args};
+pub use cli::{Options, STATUSES, main, main_with_args};
 pub use spawn::{Ready, SpawnError, ThreadInfo, article_lines, run};

@@ -5,11 +5,13 @@
 //!
 //! 4 is the kernel selftests' "skip" (`KSFT_SKIP` in
 //! tools/testing/selftests/kselftest.h), which CI users know: a job
-//! that verified nothing is neither green nor red. A binary documents
-//! which of these it can return in its `--help`; the meaning of a
-//! number never differs between binaries. The book's "Running the
-//! checker in CI", the README and ARCHITECTURE.md show [`table`] (a
-//! test checks that they do).
+//! that verified nothing is neither green nor red. The meaning of a
+//! number never differs between binaries. Each binary keeps one list
+//! of the statuses it can return, with what each means there
+//! ([`Statuses`]); its `--help` paragraph is generated from that list
+//! ([`help`]) and its tests iterate it. The one table is the book's
+//! "Running the checker in CI", which includes the snapshot of
+//! [`table`]; the README and ARCHITECTURE.md point to it.
 
 use std::fmt;
 use std::io;
@@ -134,7 +136,21 @@ impl fmt::Display for Status {
     }
 }
 
-/// The table as Markdown, for the book, the README and ARCHITECTURE.md.
+/// What a program's statuses mean for it, in the order its `--help`
+/// lists them: `(Status::Usage, "usage error")`.
+pub type Statuses = [(Status, &'static str)];
+
+/// The `Exit status:` paragraph of a program's `--help`, generated from
+/// its list: `Exit status: 0 all match; 1 an excerpt differs; 2 usage
+/// error.`
+pub fn help(statuses: &Statuses) -> String {
+    let each: Vec<String> = (statuses.iter())
+        .map(|(status, means)| format!("{} {means}", status.code()))
+        .collect();
+    format!("Exit status: {}.", each.join("; "))
+}
+
+/// The table as Markdown, which the book includes.
 pub fn table() -> String {
     let mut out =
         String::from("| status | meaning | what to do |\n|---|---|---|\n");
@@ -241,6 +257,13 @@ mod tests {
         assert_eq!(after_write("x", Ok(())), None);
         let full = io::Error::from_raw_os_error(28);
         assert_eq!(after_write("x", Err(full)), Some(Status::CannotRun));
+    }
+
+    #[test]
+    fn the_help_paragraph_is_the_list_in_order() {
+        let statuses: &Statuses =
+            &[(Status::Ok, "all match"), (Status::Usage, "usage error")];
+        assert_eq!(help(statuses), "Exit status: 0 all match; 2 usage error.");
     }
 
     #[test]

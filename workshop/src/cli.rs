@@ -9,10 +9,27 @@ use checker::children::Helpers;
 use checker::procfs::{LiveProc, is_procfs};
 use checker::target::Target;
 use clap::{CommandFactory, FromArgMatches, Parser};
-use exit_status::Status;
+use exit_status::{Status, Statuses};
 
 use crate::narrate::{Narrator, Pause};
 use crate::steps::{STEPS, Walk};
+
+/// What the workshop's exit statuses mean for it: its `--help` says
+/// this list, and `tests/statuses.rs` runs it into each one.
+pub const STATUSES: &Statuses = &[
+    (
+        Status::Ok,
+        "the walk ended, or was stopped at a pause, and no claim failed, \
+         or stdout closed (a pipe whose reader left)",
+    ),
+    (Status::Failed, "a claim failed"),
+    (Status::Usage, "usage error"),
+    (
+        Status::CannotRun,
+        "could not run (no procfs at /proc, the demo program did not \
+         start, or stdout could not be written)",
+    ),
+];
 
 /// The threads the demo program starts besides its leader: two, so
 /// that every claim has a busy thread and an idle sibling to compare.
@@ -56,19 +73,17 @@ fn parse_step(text: &str) -> Result<usize, String> {
 }
 
 /// The list of steps and the exit codes, for `--help`, made from
-/// [`STEPS`] so that the help cannot drift from the walk.
+/// [`STEPS`] and [`STATUSES`] so that the help cannot drift from the
+/// walk.
 fn after_help() -> String {
     let mut text = String::from("Steps:\n");
     for (index, step) in STEPS.iter().enumerate() {
         text += &format!("  {}  {}\n", index + 1, step.title);
     }
-    text += "\nExit status: 0 the walk ended, or was stopped at a pause, \
-             and no claim failed, or stdout closed (a pipe whose reader \
-             left); 1 a claim failed; 2 usage error; 3 could not run (no \
-             procfs at /proc, the demo program did not start, or stdout \
-             could not be written). Ctrl-C during a step ends the walk by \
-             SIGINT (a shell shows 130) once the demo program is killed and \
-             reaped.";
+    text += "\n";
+    text += &exit_status::help(STATUSES);
+    text += " Ctrl-C during a step ends the walk by SIGINT (a shell shows \
+             130) once the demo program is killed and reaped.";
     text
 }
 

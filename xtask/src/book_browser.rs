@@ -60,9 +60,7 @@ const SEARCH_TERM: &str = "proc_pid_lookup";
 /// proc_pid_lookup; keeps a screenshot of every page at both widths.
 /// Set CHROMIUM to use another browser binary.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 all pages pass; 1 a page fails; 2 \
-                        usage error; 3 could not run; 4 skipped: no \
-                        Chromium installed.")]
+#[command(after_help = exit_status::help(crate::statuses::BOOK_BROWSER))]
 pub(crate) struct Args {
     /// The built book (default: book/build, written by `mdbook build
     /// book`).

@@ -40,9 +40,7 @@ const EXCERPT_DIR: &str = "book/excerpts";
 /// (Debian linux-source-6.12). Without --source the source is fetched
 /// with `apt-get download` into target/kernel-src/ and reused.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 all match; 1 an excerpt differs \
-                        or is malformed; 2 usage error; 3 could not run; \
-                        4 skipped: no apt source for the kernel package.")]
+#[command(after_help = exit_status::help(crate::statuses::EXCERPTS))]
 pub(crate) struct Args {
     /// Compare with an already unpacked kernel tree (the directory
     /// that holds Makefile, fs/ and kernel/).

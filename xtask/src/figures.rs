@@ -53,9 +53,7 @@ const REDRAW: &str = "run `cargo xtask figures` and commit \
 /// Draws the book's figures from book/verified/report.json and
 /// book/excerpts/ into book/figures/.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 written or current; 1 a figure is \
-                        stale or cannot be drawn; 2 usage error; 3 could \
-                        not read or write a file.")]
+#[command(after_help = exit_status::help(crate::statuses::FIGURES))]
 pub(crate) struct Args {
     /// Write nothing; fail if a committed figure differs from what the
     /// inputs give (what CI runs).

@@ -12,6 +12,7 @@ mod excerpts;
 mod figures;
 mod files;
 mod matrix;
+mod statuses;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use exit_status::Status;

@@ -14,13 +14,7 @@ use crate::target_dir;
 /// source, its mutants and any image given, and natively on this
 /// machine; tabulate each claim's outcome per kernel.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 all held; 1 a check failed (a \
-                        claim failed, a kernel gave no report, a mutant \
-                        was not caught or broke an unnamed claim, a \
-                        slice is missing from --merge, or the outcomes \
-                        differ from book/verified/: run `just matrix \
-                        --record` and commit); 2 usage error; 3 could not \
-                        run (a tool is missing, a report is unreadable).")]
+#[command(after_help = exit_status::help(crate::statuses::MATRIX))]
 pub(crate) struct Args {
     /// Only lines of the kernel list containing TEXT (repeatable).
     #[arg(long = "kernel", value_name = "TEXT")]
@@ -160,9 +154,7 @@ pub(crate) fn check_usage(opts: &Args) -> Result<(), Stop> {
 /// the mutants, as the matrix would, and says where they are: for a
 /// kernel developer who wants the images, or to build ahead of a run.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 built (or cached); 2 usage error; \
-                        3 could not run (the source could not be fetched, \
-                        or a build failed).")]
+#[command(after_help = exit_status::help(crate::statuses::KERNEL))]
 pub(crate) struct KernelArgs {
     /// The mutant patches (default: matrix/mutants).
     #[arg(long, value_name = "DIR")]
