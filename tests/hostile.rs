@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use checker::claims::{self, CLAIMS, Context, Outcome};
 use checker::doctored::Doctored;
-use checker::parse::{parse_dirents, parse_stat, parse_status};
-use checker::procfs::{Procfs, procfs_options};
+use checker::parse::{
+    parse_dirents, parse_stat, parse_status, procfs_options,
+};
+use checker::procfs::Procfs;
 use checker::target::Target;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;

@@ -91,10 +91,10 @@ fn parse_line(line: &str) -> Result<Mount, ParseError> {
     Ok(Mount {
         id,
         parent,
-        point: crate::procfs::unescape(point),
-        fstype: crate::procfs::unescape(fstype),
-        source: crate::procfs::unescape(source),
-        root: crate::procfs::unescape(root),
+        point: crate::parse::unescape(point),
+        fstype: crate::parse::unescape(fstype),
+        source: crate::parse::unescape(source),
+        root: crate::parse::unescape(root),
     })
 }
 
@@ -138,7 +138,7 @@ pub fn inside(mounts: &[Mount], procfs: u64) -> Vec<(Mount, String)> {
 /// its first component when that is a pid (`4242/task/4244` -> 4242);
 /// `None` for the procfs's other entries (`sys/fs/binfmt_misc`).
 pub fn process_of(relative: &str) -> Option<i32> {
-    crate::procfs::parse_pid(relative.split('/').next()?)
+    crate::parse::parse_pid(relative.split('/').next()?)
 }
 
 /// Where a lookup ended: the mount `statx()` reports, and whether what

@@ -8,8 +8,7 @@
 //! Book: "By hand and with the checker" shows where each file comes from.
 
 use std::fmt;
-
-pub use crate::procfs::{DT_DIR, DT_LNK, Dirent, parse_pid};
+use std::path::Path;
 
 /// What a parser could not make sense of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +31,36 @@ fn error(file: &'static str, problem: impl Into<String>) -> ParseError {
         file,
         problem: problem.into(),
     }
+}
+
+/// `d_type` of a symbolic link, as `getdents64` reports it.
+pub const DT_LNK: u8 = 10;
+/// `d_type` of a directory.
+pub const DT_DIR: u8 = 4;
+
+/// One `struct linux_dirent64` record from `getdents64(2)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirent {
+    pub ino: u64,
+    /// The position to `lseek` to for the entry *after* this one.
+    pub d_off: i64,
+    pub d_type: u8,
+    pub name: String,
+}
+
+impl Dirent {
+    /// The name as a number, for the pid directories.
+    pub fn pid(&self) -> Option<i32> {
+        parse_pid(&self.name)
+    }
+}
+
+/// A decimal pid as the kernel writes it: digits only, no leading zero.
+pub fn parse_pid(name: &str) -> Option<i32> {
+    let strict = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_digit())
+        && (name == "0" || !name.starts_with('0'));
+    if strict { name.parse().ok() } else { None }
 }
 
 /// Split a `getdents64` buffer into records.
@@ -173,6 +202,63 @@ pub fn parse_stat(text: &str) -> Result<Stat, ParseError> {
     })
 }
 
+/// The options of the procfs mounted at `root`, from the text of a
+/// `mountinfo` file: the superblock options after the ` - proc <source>
+/// ` separator, such as `rw,hidepid=invisible,subset=pid`.
+///
+/// Mount points are written with octal escapes for space, tab, newline
+/// and backslash (`show_mountinfo()` in fs/proc_namespace.c); the last
+/// mount at a point is the visible one.
+pub fn procfs_options(mountinfo: &str, root: &Path) -> Option<String> {
+    let root = root.to_str()?;
+    mountinfo.lines().rev().find_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let point = mount.split(' ').nth(4)?;
+        let mut fs = fs.split(' ');
+        let kind = fs.next()?;
+        let options = fs.nth(1)?;
+        (kind == "proc" && unescape(point) == root)
+            .then(|| options.to_string())
+    })
+}
+
+/// The value of `hidepid=` in procfs mount options, when it hides
+/// anything: `invisible`, `noaccess` or `ptraceable` (or their old
+/// numbers 2, 1 and 4).
+pub fn hidepid(options: &str) -> Option<&str> {
+    options
+        .split(',')
+        .find_map(|option| option.strip_prefix("hidepid="))
+        .filter(|value| !matches!(*value, "0" | "off"))
+}
+
+/// Undo mountinfo's `\ooo` escapes.
+pub fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let octal = bytes.get(at + 1..at + 4).filter(|digits| {
+            bytes[at] == b'\\'
+                && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+        });
+        match octal {
+            Some(digits) => {
+                let value = digits
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                out.push(value as u8);
+                at += 4;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +352,19 @@ mod tests {
         for bad in ["", "1 (x", "x (y) S", "1 (x) S 1 2", ")( 1 (", "1 ()"] {
             assert!(parse_stat(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn procfs_options_are_read_from_mountinfo() {
+        let info = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
+            63 43 0:39 / /tmp/a\\040b rw - proc proc \
+            rw,hidepid=invisible,subset=pid\n";
+        let proc = procfs_options(info, Path::new("/proc")).unwrap();
+        assert_eq!(proc, "rw");
+        assert_eq!(hidepid(&proc), None);
+        let spaced = procfs_options(info, Path::new("/tmp/a b")).unwrap();
+        assert_eq!(hidepid(&spaced), Some("invisible"));
+        assert_eq!(hidepid("rw,hidepid=0"), None);
+        assert_eq!(procfs_options(info, Path::new("/tmp")), None);
     }
 }

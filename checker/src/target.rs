@@ -21,8 +21,8 @@ use std::time::Duration;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::children::{Demo, Helpers};
-use crate::parse::PF_KTHREAD;
-use crate::procfs::{ProcError, Procfs, hidepid, procfs_options};
+use crate::parse::{PF_KTHREAD, hidepid, procfs_options};
+use crate::procfs::{ProcError, Procfs};
 
 /// Prefix of the spawned threads' names; `comm` shows `tid-demo-1` etc.
 pub const THREAD_NAME_PREFIX: &str = "tid-demo";
