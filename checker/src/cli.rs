@@ -12,7 +12,7 @@ use exit_status::{Status, Statuses};
 
 use crate::children::Helpers;
 use crate::claims::{CLAIMS, Claim, Context};
-use crate::procfs::{LiveProc, Procfs, is_procfs};
+use crate::procfs::{LiveProc, Procfs, inode, is_procfs};
 use crate::report::{self, Report};
 use crate::target::{Target, TargetError};
 use crate::vm_init;
@@ -213,9 +213,9 @@ const PID_MAX: &str = "/proc/sys/kernel/pid_max";
 /// A pid as the kernel hands them out: 1 up to pid_max - 1, since
 /// alloc_pid() allocates below pid_max (kernel/pid.c).
 fn parse_pid(text: &str) -> Result<i32, String> {
-    let pid_max = std::fs::read_to_string(PID_MAX)
+    let pid_max = crate::audit::pid_max(&LiveProc::new("/proc"))
         .ok()
-        .and_then(|text| text.trim().parse::<i64>().ok());
+        .map(i64::from);
     let range = match pid_max {
         Some(max) => {
             format!("pids run from 1 to {} here ({PID_MAX})", max - 1)
@@ -531,18 +531,13 @@ fn usable_procfs(dir: &Path) -> Result<(), String> {
             ));
         }
     }
-    // The root directory of a procfs is its inode 1 (`PROC_ROOT_INO`,
-    // include/linux/proc_ns.h, given to `proc_root` in fs/proc/root.c);
     // /proc/1, /proc/self or /proc/sys are procfs, but not its root.
-    match std::fs::metadata(dir) {
-        Ok(meta) if std::os::unix::fs::MetadataExt::ino(&meta) != 1 => {
-            return Err(format!(
-                "{shown} is a directory inside a procfs, not its root; \
-                 point --proc at the directory it is mounted on, such as \
-                 /proc (`findmnt -t proc` lists them)"
-            ));
-        }
-        _ => {}
+    if inode(dir).is_some_and(|ino| ino != 1) {
+        return Err(format!(
+            "{shown} is a directory inside a procfs, not its root; point \
+             --proc at the directory it is mounted on, such as /proc \
+             (`findmnt -t proc` lists them)"
+        ));
     }
     // A procfs numbers pids in the namespace that mounted it; its
     // `self` names us there. Ids we learn from getpid() and gettid()

@@ -131,6 +131,17 @@ pub fn parse_status(text: &str) -> Result<StatusIds, ParseError> {
     })
 }
 
+/// `CAP_SYS_ADMIN`: capability 21 (include/uapi/linux/capability.h).
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+/// Whether capability `cap` is in the effective set that the `CapEff:`
+/// line of a `status` file shows (hexadecimal, one bit per capability).
+pub fn has_capability(status: &str, cap: u32) -> Option<bool> {
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    let caps = u64::from_str_radix(hex.trim(), 16).ok()?;
+    Some(caps & (1 << cap) != 0)
+}
+
 /// The fields of a `stat` file that the claims use (proc(5), "stat").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stat {
@@ -313,6 +324,15 @@ mod tests {
     /// Captured from `/proc/<TID>/status` of a demo-spawner thread.
     const STATUS: &str = "Name:\ttid-demo-1\nUmask:\t0022\nState:\tS \
         (sleeping)\nTgid:\t17343\nNgid:\t0\nPid:\t17345\nPPid:\t17000\n";
+
+    #[test]
+    fn capabilities_are_bits_of_cap_eff() {
+        let root = "CapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
+        assert_eq!(has_capability(root, CAP_SYS_ADMIN), Some(true));
+        let user = "CapEff:\t0000000000000000\n";
+        assert_eq!(has_capability(user, CAP_SYS_ADMIN), Some(false));
+        assert_eq!(has_capability(STATUS, CAP_SYS_ADMIN), None);
+    }
 
     #[test]
     fn status_gives_the_threads_pid_and_its_groups_tgid() {

@@ -49,6 +49,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork, geteuid, pipe};
 
 use crate::children::Helpers;
+use crate::procfs::{LiveProc, Procfs};
 
 /// How long the probe may take to report: a mount is milliseconds.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -187,32 +188,21 @@ pub struct Facts {
 impl Facts {
     /// Read off this system; what cannot be read stays unknown.
     pub fn of_this_system() -> Facts {
+        let proc = LiveProc::new("/proc");
         let number = |path: &str| -> Option<u64> {
-            std::fs::read_to_string(path).ok()?.trim().parse().ok()
+            proc.read(path).ok()?.trim().parse().ok()
         };
-        let cap_sys_admin = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|status| {
-                let hex = status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("CapEff:"))?;
-                let caps = u64::from_str_radix(hex.trim(), 16).ok()?;
-                // CAP_SYS_ADMIN is capability 21
-                // (include/uapi/linux/capability.h).
-                Some(caps & (1 << 21) != 0)
-            });
+        let on = |path: &str| number(path).map(|value| value == 1);
         Facts {
             root: geteuid().is_root(),
-            cap_sys_admin,
-            apparmor_restricts_userns: number(
-                "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-            )
-            .map(|v| v == 1),
-            unprivileged_userns_clone: number(
-                "/proc/sys/kernel/unprivileged_userns_clone",
-            )
-            .map(|v| v == 1),
-            max_user_namespaces: number("/proc/sys/user/max_user_namespaces"),
+            cap_sys_admin: crate::procfs::cap_sys_admin(),
+            apparmor_restricts_userns: on(
+                "sys/kernel/apparmor_restrict_unprivileged_userns",
+            ),
+            unprivileged_userns_clone: on(
+                "sys/kernel/unprivileged_userns_clone",
+            ),
+            max_user_namespaces: number("sys/user/max_user_namespaces"),
         }
     }
 }

@@ -308,6 +308,21 @@ fn getdents_to_end(fd: &OwnedFd) -> io::Result<Vec<Dirent>> {
     }
 }
 
+/// Whether this process has `CAP_SYS_ADMIN` in its effective set, as
+/// `/proc/self/status` says; `None` if that cannot be read.
+pub fn cap_sys_admin() -> Option<bool> {
+    let status = LiveProc::new("/proc").read("self/status").ok()?;
+    crate::parse::has_capability(&status, crate::parse::CAP_SYS_ADMIN)
+}
+
+/// The inode number of `dir`, if it can be had: the root directory of
+/// a procfs is inode 1 (`PROC_ROOT_INO`, include/linux/proc_ns.h,
+/// given to `proc_root` in fs/proc/root.c), and no other directory of
+/// it is.
+pub fn inode(dir: &Path) -> Option<u64> {
+    std::fs::metadata(dir).ok().map(|meta| meta.ino())
+}
+
 /// Whether `path` is on a procfs (statfs's `f_type` is `PROC_SUPER_MAGIC`).
 pub fn is_procfs(path: &Path) -> io::Result<bool> {
     let stat = nix::sys::statfs::statfs(path)?;

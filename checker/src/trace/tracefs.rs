@@ -155,7 +155,7 @@ impl Observed {
         let (lockdown, lsm) = security.unwrap_or((None, None));
         Observed {
             root: nix::unistd::geteuid().is_root(),
-            cap_sys_admin: cap_sys_admin(),
+            cap_sys_admin: crate::procfs::cap_sys_admin(),
             lockdown,
             lsm,
             tracers: [TRACEFS, DEBUGFS_TRACING].into_iter().find_map(|dir| {
@@ -300,15 +300,6 @@ fn securityfs<T>(read: impl Fn() -> T) -> Option<T> {
     let answer = read();
     let _ = umount2(SECURITYFS, MntFlags::MNT_DETACH);
     Some(answer)
-}
-
-/// Whether `CAP_SYS_ADMIN` (capability 21, include/uapi/linux/
-/// capability.h) is in our effective set.
-fn cap_sys_admin() -> Option<bool> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
-    let caps = u64::from_str_radix(hex.trim(), 16).ok()?;
-    Some(caps & (1 << 21) != 0)
 }
 
 #[cfg(test)]
