@@ -3,7 +3,9 @@
 
 use nix::errno::Errno;
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, fail, skip, with_own_thread,
+};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -26,29 +28,47 @@ pub static CLAIM: Claim = Claim {
 /// refuses it with `-ESRCH` unless `task_tgid_vnr(p) == tgid`. Signal 0
 /// checks, and delivers nothing.
 fn check(cx: &Context<'_>) -> Proof {
-    // A process of our own: any reader may signal it and open it.
-    let (_demo, pid, tid) = cx.own_demo()?;
-    if let Err(errno) = cx.sys.kill0(tid) {
-        return fail(format!("kill({tid}, 0) to succeed"), format!("{errno}"));
+    // The checker's own process and a thread of its own, held alive:
+    // signalling its own group needs no privilege
+    // (`check_kill_permission()` lets `same_thread_group()` through),
+    // so only the lookup can say no.
+    let pid = std::process::id() as i32;
+    // A thread group that thread is not in: the target's. Not pid 1,
+    // which is the checker itself when it is a VM's /init.
+    let other = cx.target.pid;
+    if other == pid {
+        return skip(
+            "the target is the checker itself: it has no other thread \
+             group to name; check another process",
+        );
     }
-    // The checker's own tgid: a thread group that thread is not in.
-    let other = std::process::id() as i32;
-    match (cx.sys.tgkill0(other, tid), cx.sys.tgkill0(pid, tid)) {
-        (Err(Errno::ESRCH), Ok(())) => Ok(format!(
-            "kill({tid}, 0) succeeds for thread {tid} of {pid}; \
-             tgkill({pid}, {tid}, 0) succeeds and tgkill({other}, {tid}, 0) \
-             fails with ESRCH"
-        )),
-        (wrong, right) => fail(
-            format!(
-                "tgkill({other}, {tid}, 0): ESRCH, and tgkill({pid}, {tid}, \
-                 0) to succeed"
+    with_own_thread(|tid| {
+        if let Err(errno) = cx.sys.kill0(tid) {
+            return fail(
+                format!("kill({tid}, 0) to succeed"),
+                format!("{errno}"),
+            );
+        }
+        // The thread's own group accepts it; any other is ESRCH, even
+        // one that exists: do_send_specific() compares the tgid only.
+        match (cx.sys.tgkill0(other, tid), cx.sys.tgkill0(pid, tid)) {
+            (Err(Errno::ESRCH), Ok(())) => Ok(format!(
+                "kill({tid}, 0) succeeds for thread {tid} of {pid}; \
+                 tgkill({pid}, {tid}, 0) succeeds and tgkill({other}, \
+                 {tid}, 0) fails with ESRCH"
+            )),
+            (wrong, right) => fail(
+                format!(
+                    "tgkill({other}, {tid}, 0): ESRCH, and tgkill({pid}, \
+                     {tid}, 0) to succeed"
+                ),
+                format!("{}; {}", said(wrong), said(right)),
             ),
-            format!("{}; {}", said(wrong), said(right)),
-        ),
-    }
+        }
+    })
 }
 
+/// What a signal 0 call answered, for the evidence.
 fn said(result: Result<(), Errno>) -> String {
     match result {
         Ok(()) => "it succeeded".to_string(),

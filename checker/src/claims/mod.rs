@@ -17,10 +17,12 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::children::{Demo, Helpers};
+use crate::children::Helpers;
 use crate::parse::StatusIds;
 use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
@@ -494,18 +496,6 @@ impl<'a> Context<'a> {
         &self.target.helpers
     }
 
-    /// A demo process of our own with one thread besides its leader,
-    /// which any reader may signal and open, and whose ids nothing has
-    /// looked up yet; with its pid and that thread's TID.
-    pub fn own_demo(&self) -> Result<(Demo, i32, i32), Stop> {
-        let Some(demo) = crate::children::short_lived(self.helpers(), 1)
-        else {
-            return skip("could not start a process with a thread of its own");
-        };
-        let (pid, tid) = (demo.pid(), demo.ready.threads[0].tid);
-        Ok((demo, pid, tid))
-    }
-
     /// Whether we started the target and so know its threads' names,
     /// CPU use and exited threads.
     pub fn spawned(&self) -> bool {
@@ -625,6 +615,43 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 // ANCHOR_END: proof_evidence
+
+/// Run `proof` with a thread of the checker's own held alive, and give
+/// it that thread's TID: a thread any reader may signal and open, and
+/// whose id nothing has looked up yet. It waits at a barrier until
+/// `proof` returns, as kselftest's proc/thread-self.c holds its thread
+/// (the procfs crate's live tests do the same). A claim that only makes
+/// system calls about a thread needs no process of its own for it.
+pub fn with_own_thread<T>(
+    proof: impl FnOnce(i32) -> Result<T, Stop>,
+) -> Result<T, Stop> {
+    let barrier = Barrier::new(2);
+    let tid = AtomicI32::new(0);
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new().spawn_scoped(scope, || {
+            tid.store(nix::unistd::gettid().as_raw(), Ordering::SeqCst);
+            barrier.wait(); // its TID is known
+            barrier.wait(); // the proof is done: end
+        });
+        if let Err(err) = thread {
+            return skip(format!("could not start a thread: {err}"));
+        }
+        barrier.wait();
+        // The second wait, however the proof ends (a panic too), so
+        // that the scope is never left waiting for the thread.
+        let _release = Release(&barrier);
+        proof(tid.load(Ordering::SeqCst))
+    })
+}
+
+/// Waits at the barrier when dropped.
+struct Release<'a>(&'a Barrier);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.wait();
+    }
+}
 
 /// At most `count` items spread evenly over `items`, the first and
 /// (for a count of 2 or more) the last included: a sample where

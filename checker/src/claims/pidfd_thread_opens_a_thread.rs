@@ -2,7 +2,9 @@
 
 use nix::errno::Errno;
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, fail, skip, with_own_thread,
+};
 use crate::sys::PIDFD_THREAD;
 
 pub static CLAIM: Claim = Claim {
@@ -25,30 +27,36 @@ pub static CLAIM: Claim = Claim {
 /// "refused": on such a kernel, hold an `O_DIRECTORY` descriptor of
 /// /proc/<TGID>/task/<TID> to keep a handle on a thread.
 fn check(cx: &Context<'_>) -> Proof {
-    // A process of our own: any reader may signal it and open it.
-    let (_demo, pid, tid) = cx.own_demo()?;
-    match cx.sys.pidfd_open(pid, PIDFD_THREAD) {
-        Ok(_) => {}
-        Err(errno @ (Errno::EINVAL | Errno::ENOSYS)) => {
-            return skip(format!(
-                "this kernel has no PIDFD_THREAD, which Linux 6.9 added: \
-                 pidfd_open({pid}, PIDFD_THREAD) of a leader fails with \
-                 {errno}"
-            ));
+    // The checker's own process and a thread of its own, held alive.
+    let pid = std::process::id() as i32;
+    with_own_thread(|tid| {
+        // The leader first: only a kernel without the flag refuses a
+        // leader, so a refusal here says "too old", not "refused".
+        match cx.sys.pidfd_open(pid, PIDFD_THREAD) {
+            Ok(_) => {}
+            Err(errno @ (Errno::EINVAL | Errno::ENOSYS)) => {
+                return skip(format!(
+                    "this kernel has no PIDFD_THREAD, which Linux 6.9 \
+                     added: pidfd_open({pid}, PIDFD_THREAD) of a leader \
+                     fails with {errno}"
+                ));
+            }
+            Err(errno) => {
+                let expected =
+                    format!("pidfd_open({pid}, PIDFD_THREAD) to work");
+                return fail(expected, format!("{errno}"));
+            }
         }
-        Err(errno) => {
-            let expected = format!("pidfd_open({pid}, PIDFD_THREAD) to work");
-            return fail(expected, format!("{errno}"));
+        match cx.sys.pidfd_open(tid, PIDFD_THREAD) {
+            Ok(_) => Ok(format!(
+                "pidfd_open({tid}, PIDFD_THREAD) opens a pidfd for thread \
+                 {tid} of {pid}, as pidfd_open({pid}, PIDFD_THREAD) does \
+                 for its leader"
+            )),
+            Err(errno) => fail(
+                format!("pidfd_open({tid}, PIDFD_THREAD) to work"),
+                format!("{errno}"),
+            ),
         }
-    }
-    match cx.sys.pidfd_open(tid, PIDFD_THREAD) {
-        Ok(_) => Ok(format!(
-            "pidfd_open({tid}, PIDFD_THREAD) opens a pidfd for thread {tid} \
-             of {pid}, as pidfd_open({pid}, PIDFD_THREAD) does for its leader"
-        )),
-        Err(errno) => fail(
-            format!("pidfd_open({tid}, PIDFD_THREAD) to work"),
-            format!("{errno}"),
-        ),
-    }
+    })
 }

@@ -21,7 +21,7 @@ pub static CLAIM: Claim = Claim {
 /// `__lookup_slow()` (fs/namei.c), which asks the procfs root's
 /// `lookup`: `proc_root_lookup()` (fs/proc/root.c) tries
 /// `proc_pid_lookup()` (fs/proc/base.c) before the static entries. The
-/// TID is a thread of a process started for this claim, so nothing has
+/// TID is a thread the checker starts for this claim, so nothing has
 /// looked it up before.
 fn check(cx: &Context<'_>) -> Proof {
     let opens = open_fresh_comm(cx, 1)?;

@@ -9,8 +9,7 @@
 //! `--trace` (always when the checker is a VM's `/init`) and skip with
 //! the reason where tracing is impossible. Book: "Tracing it yourself".
 
-use crate::children::Demo;
-use crate::claims::{Context, Stop, fail, skip};
+use crate::claims::{Context, Stop, fail, skip, with_own_thread};
 use crate::trace::{Session, Stack, redacted};
 
 /// `a <- b <- c`: a stack on one line, innermost first, entry code
@@ -51,30 +50,26 @@ pub struct Opens {
 }
 
 /// Open `/proc/<TID>/comm` of a fresh thread `times` times in a row,
-/// recording the lookup functions each time. The TID is a thread of a
-/// process started for this, so nothing has looked it up before.
+/// recording the lookup functions each time. The TID is a thread the
+/// checker starts for this and holds alive meanwhile
+/// ([`with_own_thread`]), so nothing has looked it up before.
 pub fn open_fresh_comm(cx: &Context<'_>, times: usize) -> Result<Opens, Stop> {
     let mut session = session(&LOOKUP)?;
-    let fresh: Option<Demo> = crate::children::short_lived(cx.helpers(), 1);
-    let Some(tid) = fresh.as_ref().and_then(|f| f.ready.threads.first())
-    else {
-        return skip("could not start a process with a fresh thread");
-    };
-    let (tid, path) = (tid.tid, cx.at(&format!("{}/comm", tid.tid)));
-    let mut stacks = Vec::with_capacity(times);
-    for _ in 0..times {
-        let recorded = session.record(|| std::fs::read_to_string(&path));
-        match recorded.or_else(|why| skip(why.reason))? {
-            (Ok(_), recorded) => stacks.push(recorded),
-            (Err(err), _) => {
-                let found =
-                    format!("{path}: {}", crate::procfs::describe(&err));
-                return fail(format!("{path} readable"), found);
+    with_own_thread(|tid| {
+        let relative = format!("{tid}/comm");
+        let path = cx.at(&relative);
+        let mut stacks = Vec::with_capacity(times);
+        for _ in 0..times {
+            let recorded = session.record(|| cx.proc.read(&relative));
+            match recorded.or_else(|why| skip(why.reason))? {
+                (Ok(_), recorded) => stacks.push(recorded),
+                (Err(err), _) => {
+                    return fail(format!("{path} readable"), err);
+                }
             }
         }
-    }
-    // The session goes before the process whose thread it looked at.
-    drop(session);
-    drop(fresh);
-    Ok(Opens { path, tid, stacks })
+        // The session goes before the thread whose id it looked up.
+        drop(session);
+        Ok(Opens { path, tid, stacks })
+    })
 }
