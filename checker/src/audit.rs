@@ -58,6 +58,8 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use serde::Serialize;
 
+use crate::harness::{Case, Mark, Suite, TestPoints, Yaml};
+pub use crate::harness::{json, junit, tap};
 use crate::mounts::{self, Landing, Mount};
 use crate::procfs::{ProcError, Procfs};
 use crate::report::Kernel;
@@ -1060,79 +1062,46 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
     out
 }
 
-/// The report as TAP version 13: one test point per check.
-pub fn tap(audit: &Audit) -> String {
-    let mut out = format!(
-        "TAP version 13\n1..{}\n# {}\n",
-        CHECKS.len(),
-        audit.counts()
-    );
-    for (number, (kind, name)) in CHECKS.iter().enumerate() {
-        let found: Vec<&Verdict> =
-            audit.findings.iter().filter(|f| f.kind == *kind).collect();
-        if found.is_empty() {
-            let _ = writeln!(out, "ok {} - {name}", number + 1);
-            continue;
-        }
-        let _ = writeln!(out, "not ok {} - {name}", number + 1);
-        out.push_str("  ---\n  found:\n");
-        for finding in found {
-            let quoted = serde_json::to_string(&finding).unwrap_or_default();
-            let _ = writeln!(out, "    - {quoted}");
-        }
-        out.push_str("  ...\n");
-    }
-    out
-}
-
-/// The report as one JSON document.
-pub fn json(audit: &Audit) -> String {
-    serde_json::to_string_pretty(audit).unwrap_or_default() + "\n"
-}
-
-/// The report as JUnit XML: one testcase per check.
-pub fn junit(audit: &Audit) -> String {
-    let failures = CHECKS
-        .iter()
-        .filter(|(kind, _)| audit.findings.iter().any(|f| f.kind == *kind))
-        .count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuite name=\"checker audit\" tests=\"{}\" \
-         failures=\"{failures}\" errors=\"0\">",
-        CHECKS.len()
-    );
-    let _ = writeln!(
-        out,
-        "  <system-out>{}</system-out>",
-        crate::report::xml(&audit.counts())
-    );
-    for (kind, name) in CHECKS {
-        let found: Vec<String> = audit
-            .findings
-            .iter()
-            .filter(|f| f.kind == kind)
-            .map(one_line)
-            .collect();
-        let _ = write!(
-            out,
-            "  <testcase classname=\"audit\" name=\"{}\"",
-            crate::report::xml(name)
-        );
-        if found.is_empty() {
-            out.push_str("/>\n");
-        } else {
-            let _ = writeln!(
-                out,
-                "><failure message=\"{}\">{}</failure></testcase>",
-                crate::report::xml(&format!("{} found", found.len())),
-                crate::report::xml(&found.join("\n"))
-            );
+impl TestPoints for Audit {
+    /// One test point per check of [`CHECKS`], passing when it found
+    /// nothing; a failing one lists its findings, whole in TAP's YAML,
+    /// one line each in JUnit's `<failure>`.
+    fn suite(&self) -> Suite {
+        let cases = CHECKS.iter().map(|(kind, name)| {
+            let found: Vec<&Verdict> =
+                self.findings.iter().filter(|f| f.kind == *kind).collect();
+            let (mark, yaml) = match found.len() {
+                0 => (Mark::Ok { output: None }, Vec::new()),
+                n => {
+                    let json = (found.iter())
+                        .map(|f| serde_json::to_string(f).unwrap_or_default());
+                    let lines: Vec<String> =
+                        found.iter().map(|f| one_line(f)).collect();
+                    let mark = Mark::NotOk {
+                        message: format!("{n} found"),
+                        kind: None,
+                        text: lines.join("\n"),
+                    };
+                    (mark, vec![("found", Yaml::List(json.collect()))])
+                }
+            };
+            Case {
+                name: name.to_string(),
+                mark,
+                yaml,
+            }
+        });
+        Suite {
+            tool: None,
+            name: "checker audit".to_string(),
+            classname: "audit",
+            head: self.counts(),
+            tail: None,
+            properties: Vec::new(),
+            output: Some(self.counts()),
+            cases: cases.collect(),
         }
     }
-    out.push_str("</testsuite>\n");
-    out
 }
 
 #[cfg(test)]

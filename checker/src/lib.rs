@@ -18,6 +18,7 @@ pub mod children;
 pub mod claims;
 pub mod cli;
 pub mod doctored;
+pub mod harness;
 pub mod mounts;
 pub mod parse;
 pub mod pidns;

@@ -1,5 +1,7 @@
-//! The report: what the claims found, as text for people, TAP for test
-//! harnesses, JSON for programs, and Markdown for the book's reference.
+//! The report: what the claims found, as text for people and Markdown
+//! for the book's reference here, and through the one renderer of
+//! [`crate::harness`] as TAP and JUnit for test harnesses and JSON for
+//! programs.
 //!
 //! Book: "Running the checker in CI" shows each format.
 
@@ -10,6 +12,8 @@ use exit_status::Status;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{Claim, Outcome, count};
+use crate::harness::{Case, Mark, Suite, TestPoints, Yaml};
+pub use crate::harness::{json, junit, tap};
 use crate::target::{Origin, Target};
 
 /// Bumped when a field changes meaning or goes away; the JSON Schema of
@@ -327,166 +331,69 @@ fn not_asked_for(report: &Report) -> Vec<&'static str> {
     flags
 }
 
-/// The report as TAP version 13, with evidence in YAML blocks.
-pub fn tap(report: &Report) -> String {
-    let mut out = String::from("TAP version 13\n");
-    let _ = writeln!(out, "1..{}", report.claims.len());
-    let _ = writeln!(
-        out,
-        "# Linux {}, target {} (pid {})",
-        report.kernel.release, report.target.comm, report.target.leader
-    );
-    for (index, result) in report.claims.iter().enumerate() {
-        let number = index + 1;
-        let id = &result.id;
-        match &result.outcome {
-            Outcome::Pass { observed } => {
-                let _ = writeln!(out, "ok {number} - {id}");
-                yaml_block(&mut out, &[("observed", observed)]);
-            }
-            Outcome::Fail { expected, found } => {
-                let _ = writeln!(out, "not ok {number} - {id}");
-                yaml_block(
-                    &mut out,
-                    &[
-                        ("expected", expected),
-                        ("found", found),
-                        ("kernel", &result.kernel.to_string()),
+impl TestPoints for Report {
+    /// One test point per claim: a pass shows what was observed, a
+    /// failure what was expected and found and the kernel code, a skip
+    /// its reason. TAP and JUnit have no "not run": a claim that was
+    /// not asked for is a skip whose reason says so.
+    fn suite(&self) -> Suite {
+        let cases = (self.claims.iter()).map(|result| {
+            let text = |value: &String| Yaml::Text(value.clone());
+            let (mark, yaml) = match &result.outcome {
+                Outcome::Pass { observed } => (
+                    Mark::Ok {
+                        output: Some(observed.clone()),
+                    },
+                    vec![("observed", text(observed))],
+                ),
+                Outcome::Fail { expected, found } => (
+                    Mark::NotOk {
+                        message: format!("expected {expected}; found {found}"),
+                        kind: Some("claim"),
+                        text: format!(
+                            "expected: {expected}\nfound: {found}\nkernel: {}",
+                            result.kernel
+                        ),
+                    },
+                    vec![
+                        ("expected", text(expected)),
+                        ("found", text(found)),
+                        ("kernel", text(&result.kernel)),
                     ],
-                );
+                ),
+                Outcome::Skip { reason } | Outcome::NotRun { reason } => {
+                    let reason = reason.clone();
+                    (Mark::Skip { reason }, Vec::new())
+                }
+            };
+            Case {
+                name: result.id.clone(),
+                mark,
+                yaml,
             }
-            // TAP has no directive but SKIP for a claim that was not
-            // asked for: its reason says "not asked for".
-            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
-                let reason = reason.replace('\n', " ");
-                let _ = writeln!(out, "ok {number} - {id} # SKIP {reason}");
-            }
+        });
+        let (summary, release) = (self.summary, &self.kernel.release);
+        Suite {
+            tool: Some("checker"),
+            name: format!("proc-threads claims on Linux {release}"),
+            classname: "checker",
+            head: format!(
+                "Linux {release}, target {} (pid {})",
+                self.target.comm, self.target.leader
+            ),
+            tail: Some(format!(
+                "pass {}, fail {}, skip {}, not run {}",
+                summary.pass, summary.fail, summary.skip, summary.not_run
+            )),
+            properties: vec![
+                ("kernel", release.clone()),
+                ("proc", self.proc.clone()),
+                ("target", self.target.comm.clone()),
+            ],
+            output: None,
+            cases: cases.collect(),
         }
     }
-    let summary = report.summary;
-    let _ = writeln!(
-        out,
-        "# pass {}, fail {}, skip {}, not run {}",
-        summary.pass, summary.fail, summary.skip, summary.not_run
-    );
-    out
-}
-
-/// A TAP YAML diagnostic block; JSON strings are valid YAML scalars.
-fn yaml_block(out: &mut String, fields: &[(&str, &String)]) {
-    out.push_str("  ---\n");
-    for (key, value) in fields {
-        let quoted = serde_json::to_string(value).unwrap_or_default();
-        let _ = writeln!(out, "  {key}: {quoted}");
-    }
-    out.push_str("  ...\n");
-}
-
-/// The report as JUnit XML: one `<testsuite>` of one `<testcase>` per
-/// claim, as GitLab, Jenkins and most CI dashboards read it. A skip
-/// carries its reason, a failure what was expected and what was found,
-/// a pass what was observed (in `<system-out>`). A claim that was not
-/// asked for is a skipped testcase whose message says so.
-pub fn junit(report: &Report) -> String {
-    let summary = report.summary;
-    let skipped = summary.skip + summary.not_run;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"checker\" tests=\"{}\" failures=\"{}\" \
-         errors=\"0\" skipped=\"{}\">",
-        report.claims.len(),
-        summary.fail,
-        skipped
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"proc-threads claims on Linux {}\" tests=\"{}\" \
-         failures=\"{}\" errors=\"0\" skipped=\"{}\">",
-        xml(&report.kernel.release),
-        report.claims.len(),
-        summary.fail,
-        skipped
-    );
-    let _ = writeln!(out, "    <properties>");
-    for (name, value) in [
-        ("kernel", report.kernel.release.as_str()),
-        ("proc", report.proc.as_str()),
-        ("target", report.target.comm.as_str()),
-    ] {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
-            xml(value)
-        );
-    }
-    let _ = writeln!(out, "    </properties>");
-    for result in &report.claims {
-        let _ = writeln!(
-            out,
-            "    <testcase classname=\"checker\" name=\"{}\">",
-            xml(&result.id)
-        );
-        match &result.outcome {
-            Outcome::Pass { observed } => {
-                let _ = writeln!(
-                    out,
-                    "      <system-out>{}</system-out>",
-                    xml(observed)
-                );
-            }
-            Outcome::Fail { expected, found } => {
-                let _ = writeln!(
-                    out,
-                    "      <failure message=\"expected {}; found {}\" \
-                     type=\"claim\">expected: {}\nfound: {}\nkernel: {}\
-                     </failure>",
-                    xml(expected),
-                    xml(found),
-                    xml(expected),
-                    xml(found),
-                    xml(&result.kernel)
-                );
-            }
-            Outcome::Skip { reason } | Outcome::NotRun { reason } => {
-                let _ = writeln!(
-                    out,
-                    "      <skipped message=\"{}\"/>",
-                    xml(reason)
-                );
-            }
-        }
-        let _ = writeln!(out, "    </testcase>");
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-/// Text as XML character data or an attribute value.
-pub(crate) fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters other than tab and newline are not
-            // XML 1.0 characters at all.
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                out.push('\u{fffd}')
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The report as one JSON document.
-pub fn json(report: &Report) -> String {
-    // Strings and numbers only: serialising cannot fail.
-    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
 }
 
 /// `--list`: one claim per paragraph.
