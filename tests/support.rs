@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use checker::children::Helpers;
+use checker::children::Launcher;
 use checker::parse::parse_stat;
 use checker::procfs::LiveProc;
 use checker::target::Target;
@@ -54,8 +54,8 @@ pub(crate) fn proc() -> LiveProc {
 
 /// The processes a claim starts (the demo, the pid-namespace probe),
 /// from the checker binary under test and its hidden arguments.
-pub(crate) fn helpers() -> Helpers {
-    Helpers::at(CHECKER)
+pub(crate) fn helpers() -> Launcher {
+    Launcher::at(CHECKER)
 }
 
 /// A demo target with `threads` named threads, as the checker starts it.

@@ -19,7 +19,7 @@
 //! - **listed id not resolving**: the listing shows it, a lookup does not,
 //!   and both stay so; reported;
 //! - **unreadable**: it resolves, but its `status` may not be read (a
-//!   `hidepid=` mount, another user's process); counted, with the note
+//!   `hidepid=` mount, another user's process); how_many, with the note
 //!   that root would read it.
 //!
 //! Listing and lookup also agree on a process hidden by a mount over its
@@ -313,7 +313,7 @@ fn decimal(id: u32, buffer: &mut [u8; 16]) -> &CStr {
 /// What one id that disagrees turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum Class {
     Thread,
     Transient,
     Unreadable,
@@ -324,16 +324,16 @@ pub enum Kind {
     MountElsewhere,
 }
 
-impl Kind {
+impl Class {
     /// Whether the report shows it one by one (a finding), rather than
     /// counting it.
     pub fn is_finding(self) -> bool {
         matches!(
             self,
-            Kind::HiddenProcess
-                | Kind::OrphanThread
-                | Kind::ListedNotResolving
-                | Kind::MountOverProcess
+            Class::HiddenProcess
+                | Class::OrphanThread
+                | Class::ListedNotResolving
+                | Class::MountOverProcess
         )
     }
 
@@ -341,11 +341,13 @@ impl Kind {
     /// processes".
     fn plural(self, n: usize) -> &'static str {
         match (self, n == 1) {
-            (Kind::HiddenProcess, false) => "hidden processes",
-            (Kind::OrphanThread, false) => "orphan threads",
-            (Kind::ListedNotResolving, false) => "listed ids not resolving",
-            (Kind::MountOverProcess, true) => "mount over a process directory",
-            (Kind::MountOverProcess, false) => {
+            (Class::HiddenProcess, false) => "hidden processes",
+            (Class::OrphanThread, false) => "orphan threads",
+            (Class::ListedNotResolving, false) => "listed ids not resolving",
+            (Class::MountOverProcess, true) => {
+                "mount over a process directory"
+            }
+            (Class::MountOverProcess, false) => {
                 "mounts over process directories"
             }
             _ => self.words(),
@@ -354,14 +356,14 @@ impl Kind {
 
     fn words(self) -> &'static str {
         match self {
-            Kind::Thread => "thread of a listed process",
-            Kind::Transient => "transient",
-            Kind::Unreadable => "unreadable",
-            Kind::HiddenProcess => "hidden process",
-            Kind::OrphanThread => "orphan thread",
-            Kind::ListedNotResolving => "listed id not resolving",
-            Kind::MountOverProcess => "mount over process",
-            Kind::MountElsewhere => "mount over no process",
+            Class::Thread => "thread of a listed process",
+            Class::Transient => "transient",
+            Class::Unreadable => "unreadable",
+            Class::HiddenProcess => "hidden process",
+            Class::OrphanThread => "orphan thread",
+            Class::ListedNotResolving => "listed id not resolving",
+            Class::MountOverProcess => "mount over process",
+            Class::MountElsewhere => "mount over no process",
         }
     }
 }
@@ -369,7 +371,7 @@ impl Kind {
 /// One id, classified, with the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
-    pub kind: Kind,
+    pub kind: Class,
     /// The id looked at; for a mount, the process whose directory it
     /// is in (0 for a mount over no process).
     pub id: i32,
@@ -433,7 +435,7 @@ pub fn classify(
     let mut verdicts = mount_verdicts(proc, scan)?;
     let under: HashSet<i32> = verdicts
         .iter()
-        .filter(|v| v.kind == Kind::MountOverProcess)
+        .filter(|v| v.kind == Class::MountOverProcess)
         .map(|v| v.id)
         .collect();
     // One second look for all: a pause, then a fresh listing.
@@ -466,7 +468,7 @@ pub fn classify(
         let (tgid, comm, start) = match first {
             Seen::Gone => {
                 verdicts.push(verdict(
-                    Kind::Transient,
+                    Class::Transient,
                     None,
                     None,
                     format!("{root}/{id} resolved, then its status was gone"),
@@ -476,7 +478,7 @@ pub fn classify(
             }
             Seen::Unreadable(why) => {
                 verdicts.push(verdict(
-                    Kind::Unreadable,
+                    Class::Unreadable,
                     None,
                     None,
                     format!("{root}/{id} resolves; {why}"),
@@ -491,7 +493,7 @@ pub fn classify(
             // Its group's directory, task/ included, is under a mount:
             // the mount's finding tells of it.
             verdicts.push(verdict(
-                Kind::Thread,
+                Class::Thread,
                 Some(comm),
                 Some(tgid),
                 format!(
@@ -507,7 +509,7 @@ pub fn classify(
         }
         if tgid != id && group_listed && in_task_dir(proc, tgid, id) {
             verdicts.push(verdict(
-                Kind::Thread,
+                Class::Thread,
                 Some(comm),
                 Some(tgid),
                 format!("{root}/{id}: Tgid {tgid}"),
@@ -537,22 +539,22 @@ pub fn classify(
             ),
         };
         let kind = match &again {
-            Seen::Gone => Kind::Transient,
-            Seen::Task { start: s, .. } if *s != start => Kind::Transient,
-            Seen::Task { tgid: t, .. } if *t != tgid => Kind::Transient,
-            Seen::Unreadable(_) => Kind::Unreadable,
+            Seen::Gone => Class::Transient,
+            Seen::Task { start: s, .. } if *s != start => Class::Transient,
+            Seen::Task { tgid: t, .. } if *t != tgid => Class::Transient,
+            Seen::Unreadable(_) => Class::Unreadable,
             Seen::Task { .. } if tgid == id && relisted.contains(id) => {
-                Kind::Transient
+                Class::Transient
             }
             Seen::Task { .. }
                 if tgid != id
                     && relisted.contains(tgid)
                     && in_task_dir(proc, tgid, id) =>
             {
-                Kind::Transient
+                Class::Transient
             }
-            Seen::Task { .. } if tgid == id => Kind::HiddenProcess,
-            Seen::Task { .. } => Kind::OrphanThread,
+            Seen::Task { .. } if tgid == id => Class::HiddenProcess,
+            Seen::Task { .. } => Class::OrphanThread,
         };
         let second = match &again {
             Seen::Gone => "gone".to_string(),
@@ -588,8 +590,8 @@ pub fn classify(
         let relisted = second_look()?;
         let resolves = proc.is_dir(&id.to_string()).is_ok();
         let kind = match (resolves, relisted.contains(id)) {
-            (false, true) => Kind::ListedNotResolving,
-            _ => Kind::Transient,
+            (false, true) => Class::ListedNotResolving,
+            _ => Class::Transient,
         };
         verdicts.push(Verdict {
             kind,
@@ -658,7 +660,7 @@ fn mount_verdicts(
     for (mount, relative) in inside {
         let Some(id) = mounts::process_of(&relative) else {
             verdicts.push(Verdict {
-                kind: Kind::MountElsewhere,
+                kind: Class::MountElsewhere,
                 id: 0,
                 comm: None,
                 tgid: None,
@@ -689,7 +691,7 @@ fn mount_verdicts(
             false => format!("{root} does not list {id}"),
         };
         verdicts.push(Verdict {
-            kind: Kind::MountOverProcess,
+            kind: Class::MountOverProcess,
             id,
             comm: None,
             tgid: None,
@@ -705,14 +707,14 @@ fn mount_verdicts(
         let point = format!("{root}/{id}");
         let still = verdicts
             .iter()
-            .any(|v| v.kind == Kind::MountOverProcess && v.id == id);
+            .any(|v| v.kind == Class::MountOverProcess && v.id == id);
         if still {
             continue;
         }
         let on =
             on.map_or_else(|| "a mount".to_string(), |m| format!("mount {m}"));
         verdicts.push(Verdict {
-            kind: Kind::Transient,
+            kind: Class::Transient,
             id,
             comm: None,
             tgid: None,
@@ -783,12 +785,12 @@ fn what_it_shows(
 fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     let hidden: Vec<i32> = verdicts
         .iter()
-        .filter(|v| v.kind == Kind::HiddenProcess)
+        .filter(|v| v.kind == Class::HiddenProcess)
         .map(|v| v.id)
         .collect();
     let (threads, mut kept): (Vec<Verdict>, Vec<Verdict>) =
         verdicts.into_iter().partition(|v| {
-            v.kind == Kind::OrphanThread
+            v.kind == Class::OrphanThread
                 && v.tgid.is_some_and(|tgid| hidden.contains(&tgid))
         });
     let told = |process: &Verdict, threads: &[&Verdict]| {
@@ -796,7 +798,7 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
             .iter()
             .filter(|t| t.tgid == Some(process.id) && t.id != process.id)
             .map(|t| match &t.comm {
-                Some(comm) if process.kind == Kind::MountOverProcess => {
+                Some(comm) if process.kind == Class::MountOverProcess => {
                     format!("{} ({comm})", t.id)
                 }
                 _ => t.id.to_string(),
@@ -810,7 +812,7 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
         (!ids.is_empty()).then(|| {
             format!(
                 "; {} of it {verb} too: {}",
-                crate::claims::count(ids.len(), "thread"),
+                crate::claims::how_many(ids.len(), "thread"),
                 ids.join(", ")
             )
         })
@@ -818,13 +820,13 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     let orphans: Vec<&Verdict> = threads.iter().collect();
     let under: HashSet<i32> = kept
         .iter()
-        .filter(|v| v.kind == Kind::MountOverProcess)
+        .filter(|v| v.kind == Class::MountOverProcess)
         .map(|v| v.id)
         .collect();
     let mounted_threads: Vec<Verdict> = kept
         .iter()
         .filter(|v| {
-            v.kind == Kind::Thread
+            v.kind == Class::Thread
                 && v.tgid.is_some_and(|tgid| under.contains(&tgid))
         })
         .cloned()
@@ -833,9 +835,9 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     let mut told_mounts = HashSet::new();
     for process in &mut kept {
         let more = match process.kind {
-            Kind::HiddenProcess => told(process, &orphans),
+            Class::HiddenProcess => told(process, &orphans),
             // Told once, in the first mount over the process.
-            Kind::MountOverProcess if told_mounts.insert(process.id) => {
+            Class::MountOverProcess if told_mounts.insert(process.id) => {
                 told(process, &mounted_threads)
             }
             _ => None,
@@ -911,7 +913,7 @@ impl Audit {
         let count = |kind| verdicts.iter().filter(|v| v.kind == kind).count();
         let other_mounts = verdicts
             .iter()
-            .filter(|v| v.kind == Kind::MountElsewhere)
+            .filter(|v| v.kind == Class::MountElsewhere)
             .filter_map(|v| v.mount.clone())
             .collect();
         Audit {
@@ -921,9 +923,9 @@ impl Audit {
             pid_max: scan.pid_max,
             resolved: scan.resolved,
             listed: scan.listed.len(),
-            threads: count(Kind::Thread),
-            transient: count(Kind::Transient),
-            unreadable: count(Kind::Unreadable),
+            threads: count(Class::Thread),
+            transient: count(Class::Transient),
+            unreadable: count(Class::Unreadable),
             findings: verdicts
                 .into_iter()
                 .filter(|v| v.kind.is_finding())
@@ -978,15 +980,18 @@ impl Audit {
 }
 
 /// The checks a report shows, each passing when it found nothing.
-const CHECKS: [(Kind, &str); 4] = [
-    (Kind::HiddenProcess, "no process is hidden from the listing"),
+const CHECKS: [(Class, &str); 4] = [
     (
-        Kind::OrphanThread,
+        Class::HiddenProcess,
+        "no process is hidden from the listing",
+    ),
+    (
+        Class::OrphanThread,
         "every unlisted id is a thread of a listed process",
     ),
-    (Kind::ListedNotResolving, "every listed id resolves"),
+    (Class::ListedNotResolving, "every listed id resolves"),
     (
-        Kind::MountOverProcess,
+        Class::MountOverProcess,
         "no mount covers a process directory",
     ),
 ];
@@ -1201,19 +1206,19 @@ mod tests {
         let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
         let kind_of =
             |id| verdicts.iter().find(|v| v.id == id).map(|v| v.kind);
-        assert_eq!(kind_of(11), Some(Kind::Thread));
-        assert_eq!(kind_of(20), Some(Kind::HiddenProcess));
+        assert_eq!(kind_of(11), Some(Class::Thread));
+        assert_eq!(kind_of(20), Some(Class::HiddenProcess));
         assert_eq!(
             kind_of(21),
             None,
             "a hidden process's thread is told in its finding"
         );
-        assert_eq!(kind_of(30), Some(Kind::OrphanThread));
-        assert_eq!(kind_of(40), Some(Kind::Transient));
-        assert_eq!(kind_of(50), Some(Kind::Unreadable));
-        assert_eq!(kind_of(60), Some(Kind::Transient));
-        assert_eq!(kind_of(70), Some(Kind::ListedNotResolving));
-        assert_eq!(kind_of(80), Some(Kind::Transient));
+        assert_eq!(kind_of(30), Some(Class::OrphanThread));
+        assert_eq!(kind_of(40), Some(Class::Transient));
+        assert_eq!(kind_of(50), Some(Class::Unreadable));
+        assert_eq!(kind_of(60), Some(Class::Transient));
+        assert_eq!(kind_of(70), Some(Class::ListedNotResolving));
+        assert_eq!(kind_of(80), Some(Class::Transient));
         let hidden = verdicts.iter().find(|v| v.id == 20).unwrap();
         assert_eq!(hidden.comm.as_deref(), Some("hidden"));
         assert!(
@@ -1282,7 +1287,7 @@ mod tests {
         };
         let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
         let audit = Audit::new("6.12".into(), "/proc", &scan, verdicts);
-        let found: Vec<(Kind, i32, u64)> = audit
+        let found: Vec<(Class, i32, u64)> = audit
             .findings
             .iter()
             .map(|f| (f.kind, f.id, f.mount.as_ref().unwrap().id))
@@ -1290,9 +1295,9 @@ mod tests {
         assert_eq!(
             found,
             [
-                (Kind::MountOverProcess, 20, 90),
-                (Kind::MountOverProcess, 30, 91),
-                (Kind::MountOverProcess, 40, 92),
+                (Class::MountOverProcess, 20, 90),
+                (Class::MountOverProcess, 30, 91),
+                (Class::MountOverProcess, 40, 92),
             ],
             "{}",
             json(&audit)

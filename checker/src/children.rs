@@ -46,16 +46,17 @@ pub fn dispatch(args: &[OsString]) -> Option<std::process::ExitCode> {
     None
 }
 
-/// The executable whose hidden arguments make the children: normally
-/// the running one; tests name the checker binary they built.
+/// How the checker launches its children: an executable whose hidden
+/// first argument ([`dispatch`]) makes it demo-spawner or the probe;
+/// normally the running one, and the checker binary a test built.
 #[derive(Debug, Clone)]
-pub struct Helpers {
+pub struct Launcher {
     exe: PathBuf,
 }
 
-impl Helpers {
+impl Launcher {
     /// The running executable, which must call [`dispatch`].
-    pub fn this_executable() -> Helpers {
+    pub fn this_executable() -> Launcher {
         // current_exe() reads /proc/self/exe; with no procfs at /proc
         // (--proc names another mount) argv[0] is the next best name.
         let exe = std::env::current_exe()
@@ -65,12 +66,12 @@ impl Helpers {
                 arg0.components().nth(1).is_some().then_some(arg0)
             })
             .unwrap_or_else(|| PathBuf::from("/proc/self/exe"));
-        Helpers { exe }
+        Launcher { exe }
     }
 
     /// Another executable whose `main` calls [`dispatch`].
-    pub fn at(exe: impl Into<PathBuf>) -> Helpers {
-        Helpers { exe: exe.into() }
+    pub fn at(exe: impl Into<PathBuf>) -> Launcher {
+        Launcher { exe: exe.into() }
     }
 
     /// A command running demo-spawner, ready for its options; it dies
@@ -126,7 +127,7 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Start `command` (a [`Helpers::demo`] with options; `--json` is
+    /// Start `command` (a [`Launcher::demo`] with options; `--json` is
     /// added) and wait for its ready line: every thread alive and
     /// parked. The error is demo-spawner's own message.
     pub fn start(mut command: Command) -> Result<Demo, String> {
@@ -184,17 +185,17 @@ pub fn end(child: &mut Child) {
 /// A demo process started for one claim, with `threads` threads: a
 /// process newer than the target, or a thread nothing has looked up.
 /// `None` when it cannot start; the claim then skips.
-pub fn short_lived(helpers: &Helpers, threads: u32) -> Option<Demo> {
-    short_lived_with(helpers, threads, &[]).ok()
+pub fn short_lived(launcher: &Launcher, threads: u32) -> Option<Demo> {
+    short_lived_with(launcher, threads, &[]).ok()
 }
 
 /// The same, with demo-spawner options `extra`; the error is its own.
 pub fn short_lived_with(
-    helpers: &Helpers,
+    launcher: &Launcher,
     threads: u32,
     extra: &[&str],
 ) -> Result<Demo, String> {
-    let mut command = helpers.demo();
+    let mut command = launcher.demo();
     command
         .args(["--exit-after", "60"])
         .args(["--threads", &threads.to_string()])

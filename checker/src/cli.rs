@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use exit_status::{Status, Statuses};
 
-use crate::children::Helpers;
+use crate::children::Launcher;
 use crate::claims::{CLAIMS, Claim, Context};
 use crate::procfs::{LiveProc, Procfs, inode, is_procfs};
 use crate::report::{self, Report};
@@ -340,10 +340,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
         return error(Status::CannotRun, message);
     }
     let proc = LiveProc::new(&options.proc);
-    let helpers = Helpers::this_executable();
+    let launcher = Launcher::this_executable();
     let target = match options.pid {
-        Some(pid) => Target::existing(helpers, &proc, pid),
-        None => Target::spawn(helpers, options.threads, &proc),
+        Some(pid) => Target::existing(launcher, &proc, pid),
+        None => Target::spawn(launcher, options.threads, &proc),
     };
     let target = match target {
         Ok(target) => target,

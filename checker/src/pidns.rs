@@ -48,7 +48,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork, geteuid, pipe};
 
-use crate::children::Helpers;
+use crate::children::Launcher;
 use crate::procfs::{LiveProc, Procfs};
 
 /// How long the probe may take to report: a mount is milliseconds.
@@ -83,8 +83,8 @@ pub struct Refused {
 
 impl PidNamespaceProbe {
     /// Start one, or say why this system cannot.
-    pub fn start(helpers: &Helpers) -> Result<PidNamespaceProbe, String> {
-        let mut command = helpers.probe();
+    pub fn start(launcher: &Launcher) -> Result<PidNamespaceProbe, String> {
+        let mut command = launcher.probe();
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 use exit_status::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Claim, Outcome, count};
+use crate::claims::{Claim, Outcome, how_many};
 use crate::harness::{Case, Mark, Suite, TestPoints, Yaml};
 pub use crate::harness::{json, junit, tap};
 use crate::target::{Origin, Target};
@@ -20,7 +20,7 @@ use crate::target::{Origin, Target};
 /// each version is `checker/report.schema.json`. Version 2 named the
 /// target's fields so they cannot be misread (`leader`, `tids`);
 /// version 3 added the outcome `not_run` (a claim that runs only when
-/// asked, and was not) and its count, `summary.not_run`.
+/// asked, and was not) and its how_many, `summary.not_run`.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything one run found; `cargo xtask matrix` reads it back.
@@ -206,7 +206,7 @@ pub fn human(report: &Report, width: Option<usize>) -> String {
             report.kernel.release,
             target.comm,
             target.leader,
-            count(target.tids, "thread id")
+            how_many(target.tids, "thread id")
         ),
     };
     styled(&mut out, terminal::wrap(&header, width, ""), PLAIN);
@@ -276,7 +276,7 @@ fn totals_parts(report: &Report) -> (String, (Style, String)) {
     };
     let verdict = match report.status() {
         Status::Failed => {
-            (FAIL, format!("{} failed", count(summary.fail, "claim")))
+            (FAIL, format!("{} failed", how_many(summary.fail, "claim")))
         }
         Status::Skipped if summary.skip == 0 => {
             (SKIP, "nothing was verified: no claim ran".to_string())
@@ -296,7 +296,7 @@ fn totals_parts(report: &Report) -> (String, (Style, String)) {
     };
     let mut counts = format!(
         "{}: {} passed, {} failed, {} skipped",
-        count(report.claims.len(), "claim"),
+        how_many(report.claims.len(), "claim"),
         summary.pass,
         summary.fail,
         summary.skip

@@ -91,8 +91,6 @@ pub fn install() {
     INSTALLED.store(true, Ordering::SeqCst);
 }
 
-/// Whether the handler is in place: a tracing session then leaves the
-/// removal of its instance to it rather than install its own.
 /// Whether a progress line stands on the terminal's stderr (`checker
 /// audit`): the handler erases it, so that the shell's prompt does not
 /// land after it.
@@ -103,6 +101,8 @@ pub fn progress_shown(shown: bool) {
     PROGRESS.store(shown, Ordering::SeqCst);
 }
 
+/// Whether the handler is in place: a tracing session then leaves the
+/// removal of its instance to it rather than install its own.
 pub(crate) fn installed() -> bool {
     INSTALLED.load(Ordering::SeqCst)
 }

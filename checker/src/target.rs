@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::children::{Demo, Helpers};
+use crate::children::{Demo, Launcher};
 use crate::parse::{PF_KTHREAD, hidepid, procfs_options};
 use crate::procfs::{ProcError, Procfs};
 
@@ -67,7 +67,7 @@ pub struct Target {
     /// Something the reader should know, e.g. that `--pid` named a thread.
     pub note: Option<String>,
     /// How to start more processes (some claims need one).
-    pub helpers: Helpers,
+    pub launcher: Launcher,
     /// Why this reader cannot see the process at all, though it exists:
     /// the procfs is mounted with `hidepid=`. Every claim then skips.
     pub hidden: Option<String>,
@@ -124,11 +124,11 @@ impl Target {
     /// burns CPU) plus one that has already exited, and wait until every
     /// thread is parked.
     pub fn spawn(
-        helpers: Helpers,
+        launcher: Launcher,
         threads: u32,
         proc: &dyn Procfs,
     ) -> Result<Target, TargetError> {
-        let mut command = helpers.demo();
+        let mut command = launcher.demo();
         command
             .args(["--exited", "1", "--name", THREAD_NAME_PREFIX])
             .args(["--threads", &threads.to_string()])
@@ -158,7 +158,7 @@ impl Target {
             exited: ready.exited.clone(),
             starttime: stat.starttime,
             note: None,
-            helpers,
+            launcher,
             hidden: None,
             listed_at: ticks_since_boot(),
             pidfd: pidfd_open(pid).ok(),
@@ -169,7 +169,7 @@ impl Target {
     /// Look at the running process `pid`. A thread's id is accepted and
     /// redirected to its thread group, with a note saying so.
     pub fn existing(
-        helpers: Helpers,
+        launcher: Launcher,
         proc: &dyn Procfs,
         pid: i32,
     ) -> Result<Target, TargetError> {
@@ -182,7 +182,7 @@ impl Target {
                     .and_then(|option| hidden(proc, pid, pidfd, &option));
                 return match hidden {
                     Some((pidfd, reason)) => {
-                        Ok(Target::hidden(helpers, pid, pidfd, reason))
+                        Ok(Target::hidden(launcher, pid, pidfd, reason))
                     }
                     None => Err(unreadable_or_gone(proc, pid, err)),
                 };
@@ -232,7 +232,7 @@ impl Target {
             exited: Vec::new(),
             starttime: stat.starttime,
             note,
-            helpers,
+            launcher,
             hidden: None,
             listed_at,
             pidfd,
@@ -243,7 +243,7 @@ impl Target {
     /// A task that exists (we hold a pidfd for it, or kill(2) found
     /// it) but that this procfs hides from us.
     fn hidden(
-        helpers: Helpers,
+        launcher: Launcher,
         pid: i32,
         pidfd: Option<OwnedFd>,
         reason: String,
@@ -256,7 +256,7 @@ impl Target {
             exited: Vec::new(),
             starttime: 0,
             note: Some(reason.clone()),
-            helpers,
+            launcher,
             hidden: Some(reason),
             listed_at: ticks_since_boot(),
             pidfd,

@@ -31,7 +31,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use checker::children::Helpers;
+use checker::children::Launcher;
 use checker::claims::{self, CLAIMS, Claim};
 use checker::procfs::LiveProc;
 use checker::target::Target;
@@ -89,7 +89,7 @@ fn main() {
     .collect();
     let mut last = None;
     for threads in SIZES {
-        let target = Target::spawn(Helpers::at(CHECKER), threads, &proc)
+        let target = Target::spawn(Launcher::at(CHECKER), threads, &proc)
             .expect("the demo target starts");
         let tids = target.tids();
         let floor = || reference(&tids, false);
@@ -316,7 +316,7 @@ fn peak_of_checker(pid: i32) -> Result<(u64, Duration), String> {
 fn peak_child(pid: i32) {
     let start = Instant::now();
     let proc = LiveProc::new("/proc");
-    let target = Target::existing(Helpers::at(CHECKER), &proc, pid)
+    let target = Target::existing(Launcher::at(CHECKER), &proc, pid)
         .expect("the target is there");
     // The tracing claims skip: tracing is not asked for.
     let report = checker::cli::check(&proc, &target, CLAIMS);

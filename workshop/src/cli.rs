@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
-use checker::children::Helpers;
+use checker::children::Launcher;
 use checker::procfs::{LiveProc, is_procfs};
 use checker::target::Target;
 use clap::{CommandFactory, FromArgMatches, Parser};
@@ -160,8 +160,8 @@ pub fn run(options: &Options) -> Status {
     let proc = LiveProc::new(root);
     // Started from the main thread: the death signal follows the
     // thread that forked, and the main thread lives as long as we do.
-    let helpers = Helpers::this_executable();
-    let target = match Target::spawn(helpers, THREADS, &proc) {
+    let launcher = Launcher::this_executable();
+    let target = match Target::spawn(launcher, THREADS, &proc) {
         Ok(target) => target,
         Err(err) => {
             eprintln!("workshop: {err}");

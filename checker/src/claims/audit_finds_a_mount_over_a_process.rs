@@ -9,7 +9,7 @@ use std::path::Path;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 
-use crate::audit::{self, Kind, SETTLE, Scan, Verdict};
+use crate::audit::{self, Class, SETTLE, Scan, Verdict};
 use crate::children::short_lived_with;
 use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail, skip};
 use crate::procfs::Procfs;
@@ -41,7 +41,7 @@ pub const BAIT: &str = "mount-bait";
 /// bait's name now shows.
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
-    let bait = short_lived_with(cx.helpers(), 1, &["--comm", BAIT])
+    let bait = short_lived_with(cx.launcher(), 1, &["--comm", BAIT])
         .or_else(|why| skip(format!("could not start the bait: {why}")))?;
     let decoy = std::process::id() as i32;
     let (bait_pid, proc) = (bait.pid(), cx.proc);
@@ -62,7 +62,7 @@ fn check(cx: &Context<'_>) -> Proof {
         verdicts.iter().filter(|v| v.kind.is_finding()).collect();
     let exactly = match found.as_slice() {
         [v] => {
-            v.kind == Kind::MountOverProcess
+            v.kind == Class::MountOverProcess
                 && v.id == bait_pid
                 && v.mount.as_ref().is_some_and(|m| m.id == mount_id)
                 && v.shows_process == Some(decoy)

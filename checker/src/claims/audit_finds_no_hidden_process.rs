@@ -3,7 +3,7 @@
 //! Runs only when asked (`--audit`, see `Claim::opt_in`): it looks up
 //! every id up to `pid_max`.
 
-use crate::audit::{self, Kind, SETTLE};
+use crate::audit::{self, Class, SETTLE};
 use crate::children::short_lived_with;
 use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
 
@@ -31,7 +31,7 @@ pub const BAIT: &str = "audit-bait";
 /// classifies those that disagree, looking twice before it reports one.
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
-    let bait = short_lived_with(cx.helpers(), 1, &["--comm", BAIT])
+    let bait = short_lived_with(cx.launcher(), 1, &["--comm", BAIT])
         .or_else(|why| skip(format!("could not start the bait: {why}")))?;
     let pid_max = audit::pid_max(cx.proc)?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -55,7 +55,7 @@ fn check(cx: &Context<'_>) -> Proof {
             "it is not listed, though the audit found nothing hidden",
         );
     }
-    let transient = verdicts.iter().filter(|v| v.kind == Kind::Transient);
+    let transient = verdicts.iter().filter(|v| v.kind == Class::Transient);
     Ok(format!(
         "ids 1 to {}: {} resolve, {} listed, the bait {} ({BAIT}) among \
          them, {} transient",

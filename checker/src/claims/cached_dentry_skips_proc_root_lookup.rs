@@ -47,7 +47,7 @@ pub fn judge(path: &str, first: &[Stack], second: &[Stack]) -> Proof {
     Ok(format!(
         "first open of {path}: {} through proc_root_lookup; second open: \
          {}, none through proc_root_lookup",
-        crate::claims::count(first.len(), "stack"),
-        crate::claims::count(second.len(), "stack")
+        crate::claims::how_many(first.len(), "stack"),
+        crate::claims::how_many(second.len(), "stack")
     ))
 }

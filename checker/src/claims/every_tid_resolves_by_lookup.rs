@@ -1,7 +1,7 @@
 //! The other half of the article's observation: every thread id opens
 //! by name, listed or not.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -31,7 +31,7 @@ fn check(cx: &Context<'_>) -> Proof {
         let dir = tid.to_string();
         if !cx.proc.is_dir(&dir)? {
             return fail(
-                format!("{} to be a directory", cx.at(&dir)),
+                format!("{} to be a directory", cx.proc_path(&dir)),
                 "it is not a directory",
             );
         }
@@ -46,8 +46,8 @@ fn check(cx: &Context<'_>) -> Proof {
         "resolved as directories with readable comm and status: {} of {} \
          ({}){}",
         resolved.len(),
-        crate::claims::count(resolved.len() + threads.exited.len(), "TID"),
-        some(&resolved),
+        crate::claims::how_many(resolved.len() + threads.exited.len(), "TID"),
+        id_list(&resolved),
         threads.exited_note()
     ))
 }

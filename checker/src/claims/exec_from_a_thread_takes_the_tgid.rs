@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -31,7 +31,7 @@ const RELEASE_GRACE: Duration = Duration::from_secs(1);
 /// caller's old TID names nothing. The demo's first thread execs the
 /// demo again (`--exec-from-thread`), which then prints its ids.
 fn check(cx: &Context<'_>) -> Proof {
-    let mut demo = short_lived_with(cx.helpers(), 2, &["--exec-from-thread"])
+    let mut demo = short_lived_with(cx.launcher(), 2, &["--exec-from-thread"])
         .or_else(|why| skip(format!("could not start the demo: {why}")))?;
     let before = demo.ready.clone();
     let after = demo
@@ -51,7 +51,7 @@ fn check(cx: &Context<'_>) -> Proof {
         return fail(
             format!(
                 "{}: Pid: {pid}, Tgid: {pid}",
-                cx.at(&format!("{pid}/status"))
+                cx.proc_path(&format!("{pid}/status"))
             ),
             format!("Pid: {}, Tgid: {}", ids.pid, ids.tgid),
         );
@@ -76,11 +76,11 @@ fn check(cx: &Context<'_>) -> Proof {
         return fail(
             format!(
                 "/proc/<TID> of the old threads {} to give ENOENT",
-                some(&old)
+                id_list(&old)
             ),
             format!(
                 "{} still resolve {} ms after the exec",
-                some(&resolving),
+                id_list(&resolving),
                 RELEASE_GRACE.as_millis()
             ),
         );
@@ -89,7 +89,7 @@ fn check(cx: &Context<'_>) -> Proof {
         "thread {exec} of {pid} exec'd; the new program runs as {pid} \
          (status: Pid: {pid}, Tgid: {pid}), its threads are {}, and the \
          old TIDs {} give ENOENT",
-        some(&reused),
-        some(&old)
+        id_list(&reused),
+        id_list(&old)
     ))
 }

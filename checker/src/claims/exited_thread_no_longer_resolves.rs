@@ -44,10 +44,10 @@ fn check(cx: &Context<'_>) -> Proof {
                 return Ok(format!(
                     "thread {tid} of {} was joined; {} gives ENOENT",
                     cx.target.pid,
-                    cx.at(&path)
+                    cx.proc_path(&path)
                 ));
             }
-            Err(err) => return fail(format!("{}: ENOENT", cx.at(&path)), err),
+            Err(err) => return fail(format!("{}: ENOENT", cx.proc_path(&path)), err),
             Ok(_) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
@@ -61,7 +61,7 @@ fn check(cx: &Context<'_>) -> Proof {
         ));
     }
     fail(
-        format!("{}: ENOENT", cx.at(&path)),
+        format!("{}: ENOENT", cx.proc_path(&path)),
         format!(
             "it still resolves {} ms after thread {tid} was joined",
             RELEASE_GRACE.as_millis()

@@ -44,7 +44,7 @@ pub fn judge(stacks: &[Stack]) -> Proof {
         (Some(root), Some(pid)) if entered_in_order(stacks, &FUNCTIONS) => {
             Ok(format!(
                 "{}; {}; then {}",
-                crate::claims::count(stacks.len(), "stack"),
+                crate::claims::how_many(stacks.len(), "stack"),
                 one_line(root),
                 one_line(pid)
             ))

@@ -2,7 +2,7 @@
 //! thread-group ids, so a seek to a thread's id lands past the thread.
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, count, fail, skip, some, spread,
+    Chapter, Claim, Context, Proof, Stop, how_many, fail, skip, id_list, spread,
 };
 use crate::procfs::Dirent;
 
@@ -67,7 +67,7 @@ fn check(cx: &Context<'_>) -> Proof {
             landed.iter().any(|l| matches!(l, Landing::End))
         };
         if neighbour.is_none() && nothing_above(&landed) {
-            neighbour = crate::children::short_lived(cx.helpers(), 1);
+            neighbour = crate::children::short_lived(cx.launcher(), 1);
             if neighbour.is_some() {
                 landed = seek_all(cx, &sample, listing)?;
             }
@@ -93,7 +93,7 @@ fn check(cx: &Context<'_>) -> Proof {
                 n => format!(
                     "; {} at a process that exited before it could be \
                      asked, which tells nothing",
-                    count(n, "seek landed")
+                    how_many(n, "seek landed")
                 ),
             }
         ))
@@ -151,11 +151,11 @@ fn seek_all(
 /// spread over the group (…)`.
 fn sampled(sample: &[i32], of: usize) -> String {
     match sample.len() == of {
-        true => format!("for each of the {} ({})", count(of, "TID"), some(sample)),
+        true => format!("for each of the {} ({})", how_many(of, "TID"), id_list(sample)),
         false => format!(
             "for {} of the {of} TIDs, spread over the group ({})",
             sample.len(),
-            some(sample)
+            id_list(sample)
         ),
     }
 }

@@ -2,7 +2,7 @@
 //! but none of its other threads.
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, count, fail, skip, some,
+    Chapter, Claim, Context, Proof, how_many, fail, skip, id_list,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -48,16 +48,16 @@ fn check(cx: &Context<'_>) -> Proof {
         .collect();
     if !shown.is_empty() {
         return fail(
-            format!("none of the thread ids {} listed", some(&tids)),
-            format!("{} listed in {root} alongside {pid}", some(&shown)),
+            format!("none of the thread ids {} listed", id_list(&tids)),
+            format!("{} listed in {root} alongside {pid}", id_list(&shown)),
         );
     }
     Ok(format!(
         "{pid} listed among {} pid entries; none of its {} ({}) is \
          listed",
         listed.len(),
-        count(tids.len(), "other thread id"),
-        some(&tids)
+        how_many(tids.len(), "other thread id"),
+        id_list(&tids)
     ))
 }
 // ANCHOR_END: proof

@@ -1,7 +1,7 @@
 //! Whose numbers a lookup uses: the namespace of the procfs, not the
 //! reader's.
 
-use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail, skip, some};
+use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail, skip, id_list};
 use crate::pidns::PidNamespaceProbe;
 
 pub static CLAIM: Claim = Claim {
@@ -29,14 +29,14 @@ pub static CLAIM: Claim = Claim {
 /// if one happened to be 1, the probe, another task). The kernel's own
 /// peer is tools/testing/selftests/proc/proc-multiple-procfs.c.
 fn check(cx: &Context<'_>) -> Proof {
-    let probe = PidNamespaceProbe::start(cx.helpers()).or_else(skip)?;
+    let probe = PidNamespaceProbe::start(cx.launcher()).or_else(skip)?;
     let Ok(outside) = cx.proc.stat(&format!("{}/stat", probe.pid)) else {
         return skip(format!(
             "the probe started in a new pid namespace as {} is not in {}: \
              that procfs is of another pid namespace than the checker's; \
              run the checker inside it",
             probe.pid,
-            cx.at(".")
+            cx.proc_path(".")
         ));
     };
     let there = format!("{}/root/proc", probe.pid);
@@ -46,7 +46,7 @@ fn check(cx: &Context<'_>) -> Proof {
         return fail(
             format!(
                 "{}: pid 1, started at {} like the probe",
-                cx.at(&format!("{there}/1/stat")),
+                cx.proc_path(&format!("{there}/1/stat")),
                 outside.starttime
             ),
             format!("pid {}, started at {}", one.pid, one.starttime),
@@ -61,7 +61,7 @@ fn check(cx: &Context<'_>) -> Proof {
             Ok(stat) => fail(
                 format!(
                     "{} to name no task, or the new namespace's own",
-                    cx.at(&format!("{there}/{tid}"))
+                    cx.proc_path(&format!("{there}/{tid}"))
                 ),
                 format!(
                     "it names {} started at {}: a task of the checker's \
@@ -89,15 +89,15 @@ fn check(cx: &Context<'_>) -> Proof {
         "in a new pid namespace's procfs ({}), 1 is the probe the checker \
          started there; the target's TIDs resolve nowhere there: {} of {} \
          ({}); the probe's pid here, {}, {probe_here}",
-        cx.at(&there),
+        cx.proc_path(&there),
         absent.len(),
-        crate::claims::count(tids.len(), "TID"),
-        some(&absent),
+        crate::claims::how_many(tids.len(), "TID"),
+        id_list(&absent),
         probe.pid,
     );
     if !probe_again.is_empty() {
         observed +=
-            &format!("; {} name the probe itself there", some(&probe_again));
+            &format!("; {} name the probe itself there", id_list(&probe_again));
     }
     Ok(observed)
 }

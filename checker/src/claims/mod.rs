@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::children::Helpers;
+use crate::children::Launcher;
 use crate::parse::StatusIds;
 use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
@@ -439,7 +439,7 @@ impl<'a> Context<'a> {
     }
 
     /// `relative` under the procfs root, for evidence: `/proc/4242`.
-    pub fn at(&self, relative: &str) -> String {
+    pub fn proc_path(&self, relative: &str) -> String {
         self.proc.path(relative).display().to_string()
     }
 
@@ -452,7 +452,9 @@ impl<'a> Context<'a> {
         });
         match listing {
             Ok(entries) => Ok(entries),
-            Err(found) => fail(format!("to list {}", self.at(".")), found),
+            Err(found) => {
+                fail(format!("to list {}", self.proc_path(".")), found)
+            }
         }
     }
     // ANCHOR_END: proof_root_listing
@@ -492,8 +494,8 @@ impl<'a> Context<'a> {
     // ANCHOR_END: proof_status_ids
 
     /// How to start the processes some claims need.
-    pub fn helpers(&self) -> &Helpers {
-        &self.target.helpers
+    pub fn launcher(&self) -> &Launcher {
+        &self.target.launcher
     }
 
     /// Whether we started the target and so know its threads' names,
@@ -588,7 +590,7 @@ impl<T> Threads<T> {
             0 => String::new(),
             n => format!(
                 "; {n} exited during the check ({})",
-                some(&self.exited)
+                id_list(&self.exited)
             ),
         }
     }
@@ -598,7 +600,7 @@ impl<T> Threads<T> {
 // ANCHOR: proof_evidence
 /// `4243, 4244, 4245` or `4243, 4244, 4245, 4246, 4247, … (10000 in
 /// all)`: short evidence however many threads there are.
-pub fn some(ids: &[i32]) -> String {
+pub fn id_list(ids: &[i32]) -> String {
     let shown: Vec<String> = ids.iter().take(5).map(i32::to_string).collect();
     match ids.len() {
         n if n > 5 => format!("{}, … ({n} in all)", shown.join(", ")),
@@ -607,7 +609,7 @@ pub fn some(ids: &[i32]) -> String {
 }
 
 /// `1 thread`, `2 threads`: a count with its noun, singular or plural.
-pub fn count(n: usize, noun: &str) -> String {
+pub fn how_many(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -739,11 +741,11 @@ mod tests {
 
     #[test]
     fn evidence_stays_short_and_counts_read_well() {
-        assert_eq!(some(&[1, 2]), "1, 2");
+        assert_eq!(id_list(&[1, 2]), "1, 2");
         let many: Vec<i32> = (1..=10_000).collect();
-        assert_eq!(some(&many), "1, 2, 3, 4, 5, … (10000 in all)");
-        assert_eq!(count(1, "claim"), "1 claim");
-        assert_eq!(count(0, "TID"), "0 TIDs");
+        assert_eq!(id_list(&many), "1, 2, 3, 4, 5, … (10000 in all)");
+        assert_eq!(how_many(1, "claim"), "1 claim");
+        assert_eq!(how_many(0, "TID"), "0 TIDs");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Which names a lookup accepts: a pid written as the kernel writes it,
 //! and nothing else.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -23,12 +23,12 @@ fn check(cx: &Context<'_>) -> Proof {
     let threads = cx.each_thread(cx.target.tids(), |tid| {
         cx.proc.is_dir(&tid.to_string())?;
         for odd in [format!("0{tid}"), format!("{tid}x")] {
-            let expected = format!("{}: ENOENT", cx.at(&odd));
+            let expected = format!("{}: ENOENT", cx.proc_path(&odd));
             match cx.proc.is_dir(&odd) {
                 Err(err) if err.is_enoent() => {}
                 Err(err) => return fail(expected, err),
                 Ok(_) => {
-                    return fail(expected, format!("{} resolves", cx.at(&odd)));
+                    return fail(expected, format!("{} resolves", cx.proc_path(&odd)));
                 }
             }
         }
@@ -39,8 +39,8 @@ fn check(cx: &Context<'_>) -> Proof {
     Ok(format!(
         "{tid} resolves; 0{tid} and {tid}x give ENOENT; so for all {} \
          ({}){}",
-        crate::claims::count(tids.len(), "TID"),
-        some(&tids),
+        crate::claims::how_many(tids.len(), "TID"),
+        id_list(&tids),
         threads.exited_note()
     ))
 }

@@ -33,7 +33,7 @@ fn check(cx: &Context<'_>) -> Proof {
     else {
         return fail(
             "self and thread-self in the listing",
-            format!("{} lacks one of them", cx.at(".")),
+            format!("{} lacks one of them", cx.proc_path(".")),
         );
     };
     for entry in [&listing[this], &listing[thread]] {
@@ -88,7 +88,7 @@ fn points_to(
         return Ok(());
     }
     fail(
-        format!("{} -> {expected}", cx.at(name)),
-        format!("{} -> {}", cx.at(name), link.display()),
+        format!("{} -> {expected}", cx.proc_path(name)),
+        format!("{} -> {}", cx.proc_path(name), link.display()),
     )
 }

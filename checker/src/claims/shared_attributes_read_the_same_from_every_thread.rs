@@ -4,7 +4,7 @@
 //! directory".
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, bracketed, fail, some,
+    Chapter, Claim, Context, Proof, bracketed, fail, id_list,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -48,8 +48,8 @@ fn check(cx: &Context<'_>) -> Proof {
             let (found, agreed) = bracketed(of_process, of_thread)?;
             if !agreed {
                 return fail(
-                    format!("{} -> {}", cx.at(&path), expected.display()),
-                    format!("{} -> {}", cx.at(&path), found.display()),
+                    format!("{} -> {}", cx.proc_path(&path), expected.display()),
+                    format!("{} -> {}", cx.proc_path(&path), found.display()),
                 );
             }
         }
@@ -62,8 +62,8 @@ fn check(cx: &Context<'_>) -> Proof {
         process[0].display(),
         process[1].display(),
         process[2].display(),
-        crate::claims::count(tids.len(), "thread"),
-        some(&tids),
+        crate::claims::how_many(tids.len(), "thread"),
+        id_list(&tids),
         threads.exited_note()
     ))
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, bracketed, count, fail, some, spread,
+    Chapter, Claim, Context, Proof, bracketed, how_many, fail, id_list, spread,
 };
 use crate::procfs::ProcError;
 
@@ -46,8 +46,8 @@ fn check(cx: &Context<'_>) -> Proof {
         if !group.contains(&tid) {
             let group: Vec<i32> = group.iter().copied().collect();
             return fail(
-                format!("{} to list {tid}", cx.at(&group_path)),
-                format!("it lists {}", some(&group)),
+                format!("{} to list {tid}", cx.proc_path(&group_path)),
+                format!("it lists {}", id_list(&group)),
             );
         }
         Ok(())
@@ -62,8 +62,8 @@ fn check(cx: &Context<'_>) -> Proof {
             return fail(
                 format!(
                     "{} with {links} links: 2 + the {} of the group",
-                    cx.at(&path),
-                    count(group.len(), "thread"),
+                    cx.proc_path(&path),
+                    how_many(group.len(), "thread"),
                 ),
                 format!("{found} links"),
             );
@@ -81,10 +81,10 @@ fn check(cx: &Context<'_>) -> Proof {
             return fail(
                 format!(
                     "{} to list the same threads as {}",
-                    cx.at(&path),
-                    cx.at(&group_path)
+                    cx.proc_path(&path),
+                    cx.proc_path(&group_path)
                 ),
-                format!("{} lists {}", cx.at(&path), some(&found)),
+                format!("{} lists {}", cx.proc_path(&path), id_list(&found)),
             );
         }
         Ok(())
@@ -94,18 +94,18 @@ fn check(cx: &Context<'_>) -> Proof {
         return Ok(format!(
             "{group_path} lists the {} of {pid}; there is no other thread \
              whose task/ to compare",
-            count(group.len(), "thread")
+            how_many(group.len(), "thread")
         ));
     }
     Ok(format!(
         "{group_path} lists all {}; /proc/<TID>/task of each of {} has \
          {links} links (2 + {}), and lists the same threads for {} of \
          them ({}){}",
-        count(group.len(), "thread"),
-        count(counted.held.len(), "TID"),
+        how_many(group.len(), "thread"),
+        how_many(counted.held.len(), "TID"),
         group.len(),
         compared.len(),
-        some(&compared),
+        id_list(&compared),
         each_listed.exited_note()
     ))
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -37,7 +37,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// when `task/` was read differently.
 fn check(cx: &Context<'_>) -> Proof {
     // A process of our own whose leader exits after its ready line.
-    let demo = short_lived_with(cx.helpers(), 2, &["--leader-exits"])
+    let demo = short_lived_with(cx.launcher(), 2, &["--leader-exits"])
         .or_else(|why| skip(format!("could not start the demo: {why}")))?;
     let pid = demo.pid();
     let status = format!("{pid}/status");
@@ -55,7 +55,7 @@ fn check(cx: &Context<'_>) -> Proof {
     };
     if !state.starts_with('Z') {
         return fail(
-            format!("{}: State: Z after the leader exited", cx.at(&status)),
+            format!("{}: State: Z after the leader exited", cx.proc_path(&status)),
             format!("State: {state} {} ms later", EXIT_GRACE.as_millis()),
         );
     }
@@ -68,15 +68,15 @@ fn check(cx: &Context<'_>) -> Proof {
         return fail(
             format!(
                 "{} to list {}",
-                cx.at(&format!("{pid}/task")),
-                some(&expected)
+                cx.proc_path(&format!("{pid}/task")),
+                id_list(&expected)
             ),
             match listed.is_empty() {
                 true => "it lists nothing".to_string(),
                 false => format!(
                     "it lists {}, without {}",
-                    some(&listed),
-                    some(&missing)
+                    id_list(&listed),
+                    id_list(&missing)
                 ),
             },
         );
@@ -84,7 +84,7 @@ fn check(cx: &Context<'_>) -> Proof {
     Ok(format!(
         "the leader of {pid} exited: State: {state}; /proc/{pid}/task lists \
          {} ({}): the zombie leader and the live threads",
-        crate::claims::count(listed.len(), "thread"),
-        some(&listed)
+        crate::claims::how_many(listed.len(), "thread"),
+        id_list(&listed)
     ))
 }

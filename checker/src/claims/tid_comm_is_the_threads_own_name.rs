@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, bracketed, count, fail, skip,
+    Chapter, Claim, Context, Proof, Stop, bracketed, how_many, fail, skip,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -33,7 +33,7 @@ fn check(cx: &Context<'_>) -> Proof {
         let own = || comm(&format!("{pid}/task/{tid}/comm"));
         let (shown, agreed) = bracketed(own, || comm(path))?;
         if !agreed {
-            let expected = format!("{}: \"{}\"", cx.at(path), own()?);
+            let expected = format!("{}: \"{}\"", cx.proc_path(path), own()?);
             return fail(expected, format!("\"{shown}\""));
         }
         Ok(shown)
@@ -48,7 +48,7 @@ fn check(cx: &Context<'_>) -> Proof {
         let shown = own_name(tid, &path)?;
         match given.get(&tid) {
             Some(name) if shown != *name => {
-                let expected = format!("{}: \"{name}\"", cx.at(&path));
+                let expected = format!("{}: \"{name}\"", cx.proc_path(&path));
                 fail(expected, format!("\"{shown}\""))
             }
             _ => Ok(shown),
@@ -66,7 +66,7 @@ fn check(cx: &Context<'_>) -> Proof {
     Ok(format!(
         "{pid}/comm shows \"{leader}\"; {} have their own name in \
          /proc/<TID>/comm, e.g. /proc/{tid}/comm shows \"{name}\"{}",
-        count(named.len(), "thread"),
+        how_many(named.len(), "thread"),
         threads.exited_note()
     ))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some, spread};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list, spread};
 use crate::procfs::ProcError;
 
 pub static CLAIM: Claim = Claim {
@@ -56,8 +56,8 @@ fn check(cx: &Context<'_>) -> Proof {
             return fail(
                 format!(
                     "{} with the entries of {}",
-                    cx.at(&tid.to_string()),
-                    cx.at(&pid.to_string())
+                    cx.proc_path(&tid.to_string()),
+                    cx.proc_path(&pid.to_string())
                 ),
                 format!("they differ in {}", names(&odd)),
             );
@@ -67,8 +67,8 @@ fn check(cx: &Context<'_>) -> Proof {
             return fail(
                 format!(
                     "task/ in {}, not in {}",
-                    cx.at(&tid.to_string()),
-                    cx.at(&format!("{pid}/task/{tid}"))
+                    cx.proc_path(&tid.to_string()),
+                    cx.proc_path(&format!("{pid}/task/{tid}"))
                 ),
                 format!(
                     "task/ {} in the first, {} in the second",
@@ -86,7 +86,7 @@ fn check(cx: &Context<'_>) -> Proof {
         "for {} of {pid}'s threads ({}), /proc/<TID>/ lists the {} entries \
          of /proc/{pid}/; only there: {}; only in task/<TID>/: {}{}",
         threads.held.len(),
-        some(&threads.tids()),
+        id_list(&threads.tids()),
         process.len(),
         names(&only_tid),
         names(&only_task),

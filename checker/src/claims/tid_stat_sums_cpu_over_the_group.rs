@@ -1,7 +1,7 @@
 //! What `/proc/<TID>/stat` says: the thread's id, and the whole group's
 //! CPU time.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, some, spread};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list, spread};
 use crate::parse::Stat;
 
 pub static CLAIM: Claim = Claim {
@@ -75,7 +75,7 @@ fn check(cx: &Context<'_>) -> Proof {
         let group: Stat = cx.proc.stat(&path)?;
         if group.pid != tid {
             return fail(
-                format!("{}: field 1 is {tid}", cx.at(&path)),
+                format!("{}: field 1 is {tid}", cx.proc_path(&path)),
                 format!("field 1 is {}", group.pid),
             );
         }
@@ -85,7 +85,7 @@ fn check(cx: &Context<'_>) -> Proof {
             return fail(
                 format!(
                     "{}'s CPU ticks to include busy thread {busy}'s",
-                    cx.at(&path)
+                    cx.proc_path(&path)
                 ),
                 format!(
                     "{path}: {} ticks; {pid}/task/{tid}/stat: {tid_own} \
@@ -117,7 +117,7 @@ fn check(cx: &Context<'_>) -> Proof {
         return fail(
             format!(
                 "{}'s CPU ticks to include busy thread {busy}'s",
-                cx.at(&format!("{idle}/stat"))
+                cx.proc_path(&format!("{idle}/stat"))
             ),
             evidence,
         );
@@ -126,7 +126,7 @@ fn check(cx: &Context<'_>) -> Proof {
         "for {} of {} ({}), /proc/<TID>/stat has the TID as field 1 and \
          at least the busy thread's ticks; {evidence}",
         group.held.len(),
-        crate::claims::count(own.len(), "thread"),
-        some(&group.tids())
+        crate::claims::how_many(own.len(), "thread"),
+        id_list(&group.tids())
     ))
 }

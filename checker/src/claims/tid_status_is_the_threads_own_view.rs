@@ -1,6 +1,6 @@
 //! What `/proc/<TID>/status` says: the thread's own ids.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, some};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -21,7 +21,7 @@ fn check(cx: &Context<'_>) -> Proof {
     let threads = cx.each_thread(cx.target.tids(), |tid| {
         let ids = cx.status_ids(tid)?;
         if ids.pid != tid || ids.tgid != pid {
-            let path = cx.at(&format!("{tid}/status"));
+            let path = cx.proc_path(&format!("{tid}/status"));
             return fail(
                 format!("{path}: Pid: {tid}, Tgid: {pid}"),
                 format!("Pid: {}, Tgid: {}", ids.pid, ids.tgid),
@@ -32,8 +32,8 @@ fn check(cx: &Context<'_>) -> Proof {
     let tids = threads.tids();
     Ok(format!(
         "for each of {} ({}), status says Pid: <TID> and Tgid: {pid}{}",
-        crate::claims::count(tids.len(), "TID"),
-        some(&tids),
+        crate::claims::how_many(tids.len(), "TID"),
+        id_list(&tids),
         threads.exited_note()
     ))
 }

@@ -57,7 +57,7 @@ pub fn open_fresh_comm(cx: &Context<'_>, times: usize) -> Result<Opens, Stop> {
     let mut session = session(&LOOKUP)?;
     with_own_thread(|tid| {
         let relative = format!("{tid}/comm");
-        let path = cx.at(&relative);
+        let path = cx.proc_path(&relative);
         let mut stacks = Vec::with_capacity(times);
         for _ in 0..times {
             let recorded = session.record(|| cx.proc.read(&relative));
