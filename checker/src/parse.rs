@@ -67,42 +67,38 @@ pub fn parse_pid(name: &str) -> Option<i32> {
 ///
 /// Layout (include/linux/dirent.h): `u64 d_ino; s64 d_off; u16 d_reclen;
 /// u8 d_type; char d_name[]` with a NUL-terminated name, each record
-/// padded to 8 bytes. A record that does not fit is an error, never a
-/// panic: the bytes come from the kernel, but tests feed it anything.
+/// padded to 8 bytes, so `d_reclen` says where the next one starts. A
+/// record that does not fit is an error, never a panic: the bytes come
+/// from the kernel, but tests feed it anything.
 pub fn parse_dirents(buf: &[u8]) -> Result<Vec<Dirent>, ParseError> {
+    // The name starts after the 8 + 8 + 2 + 1 bytes of the fields.
     const HEADER: usize = 19;
+    let bad = |problem: String| error("getdents64", problem);
     let mut entries = Vec::new();
     let mut rest = buf;
     while !rest.is_empty() {
-        if rest.len() < HEADER {
-            return Err(error("getdents64", "record shorter than its header"));
+        let Some(header) = rest.get(..HEADER) else {
+            return Err(bad("record shorter than its header".into()));
+        };
+        let reclen = usize::from(u16::from_ne_bytes([header[16], header[17]]));
+        if !(HEADER..=rest.len()).contains(&reclen) {
+            let problem = format!("outside 19..={}", rest.len());
+            return Err(bad(format!("record length {reclen} {problem}")));
         }
-        let reclen = usize::from(u16::from_ne_bytes([rest[16], rest[17]]));
-        if reclen < HEADER || reclen > rest.len() {
-            return Err(error(
-                "getdents64",
-                format!("record length {reclen} outside 19..={}", rest.len()),
-            ));
-        }
-        let record = &rest[..reclen];
-        let name_bytes = &record[HEADER..];
-        let end = name_bytes
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or_else(|| error("getdents64", "name without its NUL"))?;
-        let name = String::from_utf8_lossy(&name_bytes[..end]).into_owned();
+        let (record, next) = rest.split_at(reclen);
+        let name = &record[HEADER..];
+        let end = (name.iter().position(|&b| b == 0))
+            .ok_or_else(|| bad("name without its NUL".into()))?;
         let u64_at = |at: usize| {
-            let mut bytes = [0; 8];
-            bytes.copy_from_slice(&record[at..at + 8]);
-            u64::from_ne_bytes(bytes)
+            record[at..at + 8].try_into().map_or(0, u64::from_ne_bytes)
         };
         entries.push(Dirent {
             ino: u64_at(0),
             d_off: u64_at(8) as i64,
             d_type: record[18],
-            name,
+            name: String::from_utf8_lossy(&name[..end]).into_owned(),
         });
-        rest = &rest[reclen..];
+        rest = next;
     }
     Ok(entries)
 }
@@ -173,44 +169,55 @@ impl Stat {
     }
 }
 
-/// Parse a `stat` line. `comm` may hold spaces and parentheses, so the
-/// fields after it are counted from the *last* `)`.
+/// A `stat` line cut into its pid, its comm, and the fields after the
+/// comm (field 3, the state, first). The comm may hold spaces and
+/// parentheses (a thread names itself), so it ends at the *last* `)`.
+fn split_stat(text: &str) -> Result<(&str, &str, Vec<&str>), ParseError> {
+    let (pid, rest) = text
+        .split_once(" (")
+        .ok_or_else(|| error("stat", "no \" (\""))?;
+    let (comm, rest) = rest
+        .rsplit_once(')')
+        .ok_or_else(|| error("stat", "no \")\""))?;
+    Ok((pid, comm, rest.split_whitespace().collect()))
+}
+
+/// Field `n` of a `stat` line, numbered as proc(5) numbers them, from
+/// the fields after the comm.
+fn stat_field(fields: &[&str], n: usize) -> Result<u64, ParseError> {
+    let value = fields.get(n - 3).ok_or_else(|| {
+        error("stat", format!("only {} fields", fields.len() + 2))
+    })?;
+    (value.parse())
+        .map_err(|_| error("stat", format!("field {n} is {value:?}")))
+}
+
+/// Parse a `stat` line.
 pub fn parse_stat(text: &str) -> Result<Stat, ParseError> {
-    let open = text.find(" (").ok_or_else(|| error("stat", "no \" (\""))?;
-    let close = text.rfind(')').ok_or_else(|| error("stat", "no \")\""))?;
-    if close < open + 2 {
-        return Err(error("stat", "\")\" before \"(\""));
-    }
-    let pid = text[..open]
-        .parse()
-        .map_err(|_| error("stat", format!("pid is {:?}", &text[..open])))?;
-    let comm = text[open + 2..close].to_string();
-    // After the comm, field 3 (state) is index 0.
-    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
-    let number = |field: usize| -> Result<u64, ParseError> {
-        let value = rest.get(field - 3).ok_or_else(|| {
-            error("stat", format!("only {} fields", rest.len() + 2))
-        })?;
-        value
-            .parse()
-            .map_err(|_| error("stat", format!("field {field} is {value:?}")))
-    };
-    let state = rest
-        .first()
-        .and_then(|field| field.chars().next())
+    let (pid, comm, fields) = split_stat(text)?;
+    let pid =
+        (pid.parse()).map_err(|_| error("stat", format!("pid is {pid:?}")))?;
+    let state = (fields.first().and_then(|field| field.chars().next()))
         .ok_or_else(|| error("stat", "no state field"))?;
-    let ppid = number(4)?;
+    let ppid = stat_field(&fields, 4)?;
     Ok(Stat {
         pid,
-        comm,
+        comm: comm.to_string(),
         state,
         ppid: i32::try_from(ppid)
             .map_err(|_| error("stat", format!("ppid {ppid} too large")))?,
-        flags: number(9)?,
-        utime: number(14)?,
-        stime: number(15)?,
-        starttime: number(22)?,
+        flags: stat_field(&fields, 9)?,
+        utime: stat_field(&fields, 14)?,
+        stime: stat_field(&fields, 15)?,
+        starttime: stat_field(&fields, 22)?,
     })
+}
+
+/// Field 22 of a `stat` line alone: when the task started, in clock
+/// ticks after boot, which with its id names one task even after the id
+/// is given to another.
+pub fn parse_starttime(text: &str) -> Result<u64, ParseError> {
+    stat_field(&split_stat(text)?.2, 22)
 }
 
 /// The options of the procfs mounted at `root`, from the text of a
@@ -365,6 +372,12 @@ mod tests {
         assert_eq!((stat.utime, stat.stime), (21, 3));
         assert_eq!(stat.cpu_ticks(), 24);
         assert_eq!(stat.starttime, 123_456);
+    }
+
+    #[test]
+    fn the_start_time_alone_is_field_22() {
+        assert_eq!(parse_starttime(STAT), Ok(123_456));
+        assert!(parse_starttime("1 (x) S 1 2").is_err());
     }
 
     #[test]

@@ -1,17 +1,22 @@
-//! The thin layer that touches `/proc`; everything else goes through it.
+//! The thin layer that touches `/proc`: the claims read it only
+//! through here (ARCHITECTURE.md names the few modules that read it
+//! directly, and why).
 //!
-//! Claims see `/proc` only through the [`Procfs`] trait, so a test can
-//! hand a claim a doctored `/proc` (say, a listing that does contain a
-//! thread id) and watch the claim fail with evidence. [`LiveProc`] is the
-//! real one: it lists directories with `getdents64(2)` itself, because
-//! the claims are about the offsets (`d_off`) that `readdir(3)` hides.
+//! Claims see `/proc` through the [`Procfs`] trait, so a test can hand
+//! a claim a doctored `/proc` (say, a listing that does contain a
+//! thread id) and watch the claim fail with evidence. [`LiveProc`] is
+//! the real one. It lists directories with the `getdents64(2)` system
+//! call itself rather than `readdir(3)`: the claims are about the
+//! records the kernel writes, offsets (`d_off`) included, which
+//! `readdir(3)` keeps to itself. Turning those bytes into [`Dirent`]s
+//! is a parser's job (`parse.rs`), tested without a kernel.
 //!
 //! Every error is a [`ProcError`], made here, where `/proc` is read: it
 //! carries the path and the operation, displays as `/proc/4242/comm: No
 //! such file or directory`, and a claim passes it on with `?`.
 //!
 //! At 10,000 threads the claims make tens of thousands of calls here, so
-//! the live layer does no more system calls than each answer needs: a
+//! the live layer makes no more system calls than each answer needs: a
 //! file is `open`, `read` to the end, `close` (no `statx` for a size
 //! hint, as `std::fs::read_to_string` makes), and a directory is listed
 //! with 64 KiB `getdents64` calls. Book: "Performance".
@@ -22,6 +27,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::{Whence, lseek};
@@ -33,7 +39,8 @@ use crate::parse::{
 pub use crate::parse::{DT_DIR, DT_LNK, Dirent};
 
 /// A view of a procfs mount, addressed by paths relative to its root
-/// (`"4242/task"`, `"self"`).
+/// (`"4242/task"`, `"self"`). The required methods are the system calls;
+/// the provided ones read and parse, the same for every view.
 pub trait Procfs: Sync {
     /// Where this view is mounted, for messages.
     fn root(&self) -> &Path;
@@ -77,18 +84,18 @@ pub trait Procfs: Sync {
 
     /// `path` under the root, as messages show it.
     fn path(&self, relative: &str) -> PathBuf {
-        if relative == "." {
-            self.root().to_path_buf()
-        } else {
-            self.root().join(relative)
+        match relative {
+            "." => self.root().to_path_buf(),
+            _ => self.root().join(relative),
         }
     }
 
     /// The error for a file the kernel wrote that we could not parse.
     fn parse_error(&self, path: &str, err: ParseError) -> ProcError {
+        let path = self.path(path);
         ProcError {
             op: Op::Read,
-            path: self.path(path),
+            path,
             cause: Cause::Parse(err),
         }
     }
@@ -122,6 +129,9 @@ pub struct ProcError {
     cause: Cause,
 }
 
+/// Whose the error is: a refusal is the system's answer (a claim may
+/// skip or fail on it), a text we could not parse is our bug, and the
+/// message says so.
 #[derive(Debug)]
 enum Cause {
     /// The kernel refused: the system's answer.
@@ -133,11 +143,8 @@ enum Cause {
 impl ProcError {
     /// `op` on `path` failed with `err`.
     pub fn new(op: Op, path: impl Into<PathBuf>, err: io::Error) -> Self {
-        ProcError {
-            op,
-            path: path.into(),
-            cause: Cause::Io(err),
-        }
+        let (path, cause) = (path.into(), Cause::Io(err));
+        ProcError { op, path, cause }
     }
 
     /// Whether the kernel said `ENOENT`: nothing has that name.
@@ -183,7 +190,7 @@ impl std::error::Error for ProcError {}
 /// Rust's `(os error 2)` suffix.
 pub fn describe(err: &io::Error) -> String {
     match err.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        Some(code) => Errno::from_raw(code).desc().to_string(),
         None => err.to_string(),
     }
 }
@@ -211,16 +218,19 @@ impl Procfs for LiveProc {
         pos: i64,
     ) -> Result<Vec<Dirent>, ProcError> {
         let path = self.path(dir);
-        let error = |err: nix::Error| {
-            ProcError::new(Op::List, &path, io::Error::from(err))
-        };
+        let error = |err: io::Error| ProcError::new(Op::List, &path, err);
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let fd = open(&path, flags, Mode::empty()).map_err(error)?;
+        let fd = open(&path, flags, Mode::empty()).map_err(io::Error::from);
+        let fd = fd.map_err(error)?;
+        // A listing resumes where `lseek` puts it: at an entry's
+        // `d_off`, the position of the entry after it. The kernel
+        // decides what a position means; for the procfs root, see
+        // `listing_positions_follow_tgid_arithmetic`.
         if pos != 0 {
-            lseek(&fd, pos, Whence::SeekSet).map_err(error)?;
+            let seek = lseek(&fd, pos, Whence::SeekSet);
+            seek.map_err(|err| error(err.into()))?;
         }
-        getdents_to_end(&fd)
-            .map_err(|err| ProcError::new(Op::List, &path, err))
+        getdents_to_end(&fd).map_err(error)
     }
 
     fn read(&self, path: &str) -> Result<String, ProcError> {
@@ -229,6 +239,8 @@ impl Procfs for LiveProc {
     }
 
     fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
+        // stat(2) of `/proc/<id>` is a lookup: `proc_pid_lookup()`
+        // decides whether the name resolves.
         let path = self.path(path);
         match std::fs::metadata(&path) {
             Ok(meta) => Ok(meta.is_dir()),
@@ -259,52 +271,42 @@ const READ_BYTES: usize = 4096;
 /// about 300 KiB of records, so a few calls list it all.
 const GETDENTS_BYTES: usize = 64 * 1024;
 
-/// `open`, `read` to the end, `close`.
+/// `open`, `read` to the end, `close`: a /proc file the claims read
+/// (comm, stat, status) fits in the first read, and the second sees
+/// its end. Through `take`, whose `read_to_end` asks for no size
+/// hint, where `File`'s would first make a `statx` and an `lseek`.
 fn read_whole(path: &Path) -> io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    // Most /proc files the claims read (comm, stat, status) fit in
-    // one read; the second read sees the end of the file.
-    let mut bytes = vec![0u8; READ_BYTES];
-    let mut len = 0;
-    loop {
-        if len == bytes.len() {
-            bytes.resize(len * 2, 0);
-        }
-        match file.read(&mut bytes[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    bytes.truncate(len);
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(READ_BYTES);
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
     String::from_utf8(bytes)
         .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
 }
 
+/// Every record of an open directory, from where it stands: one
+/// `getdents64` call after another until it returns 0, the end. Each
+/// call fills the buffer with as many whole records as fit, and the
+/// directory's position moves past them.
 fn getdents_to_end(fd: &OwnedFd) -> io::Result<Vec<Dirent>> {
     let mut entries = Vec::new();
     let mut buf = vec![0u8; GETDENTS_BYTES];
     loop {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the
         // duration of the call, and `fd` is an open directory we own.
-        let read = unsafe {
+        let read = Errno::result(unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
                 fd.as_raw_fd(),
                 buf.as_mut_ptr(),
                 buf.len(),
             )
-        };
-        match read {
-            0 => return Ok(entries),
-            n if n < 0 => return Err(io::Error::last_os_error()),
-            n => {
-                let records = parse_dirents(&buf[..n as usize])
-                    .map_err(|err| io::Error::other(err.to_string()))?;
-                entries.extend(records);
-            }
+        })?;
+        if read == 0 {
+            return Ok(entries);
         }
+        let records = parse_dirents(&buf[..read as usize])
+            .map_err(|err| io::Error::other(err.to_string()))?;
+        entries.extend(records);
     }
 }
 

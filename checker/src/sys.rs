@@ -2,6 +2,15 @@
 //! signal and pidfd calls some claims make. Like [`crate::procfs`], a
 //! trait, so that a test can hand a claim a kernel that answers
 //! otherwise and watch the claim fail.
+//!
+//! These calls take ids, as a path lookup of `/proc/<id>` does, and
+//! each asks the kernel its own question about the id: kill(2) any
+//! task's, tgkill(2) a task's within a group, pidfd_open(2) a group
+//! leader's (or any task's with `PIDFD_THREAD`). The claims of the
+//! book's "Beyond the article" compare those answers with the two
+//! paths of `/proc`. tgkill and pidfd_open are made as raw system
+//! calls: the libc crate declares no `pidfd_open`, and `tgkill` only
+//! for glibc.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 

@@ -279,6 +279,10 @@ impl Target {
     /// Whether the process has exited, as its pidfd tells: a process
     /// that has exited (even a zombie not yet reaped) makes its pidfd
     /// readable. Without a pidfd (kernels before 5.3), `false`.
+    ///
+    /// Why not look at `/proc/<pid>`: once the process is reaped its
+    /// pid may name another process, whose directory answers as if it
+    /// were ours. A poll with no timeout asks without waiting.
     pub fn has_exited(&self) -> bool {
         let Some(pidfd) = &self.pidfd else {
             return false;

@@ -27,7 +27,12 @@ pub static CLAIM: Claim = Claim {
 /// bare system calls (book: "Performance").
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
+    // Every TID, the leader's too: the lookup makes no difference
+    // between them. Under `--pid` a thread may exit while we look;
+    // `each_thread` tells that from a broken claim.
     let threads = cx.each_thread(cx.target.tids(), |tid| {
+        // `stat("/proc/<TID>")`: the path walk asks the procfs root to
+        // look the name up, which is the claim.
         let dir = tid.to_string();
         if !cx.proc.is_dir(&dir)? {
             return fail(
@@ -35,6 +40,8 @@ fn check(cx: &Context<'_>) -> Proof {
                 "it is not a directory",
             );
         }
+        // What the article ran: `cat /proc/<TID>/comm`. A file that
+        // resolves but cannot be read would not be a lookup that works.
         cx.proc.read(&format!("{tid}/comm"))?;
         // Read once for this claim and the status claim, which checks
         // the ids.

@@ -2,7 +2,7 @@
 //! but none of its other threads.
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, how_many, fail, skip, id_list,
+    Chapter, Claim, Context, Proof, fail, how_many, id_list, skip,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -26,15 +26,21 @@ pub static CLAIM: Claim = Claim {
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
     let pid = cx.target.pid;
-    let tids: Vec<i32> = cx.target.threads.iter().map(|t| t.tid).collect();
+    // The ids the kernel gave the target's other threads: what `ls
+    // /proc` would have to show if it listed threads.
+    let tids = cx.target.other_tids();
     if tids.is_empty() {
         return skip(format!(
             "process {pid} has a single thread: there is no other thread \
              id to look for; pick a multi-threaded process"
         ));
     }
+    // What `ls /proc` reads: the root directory's entries, from
+    // getdents64, as numbers.
     let listed = cx.listed_pids()?;
     let root = cx.proc.root().display();
+    // The leader's id is the process's: it must be there, or the
+    // listing proves nothing about the others.
     if !listed.contains(&pid) {
         return fail(
             format!("{pid} among the pid entries of {root}"),

@@ -14,6 +14,21 @@
 //! What proofs share is here: the [`Context`] (the procfs, the target,
 //! the root listing read once) and [`Context::each_thread`], the one
 //! place that tolerates threads that come and go under `--pid`.
+//!
+//! Where the threads come from: most claims look at the target, a
+//! process the checker started (demo-spawner's code, its threads held
+//! still) or one named with `--pid`. A claim that only makes system
+//! calls about some thread holds one of the checker's own
+//! ([`with_own_thread`]); only a claim about another process's life
+//! (an exec, an exiting leader, a newer thread group) starts one.
+//!
+//! Why the shared helpers tolerate so much: the checker runs on busy
+//! machines, where other processes fork, exec and exit between any two
+//! reads. A failure must mean the kernel, so a read that another
+//! process may have changed is read again ([`again_if_failed`],
+//! [`bracketed`]), a TID whose thread has gone is set aside
+//! ([`Context::gone`]), and a read the system withholds from this
+//! reader is a skip ([`withheld`]), never a failure.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -23,7 +38,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::children::Launcher;
-use crate::parse::StatusIds;
+use crate::parse::{StatusIds, parse_starttime};
 use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
 use crate::target::{Origin, Target};
@@ -96,7 +111,8 @@ pub struct Claim {
 }
 
 /// The claim id of the module `path` names (its last segment): so a
-/// claim's id is its file's name, written nowhere else.
+/// claim's id is its file's name, written nowhere else. A `const fn`,
+/// because each claim's [`Claim`] is a `static` built at compile time.
 pub const fn id_of(path: &'static str) -> &'static str {
     let bytes = path.as_bytes();
     let mut start = bytes.len();
@@ -447,6 +463,9 @@ impl<'a> Context<'a> {
     /// The entries that `getdents64` lists at the procfs root, in the
     /// kernel's order, with their offsets.
     pub fn root_listing(&self) -> Result<&[Dirent], Stop> {
+        // Read once, by the first claim that asks: a listing of 10,000
+        // processes is 300 KiB, and every claim that needs one sees the
+        // same moment. The error is kept as text, the evidence it is.
         let listing = self.listing.get_or_init(|| {
             self.proc.list(".").map_err(|err| err.to_string())
         });
@@ -474,7 +493,8 @@ impl<'a> Context<'a> {
     }
 
     // ANCHOR: proof_listed_pids
-    /// The pids among them.
+    /// The pids among them: the numeric names (`self`, `sys` and the
+    /// other fixed entries are not pids).
     pub fn listed_pids(&self) -> Result<HashSet<i32>, Stop> {
         let pids = self.root_listing()?.iter().filter_map(Dirent::pid);
         Ok(pids.collect())
@@ -499,7 +519,9 @@ impl<'a> Context<'a> {
     }
 
     /// Whether we started the target and so know its threads' names,
-    /// CPU use and exited threads.
+    /// CPU use and exited threads. Such a target holds still: its
+    /// threads are parked until we end it, so nothing about it changes
+    /// under a proof.
     pub fn spawned(&self) -> bool {
         self.target.origin == Origin::Spawned
     }
@@ -560,10 +582,13 @@ impl<'a> Context<'a> {
         if self.target.has_exited() {
             return true;
         }
+        // A start time, not a name, tells tasks apart: a TID is free
+        // again once its thread has exited, and after the pid numbers
+        // wrap around `pid_max` a new thread may get it.
         let path = format!("{}/task/{tid}/stat", self.target.pid);
-        match self.proc.stat(&path) {
-            Ok(stat) => self.target.started_after_listing(stat.starttime),
-            Err(_) => true,
+        match self.proc.read(&path).map(|stat| parse_starttime(&stat)) {
+            Ok(Ok(start)) => self.target.started_after_listing(start),
+            _ => true,
         }
     }
     // ANCHOR_END: proof_gone
