@@ -49,6 +49,7 @@
 use std::collections::HashSet;
 use std::ffi::CStr;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -292,22 +293,8 @@ fn lookups(
 /// `id` in decimal, NUL-terminated, in `buffer`: a name for `fstatat`
 /// without an allocation per id.
 fn decimal(id: u32, buffer: &mut [u8; 16]) -> &CStr {
-    let mut digits = [0u8; 10];
-    let mut n = id;
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in 0..len {
-        buffer[i] = digits[len - 1 - i];
-    }
-    buffer[len] = 0;
-    CStr::from_bytes_with_nul(&buffer[..=len]).unwrap_or(c"0")
+    let _ = write!(&mut buffer[..], "{id}\0");
+    CStr::from_bytes_until_nul(buffer).unwrap_or(c"0")
 }
 
 /// What one id that disagrees turned out to be.
@@ -393,6 +380,22 @@ pub struct Verdict {
     pub shows_process: Option<i32>,
 }
 
+impl Verdict {
+    /// A verdict on `id` with its evidence, and nothing else known.
+    fn new(class: Class, id: i32, lookup: String, listing: String) -> Self {
+        Verdict {
+            kind: class,
+            id,
+            comm: None,
+            tgid: None,
+            lookup,
+            listing,
+            mount: None,
+            shows_process: None,
+        }
+    }
+}
+
 /// What `status` and `stat` say of an id, if they can be read.
 enum Seen {
     Gone,
@@ -449,22 +452,12 @@ pub fn classify(
     };
     for &id in scan.unlisted.iter().filter(|id| !under.contains(id)) {
         let first = look(proc, id);
-        let verdict = |kind,
-                       comm: Option<String>,
-                       tgid,
-                       lookup: String,
-                       listing: String| {
-            Verdict {
-                kind,
-                id,
+        let verdict =
+            |class, comm: Option<String>, tgid, lookup, listing| Verdict {
                 comm,
                 tgid,
-                lookup,
-                listing,
-                mount: None,
-                shows_process: None,
-            }
-        };
+                ..Verdict::new(class, id, lookup, listing)
+            };
         let (tgid, comm, start) = match first {
             Seen::Gone => {
                 verdicts.push(verdict(
@@ -593,28 +586,21 @@ pub fn classify(
             (false, true) => Class::ListedNotResolving,
             _ => Class::Transient,
         };
-        verdicts.push(Verdict {
-            kind,
-            id,
-            comm: None,
-            tgid: None,
-            lookup: format!(
-                "{root}/{id} did not resolve; {} ms later it {}",
-                settle.as_millis(),
-                if resolves { "did" } else { "still did not" }
-            ),
-            listing: format!(
-                "listed in {root}; re-listed {} ms later: {}",
-                settle.as_millis(),
-                if relisted.contains(id) {
-                    "still listed"
-                } else {
-                    "gone"
-                }
-            ),
-            mount: None,
-            shows_process: None,
-        });
+        let lookup = format!(
+            "{root}/{id} did not resolve; {} ms later it {}",
+            settle.as_millis(),
+            if resolves { "did" } else { "still did not" }
+        );
+        let listing = format!(
+            "listed in {root}; re-listed {} ms later: {}",
+            settle.as_millis(),
+            if relisted.contains(id) {
+                "still listed"
+            } else {
+                "gone"
+            }
+        );
+        verdicts.push(Verdict::new(kind, id, lookup, listing));
     }
     Ok(with_threads_in_their_process(verdicts))
 }
@@ -659,15 +645,10 @@ fn mount_verdicts(
     let mut verdicts = Vec::new();
     for (mount, relative) in inside {
         let Some(id) = mounts::process_of(&relative) else {
+            let lookup = format!("{root}/{relative} is a mount point");
             verdicts.push(Verdict {
-                kind: Class::MountElsewhere,
-                id: 0,
-                comm: None,
-                tgid: None,
-                lookup: format!("{root}/{relative} is a mount point"),
-                listing: String::new(),
                 mount: Some(mount),
-                shows_process: None,
+                ..Verdict::new(Class::MountElsewhere, 0, lookup, String::new())
             });
             continue;
         };
@@ -691,14 +672,9 @@ fn mount_verdicts(
             false => format!("{root} does not list {id}"),
         };
         verdicts.push(Verdict {
-            kind: Class::MountOverProcess,
-            id,
-            comm: None,
-            tgid: None,
-            lookup,
-            listing,
             mount: Some(mount),
             shows_process,
+            ..Verdict::new(Class::MountOverProcess, id, lookup, listing)
         });
     }
     // The ids the scan saw on another mount, which the table no longer
@@ -713,19 +689,13 @@ fn mount_verdicts(
         }
         let on =
             on.map_or_else(|| "a mount".to_string(), |m| format!("mount {m}"));
-        verdicts.push(Verdict {
-            kind: Class::Transient,
-            id,
-            comm: None,
-            tgid: None,
-            lookup: format!(
-                "the scan's lookup of {point} ended on {on}; the mount \
-                 table read after the scan has no mount on {point}"
-            ),
-            listing: String::new(),
-            mount: None,
-            shows_process: None,
-        });
+        let lookup = format!(
+            "the scan's lookup of {point} ended on {on}; the mount table \
+             read after the scan has no mount on {point}"
+        );
+        let verdict =
+            Verdict::new(Class::Transient, id, lookup, String::new());
+        verdicts.push(verdict);
     }
     Ok(verdicts)
 }

@@ -375,36 +375,45 @@ pub fn audit_main(
     width: Option<usize>,
     out: &mut dyn Write,
 ) -> Status {
-    use std::io::IsTerminal;
-    if let Err(message) = usable_procfs(&options.proc) {
-        return error(Status::CannotRun, format!("audit: {message}"));
-    }
-    let proc = LiveProc::new(&options.proc);
-    let pid_max = match crate::audit::pid_max(&proc) {
-        Ok(pid_max) => pid_max,
-        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
+    let audit = match audit(options) {
+        Ok(audit) => audit,
+        Err(message) => {
+            return error(Status::CannotRun, format!("audit: {message}"));
+        }
     };
+    let text = match options.format {
+        AuditFormat::Human => crate::audit::human(&audit, width),
+        AuditFormat::Tap => crate::audit::tap(&audit),
+        AuditFormat::Junit => crate::audit::junit(&audit),
+        AuditFormat::Json => crate::audit::json(&audit),
+    };
+    let status = match audit.clean() {
+        true => Status::Ok,
+        false => Status::Failed,
+    };
+    written(text, out).unwrap_or(status)
+}
+
+/// The audit of the procfs `options` name, with a progress line on a
+/// terminal's stderr (at most four a second); or why it cannot be had.
+fn audit(options: &AuditOptions) -> Result<crate::audit::Audit, String> {
+    use std::io::IsTerminal;
+    usable_procfs(&options.proc)?;
+    let proc = LiveProc::new(&options.proc);
+    let pid_max = crate::audit::pid_max(&proc).map_err(|e| e.to_string())?;
     let jobs = options.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
     let show = std::io::stderr().is_terminal();
-    let last = std::sync::atomic::AtomicU64::new(0);
-    let start = std::time::Instant::now();
+    let last = std::sync::Mutex::new(std::time::Instant::now());
     let progress = |done: u32| {
-        let ms = start.elapsed().as_millis() as u64;
-        let before = last.load(std::sync::atomic::Ordering::Relaxed);
-        let due = ms >= before + 250;
-        let ours = due
-            && last
-                .compare_exchange(
-                    before,
-                    ms,
-                    std::sync::atomic::Ordering::Relaxed,
-                    std::sync::atomic::Ordering::Relaxed,
-                )
-                .is_ok();
-        if show && ours {
+        // One worker writes, the others go on looking ids up.
+        let Ok(mut last) = last.try_lock() else {
+            return;
+        };
+        if show && last.elapsed().as_millis() >= 250 {
+            *last = std::time::Instant::now();
             crate::stop::progress_shown(true);
             eprint!("\raudit: {done} of {} ids looked up", pid_max - 1);
         }
@@ -415,30 +424,17 @@ pub fn audit_main(
         eprint!("\r\x1b[K");
         crate::stop::progress_shown(false);
     }
-    let scan = match scan {
-        Ok(scan) => scan,
-        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
-    };
+    let scan = scan.map_err(|err| err.to_string())?;
     let settle = crate::audit::SETTLE;
-    let verdicts = match crate::audit::classify(&proc, &scan, settle) {
-        Ok(verdicts) => verdicts,
-        Err(err) => return error(Status::CannotRun, format!("audit: {err}")),
-    };
+    let verdicts = crate::audit::classify(&proc, &scan, settle)
+        .map_err(|err| err.to_string())?;
     let shown = options.proc.display().to_string();
-    let audit =
-        crate::audit::Audit::new(kernel_release(), &shown, &scan, verdicts);
-    let text = match options.format {
-        AuditFormat::Human => crate::audit::human(&audit, width),
-        AuditFormat::Tap => crate::audit::tap(&audit),
-        AuditFormat::Junit => crate::audit::junit(&audit),
-        AuditFormat::Json => crate::audit::json(&audit),
-    };
-    let status = if audit.clean() {
-        Status::Ok
-    } else {
-        Status::Failed
-    };
-    written(text, out).unwrap_or(status)
+    Ok(crate::audit::Audit::new(
+        kernel_release(),
+        &shown,
+        &scan,
+        verdicts,
+    ))
 }
 
 /// Write `text`; a status if that ends the run (a closed pipe ends it

@@ -144,11 +144,8 @@ impl Target {
             .map_err(|err| unreadable_or_gone(proc, pid, err))?;
         Ok(Target {
             origin: Origin::Spawned,
-            pid,
             comm: stat.comm,
-            threads: ready
-                .threads
-                .iter()
+            threads: (ready.threads.iter())
                 .map(|thread| Thread {
                     tid: thread.tid,
                     name: thread.name.clone(),
@@ -157,12 +154,7 @@ impl Target {
                 .collect(),
             exited: ready.exited.clone(),
             starttime: stat.starttime,
-            note: None,
-            launcher,
-            hidden: None,
-            listed_at: ticks_since_boot(),
-            pidfd: pidfd_open(pid).ok(),
-            _demo: Some(demo),
+            ..Target::bare(launcher, pid, pidfd_open(pid).ok(), Some(demo))
         })
     }
 
@@ -225,18 +217,12 @@ impl Target {
             .map(|comm| comm.trim_end().to_string())
             .unwrap_or(stat.comm);
         Ok(Target {
-            origin: Origin::Existing,
-            pid,
             comm,
             threads,
-            exited: Vec::new(),
             starttime: stat.starttime,
             note,
-            launcher,
-            hidden: None,
             listed_at,
-            pidfd,
-            _demo: None,
+            ..Target::bare(launcher, pid, pidfd, None)
         })
     }
 
@@ -249,18 +235,33 @@ impl Target {
         reason: String,
     ) -> Target {
         Target {
+            note: Some(reason.clone()),
+            hidden: Some(reason),
+            ..Target::bare(launcher, pid, pidfd, None)
+        }
+    }
+
+    /// Process `pid` with nothing known of it yet: what the constructors
+    /// above learn replaces these empty fields.
+    fn bare(
+        launcher: Launcher,
+        pid: i32,
+        pidfd: Option<OwnedFd>,
+        demo: Option<Demo>,
+    ) -> Target {
+        Target {
             origin: Origin::Existing,
             pid,
             comm: String::new(),
             threads: Vec::new(),
             exited: Vec::new(),
             starttime: 0,
-            note: Some(reason.clone()),
+            note: None,
             launcher,
-            hidden: Some(reason),
+            hidden: None,
             listed_at: ticks_since_boot(),
             pidfd,
-            _demo: None,
+            _demo: demo,
         }
     }
 
