@@ -56,6 +56,9 @@ impl Dirent {
 }
 
 /// A decimal pid as the kernel writes it: digits only, no leading zero.
+/// Strict as the kernel's own `name_to_int()` (fs/proc/util.c) is for
+/// a lookup: `0042` is no pid's name, and neither is `+42`, which
+/// Rust's `parse` would take.
 pub fn parse_pid(name: &str) -> Option<i32> {
     let strict = !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_digit())
@@ -110,7 +113,9 @@ pub struct StatusIds {
     pub pid: i32,
 }
 
-/// Read `Tgid:` and `Pid:` from the text of a `status` file.
+/// Read `Tgid:` and `Pid:` from the text of a `status` file. Each is
+/// found by its whole key at the start of a line: `PPid:` and `Ngid:`
+/// end like them, and the order of the lines is the kernel's to change.
 pub fn parse_status(text: &str) -> Result<StatusIds, ParseError> {
     let field = |key: &str| {
         let value = text

@@ -3,7 +3,9 @@
 //! By default the checker starts demo-spawner's code as a separate
 //! process ([`crate::children`]), as the article used two terminals: the
 //! observer is not the observed. With `--pid` the target is any running
-//! process; claims that need a thread we control then skip.
+//! process; claims that need a thread we control then skip. (A claim
+//! about a system call on any thread needs no target: it holds a thread
+//! of the checker's own, `claims::with_own_thread`.)
 //!
 //! A target is pinned with a pidfd (`pidfd_open(2)`): a pid number can
 //! be reused once its process has gone, but a pidfd keeps naming the
