@@ -508,9 +508,10 @@ mod tests {
             ),
             "{v73}"
         );
-        // The host's reason is given once, for all three claims.
+        // The host's reason is given once, for all three claims (each
+        // reason ends by saying where to trace instead).
         assert_eq!(
-            md.matches("the kernel refused tracing").count(),
+            md.matches("see the book's tracing chapter").count(),
             1,
             "{md}"
         );
