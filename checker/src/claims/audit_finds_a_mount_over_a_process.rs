@@ -50,7 +50,9 @@ fn check(cx: &Context<'_>) -> Proof {
     // when the thread ends.
     let (mount_id, scan, verdicts) = std::thread::scope(|scope| {
         let hidden = scope.spawn(|| hide_and_audit(proc, bait_pid, decoy));
-        hidden.join().unwrap_or_else(|_| skip("the audit thread panicked"))
+        hidden
+            .join()
+            .unwrap_or_else(|_| skip("the audit thread panicked"))
     })?;
     if !scan.listed.contains(bait_pid) {
         return fail(

@@ -67,4 +67,3 @@ fn check(cx: &Context<'_>) -> Proof {
     ))
 }
 // ANCHOR_END: proof
-

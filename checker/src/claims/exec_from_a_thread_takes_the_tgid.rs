@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),

@@ -47,7 +47,9 @@ fn check(cx: &Context<'_>) -> Proof {
                     cx.proc_path(&path)
                 ));
             }
-            Err(err) => return fail(format!("{}: ENOENT", cx.proc_path(&path)), err),
+            Err(err) => {
+                return fail(format!("{}: ENOENT", cx.proc_path(&path)), err);
+            }
             Ok(_) => std::thread::sleep(Duration::from_millis(10)),
         }
     }

@@ -2,7 +2,8 @@
 //! thread-group ids, so a seek to a thread's id lands past the thread.
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, how_many, fail, skip, id_list, spread,
+    Chapter, Claim, Context, Proof, Stop, fail, how_many, id_list, skip,
+    spread,
 };
 use crate::procfs::Dirent;
 
@@ -151,7 +152,11 @@ fn seek_all(
 /// spread over the group (…)`.
 fn sampled(sample: &[i32], of: usize) -> String {
     match sample.len() == of {
-        true => format!("for each of the {} ({})", how_many(of, "TID"), id_list(sample)),
+        true => format!(
+            "for each of the {} ({})",
+            how_many(of, "TID"),
+            id_list(sample)
+        ),
         false => format!(
             "for {} of the {of} TIDs, spread over the group ({})",
             sample.len(),
@@ -218,7 +223,10 @@ fn pid_max_limit(listing: &[Dirent]) -> Result<String, Stop> {
         .unwrap_or(4096);
     let documented = [
         (4 * 1024 * 1024, "64-bit".to_string()),
-        (0x8000, "32-bit, or CONFIG_BASE_SMALL with 4 KiB pages".into()),
+        (
+            0x8000,
+            "32-bit, or CONFIG_BASE_SMALL with 4 KiB pages".into(),
+        ),
         (page * 8, format!("CONFIG_BASE_SMALL, {page}-byte pages")),
     ];
     let last = listing.last().map_or(0, |entry| entry.d_off);

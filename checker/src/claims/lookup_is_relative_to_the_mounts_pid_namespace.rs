@@ -1,7 +1,9 @@
 //! Whose numbers a lookup uses: the namespace of the procfs, not the
 //! reader's.
 
-use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail, skip, id_list};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, Stop, fail, id_list, skip,
+};
 use crate::pidns::PidNamespaceProbe;
 
 pub static CLAIM: Claim = Claim {
@@ -96,8 +98,10 @@ fn check(cx: &Context<'_>) -> Proof {
         probe.pid,
     );
     if !probe_again.is_empty() {
-        observed +=
-            &format!("; {} name the probe itself there", id_list(&probe_again));
+        observed += &format!(
+            "; {} name the probe itself there",
+            id_list(&probe_again)
+        );
     }
     Ok(observed)
 }

@@ -28,14 +28,22 @@ fn check(cx: &Context<'_>) -> Proof {
                 Err(err) if err.is_enoent() => {}
                 Err(err) => return fail(expected, err),
                 Ok(_) => {
-                    return fail(expected, format!("{} resolves", cx.proc_path(&odd)));
+                    return fail(
+                        expected,
+                        format!("{} resolves", cx.proc_path(&odd)),
+                    );
                 }
             }
         }
         Ok(())
     })?;
     let tids = threads.tids();
-    let tid = cx.target.other_tids().first().copied().unwrap_or(cx.target.pid);
+    let tid = cx
+        .target
+        .other_tids()
+        .first()
+        .copied()
+        .unwrap_or(cx.target.pid);
     Ok(format!(
         "{tid} resolves; 0{tid} and {tid}x give ENOENT; so for all {} \
          ({}){}",

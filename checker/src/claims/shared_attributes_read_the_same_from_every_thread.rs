@@ -48,7 +48,11 @@ fn check(cx: &Context<'_>) -> Proof {
             let (found, agreed) = bracketed(of_process, of_thread)?;
             if !agreed {
                 return fail(
-                    format!("{} -> {}", cx.proc_path(&path), expected.display()),
+                    format!(
+                        "{} -> {}",
+                        cx.proc_path(&path),
+                        expected.display()
+                    ),
                     format!("{} -> {}", cx.proc_path(&path), found.display()),
                 );
             }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, bracketed, how_many, fail, id_list, spread,
+    Chapter, Claim, Context, Proof, bracketed, fail, how_many, id_list, spread,
 };
 use crate::procfs::ProcError;
 

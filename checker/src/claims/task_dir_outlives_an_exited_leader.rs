@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list};
+use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -55,15 +55,19 @@ fn check(cx: &Context<'_>) -> Proof {
     };
     if !state.starts_with('Z') {
         return fail(
-            format!("{}: State: Z after the leader exited", cx.proc_path(&status)),
+            format!(
+                "{}: State: Z after the leader exited",
+                cx.proc_path(&status)
+            ),
             format!("State: {state} {} ms later", EXIT_GRACE.as_millis()),
         );
     }
     let listed = cx.proc.pids(&format!("{pid}/task"))?;
     let mut expected = vec![pid];
     expected.extend(demo.ready.threads.iter().map(|t| t.tid));
-    let missing: Vec<i32> =
-        (expected.iter().copied()).filter(|t| !listed.contains(t)).collect();
+    let missing: Vec<i32> = (expected.iter().copied())
+        .filter(|t| !listed.contains(t))
+        .collect();
     if !missing.is_empty() {
         return fail(
             format!(

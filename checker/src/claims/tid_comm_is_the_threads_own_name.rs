@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, bracketed, how_many, fail, skip,
+    Chapter, Claim, Context, Proof, Stop, bracketed, fail, how_many, skip,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -54,8 +54,11 @@ fn check(cx: &Context<'_>) -> Proof {
             _ => Ok(shown),
         }
     })?;
-    let named: Vec<&(i32, String)> =
-        threads.held.iter().filter(|(_, name)| *name != leader).collect();
+    let named: Vec<&(i32, String)> = threads
+        .held
+        .iter()
+        .filter(|(_, name)| *name != leader)
+        .collect();
     let Some((tid, name)) = named.first() else {
         return skip(format!(
             "every thread of {pid} is named like its leader (\"{leader}\"), \

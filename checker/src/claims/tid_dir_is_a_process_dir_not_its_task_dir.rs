@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list, spread};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, fail, id_list, skip, spread,
+};
 use crate::procfs::ProcError;
 
 pub static CLAIM: Claim = Claim {

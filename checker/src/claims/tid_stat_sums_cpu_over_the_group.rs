@@ -1,7 +1,9 @@
 //! What `/proc/<TID>/stat` says: the thread's id, and the whole group's
 //! CPU time.
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip, id_list, spread};
+use crate::claims::{
+    Chapter, Claim, Context, Proof, fail, id_list, skip, spread,
+};
 use crate::parse::Stat;
 
 pub static CLAIM: Claim = Claim {
