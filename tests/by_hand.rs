@@ -8,7 +8,7 @@ use crate::support::{Redactor, live_target, run};
 #[test]
 fn the_commands_by_hand_match_their_snapshot() {
     let target = live_target(1);
-    let (pid, tid) = (target.pid, target.threads[0].tid);
+    let (pid, tid) = (target.pid, target.threads[0]);
     let commands = [
         format!("ls /proc | grep -w {tid}"),
         format!("ls /proc | grep -w {pid}"),

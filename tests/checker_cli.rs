@@ -504,7 +504,7 @@ fn a_procfs_of_another_pid_namespace_is_refused() {
 #[test]
 fn a_thread_id_checks_its_process_with_a_note() {
     let target = live_target(2);
-    let tid = target.threads[0].tid.to_string();
+    let tid = target.threads[0].to_string();
     let output = run(Command::new(CHECKER).args(["--pid", &tid]));
     let (stdout, _) = exited(&output, 0);
     let note = format!(

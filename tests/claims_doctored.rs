@@ -221,7 +221,7 @@ fn landing_on(first: i32) -> impl Fn(&str, &mut Vec<Dirent>) + Sync {
 doctored! {
     a_listing_that_shows_a_thread_breaks_the_listing_claim:
     breaks listing_shows_the_tgid_but_no_other_tid on live_target(3) => |t| {
-        let tid = t.threads[0].tid;
+        let tid = t.threads[0];
         doctor(showing(tid))
             .expected(has(tid))
             .found(starts(format!("{tid} listed")))
@@ -290,7 +290,7 @@ doctored! {
 
     a_lookup_that_misses_a_thread_breaks_the_lookup_claim:
     breaks every_tid_resolves_by_lookup on live_target(3) => |t| {
-        let comm = format!("{}/comm", t.threads[1].tid);
+        let comm = format!("{}/comm", t.threads[1]);
         doctor(Doctored::live().error(&comm, libc::ENOENT))
             .expected(is(format!("to read /proc/{comm}")))
             .found(is(format!("/proc/{comm}: No such file or directory")))
@@ -302,7 +302,7 @@ doctored! {
     a_procfs_that_ignores_its_namespace_breaks_the_namespace_claim:
     breaks lookup_is_relative_to_the_mounts_pid_namespace
     on live_target(3) => |t| {
-        let tid = t.threads[0].tid;
+        let tid = t.threads[0];
         // As if find_task_by_pid_ns() looked in the reader's namespace:
         // the new namespace's /proc/<TID> shows our thread.
         let theirs = format!("/root/proc/{tid}/stat");
@@ -319,7 +319,7 @@ doctored! {
     breaks task_dir_lists_the_whole_group_from_any_tid
     on live_target(3) => |t| {
         // As if proc_task_getattr() did not add the thread count.
-        let task = format!("{}/task", t.threads[1].tid);
+        let task = format!("{}/task", t.threads[1]);
         doctor(Doctored::live().links(task, 2))
             .expected(has("with 6 links"))
             .found(is("2 links"))
@@ -327,7 +327,7 @@ doctored! {
 
     a_status_with_the_leaders_view_breaks_the_status_claim:
     breaks tid_status_is_the_threads_own_view on live_target(3) => |t| {
-        let (pid, tid) = (t.pid, t.threads[0].tid);
+        let (pid, tid) = (t.pid, t.threads[0]);
         let (own, leaders) = (format!("Pid:\t{tid}"), format!("Pid:\t{pid}"));
         let kernel = Doctored::live()
             .edit(format!("{tid}/status"), move |text| {
@@ -382,7 +382,7 @@ doctored! {
 
     a_lax_name_parser_breaks_the_strict_names_claim:
     breaks pid_names_are_parsed_strictly on live_target(3) => |t| {
-        let tid = t.threads[0].tid;
+        let tid = t.threads[0];
         // As if name_to_int() skipped leading zeros.
         doctor(Doctored::live().dir(format!("0{tid}")))
             .expected(is(format!("/proc/0{tid}: ENOENT")))
@@ -391,7 +391,7 @@ doctored! {
 
     an_exited_thread_that_resolves_breaks_the_exit_claim:
     breaks exited_thread_no_longer_resolves on live_target(3) => |t| {
-        let (pid, exited) = (t.pid, t.exited[0]);
+        let (pid, exited) = (t.pid, t.exited()[0]);
         // As if the kernel kept the exited thread in its group's pid
         // table.
         let status = format!("Tgid:\t{pid}\nPid:\t{exited}\n");
@@ -403,7 +403,7 @@ doctored! {
 
     a_tid_comm_showing_the_leaders_name_breaks_the_comm_claim:
     breaks tid_comm_is_the_threads_own_name on live_target(3) => |t| {
-        let comm = format!("{}/comm", t.threads[0].tid);
+        let comm = format!("{}/comm", t.threads[0]);
         doctor(Doctored::live().file(comm, "demo-spawner\n"))
             .found(is("\"demo-spawner\""))
     };
@@ -429,7 +429,7 @@ doctored! {
     a_tid_dir_without_task_breaks_the_tid_dir_claim:
     breaks tid_dir_is_a_process_dir_not_its_task_dir
     on live_target(3) => |t| {
-        let tid = t.threads[0].tid;
+        let tid = t.threads[0];
         // As if /proc/<TID> were built from tid_base_stuff, as the man
         // page's "the same" would have it.
         let kernel = Doctored::live().list(move |dir, entries| {
@@ -445,7 +445,7 @@ doctored! {
     a_thread_with_its_own_cwd_breaks_the_shared_attributes_claim:
     breaks shared_attributes_read_the_same_from_every_thread
     on live_target(3) => |t| {
-        let cwd = format!("{}/task/{}/cwd", t.pid, t.threads[1].tid);
+        let cwd = format!("{}/task/{}/cwd", t.pid, t.threads[1]);
         doctor(Doctored::live().link(&cwd, "/elsewhere"))
             .found(is(format!("/proc/{cwd} -> /elsewhere")))
     };
@@ -505,7 +505,7 @@ doctored! {
     a_seek_that_lands_on_a_process_gone_at_once_is_no_failure:
     spares listing_positions_follow_tgid_arithmetic
     on live_target(3) => |t| {
-        let gone = vanished_id_above(t.threads[2].tid);
+        let gone = vanished_id_above(t.threads[2]);
         doctor(Doctored::live().seek(landing_on(gone)))
             .found(has("exited before it could be"))
     };
@@ -515,7 +515,7 @@ doctored! {
     a_seek_that_lands_on_the_thread_every_time_still_fails:
     breaks listing_positions_follow_tgid_arithmetic
     on live_target(3) => |t| {
-        let tid = t.threads[0].tid;
+        let tid = t.threads[0];
         doctor(Doctored::live().seek(landing_on(tid)))
             .expected(has("the first thread-group id above"))
             .found(starts(format!("{tid} (d_off")))
@@ -598,7 +598,7 @@ fn every_claim_has_a_doctored_failure() {
 #[test]
 fn doctored_listing_fails() {
     let target = live_target(3);
-    let doctored = showing(target.threads[0].tid);
+    let doctored = showing(target.threads[0]);
     let claim = claims::find("listing_shows_the_tgid_but_no_other_tid");
     let report = checker::cli::check(&doctored, &target, &[claim.unwrap()]);
     assert!(!report.held());
@@ -616,7 +616,7 @@ fn a_tid_listed_after_its_thread_exited_and_the_number_was_reused_passes() {
     let demo = checker::children::short_lived(&helpers(), 3).unwrap();
     let pid = demo.pid();
     let target = Target::existing(helpers(), &proc(), pid).unwrap();
-    let tid = target.threads[1].tid;
+    let tid = target.threads[1];
     let id = "listing_shows_the_tgid_but_no_other_tid";
     // The thread exited, and a new process got its number: listed, but
     // no longer in its group's task/.
@@ -634,7 +634,7 @@ fn a_thread_that_renames_itself_between_two_reads_keeps_the_comm_claim() {
     let demo = demo.unwrap();
     let pid = demo.pid();
     let target = Target::existing(helpers(), &proc(), pid).unwrap();
-    let comm = format!("{pid}/task/{}/comm", target.threads[0].tid);
+    let comm = format!("{pid}/task/{}/comm", target.threads[0]);
     // Its name under task/ read once before a pthread_setname_np(), and
     // after it from then on.
     let first = AtomicBool::new(true);

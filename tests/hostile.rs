@@ -122,7 +122,7 @@ fn hidepid_turns_a_thread_of_another_users_process_into_skips() {
     // the thread exists, and the checker must say it is hidden, not
     // that no such process exists.
     let target = live_target(2);
-    let tid = target.threads[1].tid;
+    let tid = target.threads[1];
     let stdout = hidden_by_hidepid(tid);
     let hidden = format!("task {tid} exists (");
     assert!(stdout.contains(&hidden), "{stdout}");
@@ -245,7 +245,7 @@ fn a_target_that_exits_mid_check_voids_the_run() {
     let target = Target::existing(helpers(), &proc(), demo.pid).unwrap();
     // The live `/proc`, killing the target process at the first read of
     // one of its threads' files: a target that exits mid-check.
-    let (pid, trigger) = (demo.pid, format!("{}/comm", target.threads[1].tid));
+    let (pid, trigger) = (demo.pid, format!("{}/comm", target.threads[1]));
     let doctored = Doctored::live().read(move |path, text| {
         if path != trigger {
             return text;
@@ -361,7 +361,7 @@ fn a_reused_tid_is_not_taken_for_the_thread_it_named() {
     let tid = rx.recv().unwrap();
     let me = std::process::id() as i32;
     let target = Target::existing(helpers(), &proc(), me).unwrap();
-    assert!(target.threads.iter().any(|t| t.tid == tid));
+    assert!(target.threads.contains(&tid));
     // ...exits, and another process is given its TID.
     go_tx.send(()).unwrap();
     thread.join().unwrap();

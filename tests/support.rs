@@ -257,10 +257,10 @@ impl Redactor {
     /// Name the target's ids: `[PID]`, `[TID1]`..., `[EXITED]`.
     pub(crate) fn target(mut self, target: &Target) -> Self {
         self = self.name(target.pid, "PID");
-        for (index, thread) in target.threads.iter().enumerate() {
-            self = self.name(thread.tid, &format!("TID{}", index + 1));
+        for (index, tid) in target.threads.iter().enumerate() {
+            self = self.name(tid, &format!("TID{}", index + 1));
         }
-        for tid in &target.exited {
+        for tid in target.exited() {
             self = self.name(tid, "EXITED");
         }
         self

@@ -164,11 +164,8 @@ pub fn pid_max(proc: &dyn Procfs) -> Result<u32, ProcError> {
     let path = "sys/kernel/pid_max";
     let text = proc.read(path)?;
     text.trim().parse().map_err(|_| {
-        let err = crate::parse::ParseError {
-            file: "pid_max",
-            problem: format!("{:?} is not a number", text.trim()),
-        };
-        proc.parse_error(path, err)
+        let problem = format!("{:?} is not a number", text.trim());
+        proc.parse_error(path, crate::parse::error("pid_max", problem))
     })
 }
 
@@ -185,9 +182,7 @@ pub fn scan(
     let start = Instant::now();
     let listed = listing(proc, pid_max)?;
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let stat_error = |e: nix::Error| {
-        ProcError::new(crate::procfs::Op::Stat, root, e.into())
-    };
+    let stat_error = |e: nix::Error| ProcError::new("stat", root, e.into());
     let dir = open(root, flags, Mode::empty()).map_err(stat_error)?;
     let procfs = mounts::landing(&dir, c"").map_err(stat_error)?;
     let next = AtomicU32::new(1);
@@ -1083,7 +1078,6 @@ impl TestPoints for Audit {
 mod tests {
     use super::*;
     use crate::doctored::{Doctored, proc_error};
-    use crate::procfs::Op;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A task of a made-up procfs: id, Tgid, comm, start time.
@@ -1123,7 +1117,7 @@ mod tests {
         let under = format!("{point}/");
         proc.entries(point, []).read(move |path, answer| {
             match path.starts_with(&under) {
-                true => Err(proc_error(Op::Read, path, libc::ENOENT)),
+                true => Err(proc_error("read", path, libc::ENOENT)),
                 false => answer,
             }
         })
@@ -1158,7 +1152,7 @@ mod tests {
                 }
                 let gone = looks.load(Ordering::SeqCst) > 1;
                 match gone && path.starts_with("40/") {
-                    true => Err(proc_error(Op::Read, path, libc::ENOENT)),
+                    true => Err(proc_error("read", path, libc::ENOENT)),
                     false => answer,
                 }
             });

@@ -26,10 +26,8 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use crate::procfs::{DT_DIR, Dirent, LiveProc, Op, ProcError, Procfs};
+use crate::procfs::{Answer, DT_DIR, Dirent, LiveProc, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
-
-type Answer<T> = Result<T, ProcError>;
 
 /// A change to the answers of one operation: given the path asked for
 /// and the answer so far, the answer to give.
@@ -184,7 +182,7 @@ impl Doctored {
     /// one the reader may not see.
     pub fn error(mut self, path: impl Into<String>, errno: i32) -> Self {
         let path = path.into();
-        fn under<T>(op: Op, path: &str, errno: i32) -> Edit<T> {
+        fn under<T>(op: &'static str, path: &str, errno: i32) -> Edit<T> {
             let path = path.to_string();
             Box::new(move |asked, answer| {
                 let rest = asked.strip_prefix(path.as_str());
@@ -195,12 +193,12 @@ impl Doctored {
                 }
             })
         }
-        self.lists.push(under(Op::List, &path, errno));
-        self.seeks.push(under(Op::List, &path, errno));
-        self.reads.push(under(Op::Read, &path, errno));
-        self.dirs.push(under(Op::Stat, &path, errno));
-        self.links.push(under(Op::Stat, &path, errno));
-        self.targets.push(under(Op::ReadLink, &path, errno));
+        self.lists.push(under("list", &path, errno));
+        self.seeks.push(under("list", &path, errno));
+        self.reads.push(under("read", &path, errno));
+        self.dirs.push(under("stat", &path, errno));
+        self.links.push(under("stat", &path, errno));
+        self.targets.push(under("read the link", &path, errno));
         self
     }
 
@@ -227,7 +225,7 @@ impl Doctored {
     fn answer<T>(
         &self,
         edits: &[Edit<T>],
-        op: Op,
+        op: &'static str,
         path: &str,
         live: impl FnOnce(&LiveProc) -> Answer<T>,
     ) -> Answer<T> {
@@ -241,9 +239,9 @@ impl Doctored {
 
 /// The error the live layer gives when the kernel answers `errno` to
 /// `op` on `path` (relative to `/proc`).
-pub fn proc_error(op: Op, path: &str, errno: i32) -> ProcError {
+pub fn proc_error(op: &'static str, path: &str, errno: i32) -> ProcError {
     let err = io::Error::from_raw_os_error(errno);
-    ProcError::new(op, Path::new("/proc").join(path), err)
+    ProcError::new(op, &Path::new("/proc").join(path), err)
 }
 
 /// An entry for `pid` at the root of `/proc`, with the `d_off` the
@@ -253,7 +251,6 @@ pub fn proc_error(op: Op, path: &str, errno: i32) -> ProcError {
 /// `d_off` (fs/proc/base.c, fs/readdir.c, Linux 6.12).
 pub fn pid_entry(pid: i32) -> Dirent {
     Dirent {
-        ino: 1,
         d_off: 258 + i64::from(pid) + 1,
         d_type: DT_DIR,
         name: pid.to_string(),
@@ -297,24 +294,24 @@ impl Procfs for Doctored {
 
     fn list_from(&self, dir: &str, pos: i64) -> Answer<Vec<Dirent>> {
         let edits = if pos == 0 { &self.lists } else { &self.seeks };
-        self.answer(edits, Op::List, dir, |proc| proc.list_from(dir, pos))
+        self.answer(edits, "list", dir, |proc| proc.list_from(dir, pos))
     }
 
     fn read(&self, path: &str) -> Answer<String> {
-        self.answer(&self.reads, Op::Read, path, |proc| proc.read(path))
+        self.answer(&self.reads, "read", path, |proc| proc.read(path))
     }
 
     fn is_dir(&self, path: &str) -> Answer<bool> {
-        self.answer(&self.dirs, Op::Stat, path, |proc| proc.is_dir(path))
+        self.answer(&self.dirs, "stat", path, |proc| proc.is_dir(path))
     }
 
     fn links(&self, path: &str) -> Answer<u64> {
-        self.answer(&self.links, Op::Stat, path, |proc| proc.links(path))
+        self.answer(&self.links, "stat", path, |proc| proc.links(path))
     }
 
     fn read_link(&self, path: &str) -> Answer<PathBuf> {
         let live = |proc: &LiveProc| proc.read_link(path);
-        self.answer(&self.targets, Op::ReadLink, path, live)
+        self.answer(&self.targets, "read the link", path, live)
     }
 }
 

@@ -33,8 +33,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use serde::Serialize;
 
-use crate::parse::ParseError;
-
 /// One line of `mountinfo` (proc(5); written by `show_mountinfo()` in
 /// fs/proc_namespace.c).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,17 +54,16 @@ pub struct Mount {
 }
 
 /// Parses the text of a `mountinfo` file.
-pub fn parse_mountinfo(text: &str) -> Result<Vec<Mount>, ParseError> {
+pub fn parse_mountinfo(text: &str) -> Result<Vec<Mount>, String> {
     text.lines()
         .filter(|line| !line.is_empty())
         .map(parse_line)
         .collect()
 }
 
-fn parse_line(line: &str) -> Result<Mount, ParseError> {
-    let bad = |what: &str| ParseError {
-        file: "mountinfo",
-        problem: format!("{what} in {line:?}"),
+fn parse_line(line: &str) -> Result<Mount, String> {
+    let bad = |what: &str| {
+        crate::parse::error("mountinfo", format!("{what} in {line:?}"))
     };
     // The optional fields end at a lone "-": what follows it is the
     // file system's type, source and options.

@@ -22,21 +22,24 @@
 //! with 64 KiB `getdents64` calls. Book: "Performance".
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use libc::SYS_getdents64;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::{Whence, lseek};
 
-use crate::parse::{
-    ParseError, Stat, StatusIds, parse_dirents, parse_stat, parse_status,
-};
+use crate::parse::{Stat, StatusIds, parse_dirents, parse_stat, parse_status};
 // The records a listing returns, for whoever implements [`Procfs`].
 pub use crate::parse::{DT_DIR, DT_LNK, Dirent};
+
+/// What `/proc` answered: a value, or an error that names its path.
+pub type Answer<T> = Result<T, ProcError>;
 
 /// A view of a procfs mount, addressed by paths relative to its root
 /// (`"4242/task"`, `"self"`). The required methods are the system calls;
@@ -47,37 +50,36 @@ pub trait Procfs: Sync {
     /// The entries from position `pos` on, in the order the kernel emits
     /// them, with their offsets: `lseek(fd, pos, SEEK_SET)`, then
     /// `getdents64` until the end; `"."` is the root.
-    fn list_from(&self, dir: &str, pos: i64)
-    -> Result<Vec<Dirent>, ProcError>;
+    fn list_from(&self, dir: &str, pos: i64) -> Answer<Vec<Dirent>>;
     /// The contents of a file.
-    fn read(&self, path: &str) -> Result<String, ProcError>;
+    fn read(&self, path: &str) -> Answer<String>;
     /// Whether a path resolves: `Ok(true)` for a directory, `Ok(false)`
     /// for anything else, the error (often `ENOENT`) otherwise.
-    fn is_dir(&self, path: &str) -> Result<bool, ProcError>;
+    fn is_dir(&self, path: &str) -> Answer<bool>;
     /// The link count (`st_nlink`) that `stat(2)` reports for a path:
     /// for a `task` directory procfs computes it from the thread count.
-    fn links(&self, path: &str) -> Result<u64, ProcError>;
+    fn links(&self, path: &str) -> Answer<u64>;
     /// The target of a symbolic link.
-    fn read_link(&self, path: &str) -> Result<PathBuf, ProcError>;
+    fn read_link(&self, path: &str) -> Answer<PathBuf>;
 
     /// Every entry of directory `dir`, from the start.
-    fn list(&self, dir: &str) -> Result<Vec<Dirent>, ProcError> {
+    fn list(&self, dir: &str) -> Answer<Vec<Dirent>> {
         self.list_from(dir, 0)
     }
 
     /// The numeric entries of `dir`: pids at the root, TIDs in `task/`.
-    fn pids(&self, dir: &str) -> Result<Vec<i32>, ProcError> {
+    fn pids(&self, dir: &str) -> Answer<Vec<i32>> {
         Ok(self.list(dir)?.iter().filter_map(Dirent::pid).collect())
     }
 
     /// `Pid:` and `Tgid:` of a `status` file.
-    fn status(&self, path: &str) -> Result<StatusIds, ProcError> {
+    fn status(&self, path: &str) -> Answer<StatusIds> {
         let text = self.read(path)?;
         parse_status(&text).map_err(|err| self.parse_error(path, err))
     }
 
     /// The fields of a `stat` file that the claims use.
-    fn stat(&self, path: &str) -> Result<Stat, ProcError> {
+    fn stat(&self, path: &str) -> Answer<Stat> {
         let text = self.read(path)?;
         parse_stat(&text).map_err(|err| self.parse_error(path, err))
     }
@@ -90,61 +92,31 @@ pub trait Procfs: Sync {
         }
     }
 
-    /// The error for a file the kernel wrote that we could not parse.
-    fn parse_error(&self, path: &str, err: ParseError) -> ProcError {
-        let path = self.path(path);
-        ProcError {
-            op: Op::Read,
-            path,
-            cause: Cause::Parse(err),
-        }
+    /// The error for a file the kernel wrote that our parser could not
+    /// read (`problem`): our bug, not the kernel's, and it says so.
+    fn parse_error(&self, path: &str, problem: String) -> ProcError {
+        let bug = ": a bug of the checker's parser, not of the kernel; \
+                   please report it";
+        let err = io::Error::new(io::ErrorKind::InvalidData, problem + bug);
+        ProcError::new("read", &self.path(path), err)
     }
 }
 
-/// What was being done when `/proc` answered with an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    List,
-    Read,
-    Stat,
-    ReadLink,
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Op::List => "list",
-            Op::Read => "read",
-            Op::Stat => "stat",
-            Op::ReadLink => "read the link",
-        })
-    }
-}
-
-/// An error from reading `/proc`, with the path it happened at.
+/// An error from reading `/proc`: what was being done (`op`: `list`,
+/// `read`, `stat`, `read the link`), the path it happened at, and the
+/// kernel's errno, or for a text our parser could not read, a message
+/// that says it is our bug.
 #[derive(Debug)]
 pub struct ProcError {
-    pub op: Op,
+    pub op: &'static str,
     pub path: PathBuf,
-    cause: Cause,
-}
-
-/// Whose the error is: a refusal is the system's answer (a claim may
-/// skip or fail on it), a text we could not parse is our bug, and the
-/// message says so.
-#[derive(Debug)]
-enum Cause {
-    /// The kernel refused: the system's answer.
-    Io(io::Error),
-    /// The kernel answered and our parser could not read it: our bug.
-    Parse(ParseError),
+    err: io::Error,
 }
 
 impl ProcError {
-    /// `op` on `path` failed with `err`.
-    pub fn new(op: Op, path: impl Into<PathBuf>, err: io::Error) -> Self {
-        let (path, cause) = (path.into(), Cause::Io(err));
-        ProcError { op, path, cause }
+    pub fn new(op: &'static str, path: &Path, err: io::Error) -> Self {
+        let path = path.to_path_buf();
+        ProcError { op, path, err }
     }
 
     /// Whether the kernel said `ENOENT`: nothing has that name.
@@ -154,33 +126,19 @@ impl ProcError {
 
     /// The errno, if the kernel refused (not for a parse error).
     pub fn errno(&self) -> Option<i32> {
-        match &self.cause {
-            Cause::Io(err) => err.raw_os_error(),
-            Cause::Parse(_) => None,
-        }
-    }
-
-    /// Whether our parser, not the kernel, failed.
-    pub fn is_our_bug(&self) -> bool {
-        matches!(self.cause, Cause::Parse(_))
+        self.err.raw_os_error()
     }
 
     /// What went wrong, without the path: `No such file or directory`.
     pub fn cause(&self) -> String {
-        match &self.cause {
-            Cause::Io(err) => describe(err),
-            Cause::Parse(err) => format!(
-                "{err}: a bug of the checker's parser, not of the kernel; \
-                 please report it"
-            ),
-        }
+        describe(&self.err)
     }
 }
 
 impl fmt::Display for ProcError {
     /// `/proc/4242/comm: No such file or directory`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.cause())
+        write!(f, "{}: {}", self.path.display(), describe(&self.err))
     }
 }
 
@@ -195,118 +153,96 @@ pub fn describe(err: &io::Error) -> String {
     }
 }
 
-/// The real procfs, normally at `/proc`.
+/// The real procfs, mounted at the path it holds, normally `/proc`.
 #[derive(Debug, Clone)]
-pub struct LiveProc {
-    root: PathBuf,
-}
+pub struct LiveProc(PathBuf);
 
 impl LiveProc {
     pub fn new(root: impl Into<PathBuf>) -> LiveProc {
-        LiveProc { root: root.into() }
+        LiveProc(root.into())
     }
 }
 
 impl Procfs for LiveProc {
     fn root(&self) -> &Path {
-        &self.root
+        &self.0
     }
 
-    fn list_from(
-        &self,
-        dir: &str,
-        pos: i64,
-    ) -> Result<Vec<Dirent>, ProcError> {
+    fn list_from(&self, dir: &str, pos: i64) -> Answer<Vec<Dirent>> {
         let path = self.path(dir);
-        let error = |err: io::Error| ProcError::new(Op::List, &path, err);
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let fd = open(&path, flags, Mode::empty()).map_err(io::Error::from);
-        let fd = fd.map_err(error)?;
-        // A listing resumes where `lseek` puts it: at an entry's
-        // `d_off`, the position of the entry after it. The kernel
-        // decides what a position means; for the procfs root, see
-        // `listing_positions_follow_tgid_arithmetic`.
-        if pos != 0 {
-            let seek = lseek(&fd, pos, Whence::SeekSet);
-            seek.map_err(|err| error(err.into()))?;
-        }
-        getdents_to_end(&fd).map_err(error)
+        getdents_from(&path, pos).map_err(|e| ProcError::new("list", &path, e))
     }
 
-    fn read(&self, path: &str) -> Result<String, ProcError> {
+    fn read(&self, path: &str) -> Answer<String> {
         let path = self.path(path);
-        read_whole(&path).map_err(|err| ProcError::new(Op::Read, path, err))
+        read_whole(&path).map_err(|err| ProcError::new("read", &path, err))
     }
 
-    fn is_dir(&self, path: &str) -> Result<bool, ProcError> {
+    fn is_dir(&self, path: &str) -> Answer<bool> {
         // stat(2) of `/proc/<id>` is a lookup: `proc_pid_lookup()`
         // decides whether the name resolves.
         let path = self.path(path);
         match std::fs::metadata(&path) {
             Ok(meta) => Ok(meta.is_dir()),
-            Err(err) => Err(ProcError::new(Op::Stat, path, err)),
+            Err(err) => Err(ProcError::new("stat", &path, err)),
         }
     }
 
-    fn links(&self, path: &str) -> Result<u64, ProcError> {
+    fn links(&self, path: &str) -> Answer<u64> {
         let path = self.path(path);
         match std::fs::metadata(&path) {
             Ok(meta) => Ok(meta.nlink()),
-            Err(err) => Err(ProcError::new(Op::Stat, path, err)),
+            Err(err) => Err(ProcError::new("stat", &path, err)),
         }
     }
 
-    fn read_link(&self, path: &str) -> Result<PathBuf, ProcError> {
+    fn read_link(&self, path: &str) -> Answer<PathBuf> {
         let path = self.path(path);
         std::fs::read_link(&path)
-            .map_err(|err| ProcError::new(Op::ReadLink, path, err))
+            .map_err(|err| ProcError::new("read the link", &path, err))
     }
 }
 
-/// First buffer for reading a file: `status`, the longest file the
-/// claims read per thread, is about 1.5 KiB.
-const READ_BYTES: usize = 4096;
-
-/// Buffer for one `getdents64` call: /proc with 10,000 processes is
-/// about 300 KiB of records, so a few calls list it all.
-const GETDENTS_BYTES: usize = 64 * 1024;
-
 /// `open`, `read` to the end, `close`: a /proc file the claims read
-/// (comm, stat, status) fits in the first read, and the second sees
-/// its end. Through `take`, whose `read_to_end` asks for no size
-/// hint, where `File`'s would first make a `statx` and an `lseek`.
+/// (comm, stat, status) fits in the first read, and the second sees its
+/// end. Through `take`, whose `read_to_end` asks for no size hint, where
+/// `File`'s would first make a `statx` and an `lseek`. The first buffer
+/// is 4 KiB: `status`, the longest file the claims read per thread, is
+/// about 1.5 KiB.
 fn read_whole(path: &Path) -> io::Result<String> {
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(READ_BYTES);
-    file.take(u64::MAX).read_to_end(&mut bytes)?;
-    String::from_utf8(bytes)
-        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
+    let mut bytes = Vec::with_capacity(4096);
+    File::open(path)?.take(u64::MAX).read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(io::Error::other)
 }
 
-/// Every record of an open directory, from where it stands: one
-/// `getdents64` call after another until it returns 0, the end. Each
-/// call fills the buffer with as many whole records as fit, and the
-/// directory's position moves past them.
-fn getdents_to_end(fd: &OwnedFd) -> io::Result<Vec<Dirent>> {
+/// Every record of directory `path` from position `pos` on: `lseek`
+/// there, then one `getdents64` call after another until it returns 0,
+/// the end. Each call fills the buffer with as many whole records as
+/// fit, and moves the directory's position past them. 64 KiB a call:
+/// /proc with 10,000 processes is about 300 KiB of records.
+fn getdents_from(path: &Path, pos: i64) -> io::Result<Vec<Dirent>> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let dir = open(path, flags, Mode::empty())?;
+    // A listing resumes where `lseek` puts it: at an entry's `d_off`,
+    // the position of the entry after it. The kernel decides what a
+    // position means; for the procfs root, see
+    // `listing_positions_follow_tgid_arithmetic`.
+    if pos != 0 {
+        lseek(&dir, pos, Whence::SeekSet)?;
+    }
     let mut entries = Vec::new();
-    let mut buf = vec![0u8; GETDENTS_BYTES];
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
-        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the
+        let (fd, at, room) = (dir.as_raw_fd(), buf.as_mut_ptr(), buf.len());
+        // SAFETY: `at` is valid for writes of `room` bytes for the
         // duration of the call, and `fd` is an open directory we own.
-        let read = Errno::result(unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                fd.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        })?;
+        let read = unsafe { libc::syscall(SYS_getdents64, fd, at, room) };
+        let read = Errno::result(read)? as usize;
         if read == 0 {
             return Ok(entries);
         }
-        let records = parse_dirents(&buf[..read as usize])
-            .map_err(|err| io::Error::other(err.to_string()))?;
-        entries.extend(records);
+        let records = parse_dirents(&buf[..read]);
+        entries.extend(records.map_err(io::Error::other)?);
     }
 }
 
@@ -349,13 +285,12 @@ mod tests {
         let proc = LiveProc::new("/proc");
         let err = proc.is_dir("0not-a-pid").unwrap_err();
         assert!(err.is_enoent());
-        assert!(!err.is_our_bug());
         assert_eq!(
             err.to_string(),
             "/proc/0not-a-pid: No such file or directory"
         );
         let err = proc.read("self/no-such-file").unwrap_err();
-        assert_eq!(err.op, Op::Read);
+        assert_eq!(err.op, "read");
         assert_eq!(err.path, Path::new("/proc/self/no-such-file"));
     }
 
@@ -364,7 +299,7 @@ mod tests {
         let proc = LiveProc::new("/proc");
         // `comm` is not a `stat` file: the parser refuses it.
         let err = proc.stat("self/comm").unwrap_err();
-        assert!(err.is_our_bug());
+        assert_eq!(err.errno(), None);
         assert!(err.to_string().starts_with("/proc/self/comm: cannot parse"));
         assert!(err.to_string().contains("a bug of the checker's parser"));
     }

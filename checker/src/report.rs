@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claim, Outcome, how_many};
 use crate::harness::{Case, Mark, Suite, TestPoints, Yaml};
 pub use crate::harness::{json, junit, tap};
-use crate::target::{Origin, Target};
+use crate::target::Target;
 
 /// Bumped when a field changes meaning or goes away; the JSON Schema of
 /// each version is `checker/report.schema.json`. Version 2 named the
@@ -107,9 +107,9 @@ impl Report {
             kernel: Kernel { release },
             proc,
             target: TargetSummary {
-                origin: match target.origin {
-                    Origin::Spawned => "spawned",
-                    Origin::Existing => "existing",
+                origin: match target.demo {
+                    Some(_) => "spawned",
+                    None => "existing",
                 }
                 .to_string(),
                 leader: target.pid,

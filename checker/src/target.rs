@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use demo_spawner::ThreadInfo;
+
 use crate::children::{Demo, Launcher};
 use crate::parse::{PF_KTHREAD, hidepid, procfs_options};
 use crate::procfs::{ProcError, Procfs};
@@ -33,54 +35,34 @@ pub const THREAD_NAME_PREFIX: &str = "tid-demo";
 /// times differ visibly from a sleeping sibling's own (30 clock ticks).
 pub const BUSY_MS: u64 = 300;
 
-/// How the target came to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Started by the checker, running demo-spawner's code.
-    Spawned,
-    /// Named with `--pid`.
-    Existing,
-}
-
-/// One thread of the target other than its leader.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Thread {
-    pub tid: i32,
-    /// The name we gave it, when we started it.
-    pub name: Option<String>,
-    /// It burnt CPU before parking (see [`BUSY_MS`]).
-    pub busy: bool,
-}
-
 /// The target process, as known when the checks start.
 #[derive(Debug)]
 pub struct Target {
-    pub origin: Origin,
     /// Its thread-group id, which is also its leader's TID.
     pub pid: i32,
-    /// Its leader's `comm` when the checks started.
-    pub comm: String,
-    /// Its other threads when the checks started.
-    pub threads: Vec<Thread>,
-    /// TIDs of its threads that have exited (spawned targets only).
-    pub exited: Vec<i32>,
-    /// Field 22 of its `stat`: with the pid, names this very process.
-    pub starttime: u64,
-    /// Something the reader should know, e.g. that `--pid` named a thread.
-    pub note: Option<String>,
-    /// How to start more processes (some claims need one).
-    pub launcher: Launcher,
-    /// Why this reader cannot see the process at all, though it exists:
-    /// the procfs is mounted with `hidepid=`. Every claim then skips.
-    pub hidden: Option<String>,
+    /// The TIDs of its other threads when the checks started.
+    pub threads: Vec<i32>,
     /// Clock ticks since boot (the unit of `stat`'s `starttime`) just
     /// after the threads were listed: a task that started later is not
     /// one of them.
     pub listed_at: u64,
     /// The process itself, pinned (see the module's documentation).
     pidfd: Option<OwnedFd>,
-    /// The demo process we started, killed and reaped on drop.
-    _demo: Option<Demo>,
+    /// The demo process, if we started it (not under `--pid`): what it
+    /// said of its threads (names, the busy one, those that exited).
+    /// Killed and reaped on drop.
+    pub demo: Option<Demo>,
+    /// How to start more processes (some claims need one).
+    pub launcher: Launcher,
+    /// Why this reader cannot see the process at all, though it exists:
+    /// the procfs is mounted with `hidepid=`. Every claim then skips.
+    pub hidden: Option<String>,
+    /// For the report: its leader's `comm` when the checks started, and
+    /// what the reader should know (that `--pid` named a thread).
+    pub comm: String,
+    pub note: Option<String>,
+    /// Field 22 of its `stat`: with the pid, names this very process.
+    pub starttime: u64,
 }
 
 /// Why there is nothing to check: the run could not start.
@@ -145,16 +127,8 @@ impl Target {
             .stat(&format!("{pid}/stat"))
             .map_err(|err| unreadable_or_gone(proc, pid, err))?;
         Ok(Target {
-            origin: Origin::Spawned,
             comm: stat.comm,
-            threads: (ready.threads.iter())
-                .map(|thread| Thread {
-                    tid: thread.tid,
-                    name: thread.name.clone(),
-                    busy: thread.busy_ms > 0,
-                })
-                .collect(),
-            exited: ready.exited.clone(),
+            threads: ready.threads.iter().map(|thread| thread.tid).collect(),
             starttime: stat.starttime,
             ..Target::bare(launcher, pid, pidfd_open(pid).ok(), Some(demo))
         })
@@ -205,15 +179,7 @@ impl Target {
         }
         let tids = proc.pids(&format!("{pid}/task")).map_err(gone)?;
         let listed_at = ticks_since_boot();
-        let threads = tids
-            .into_iter()
-            .filter(|&tid| tid != pid)
-            .map(|tid| Thread {
-                tid,
-                name: None,
-                busy: false,
-            })
-            .collect();
+        let threads = tids.into_iter().filter(|&tid| tid != pid).collect();
         let comm = proc
             .read(&format!("{pid}/comm"))
             .map(|comm| comm.trim_end().to_string())
@@ -252,31 +218,36 @@ impl Target {
         demo: Option<Demo>,
     ) -> Target {
         Target {
-            origin: Origin::Existing,
             pid,
-            comm: String::new(),
             threads: Vec::new(),
-            exited: Vec::new(),
-            starttime: 0,
-            note: None,
-            launcher,
-            hidden: None,
             listed_at: ticks_since_boot(),
             pidfd,
-            _demo: demo,
+            demo,
+            launcher,
+            hidden: None,
+            comm: String::new(),
+            note: None,
+            starttime: 0,
         }
     }
 
     /// Every TID of the target, leader first.
     pub fn tids(&self) -> Vec<i32> {
         let mut tids = vec![self.pid];
-        tids.extend(self.other_tids());
+        tids.extend(&self.threads);
         tids
     }
 
-    /// The TIDs of its threads other than the leader.
-    pub fn other_tids(&self) -> Vec<i32> {
-        self.threads.iter().map(|thread| thread.tid).collect()
+    /// What the demo we started said of its threads, in order: their
+    /// names, and the one that burnt CPU. None under `--pid`.
+    pub fn demo_threads(&self) -> &[ThreadInfo] {
+        self.demo.as_ref().map_or(&[], |demo| &demo.ready.threads)
+    }
+
+    /// The TIDs of the demo's threads that have exited before the checks
+    /// (`--exited`). None under `--pid`.
+    pub fn exited(&self) -> &[i32] {
+        self.demo.as_ref().map_or(&[], |demo| &demo.ready.exited)
     }
 
     /// Whether the process has exited, as its pidfd tells: a process
@@ -287,23 +258,10 @@ impl Target {
     /// pid may name another process, whose directory answers as if it
     /// were ours. A poll with no timeout asks without waiting.
     pub fn has_exited(&self) -> bool {
-        let Some(pidfd) = &self.pidfd else {
-            return false;
-        };
-        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
-    }
-
-    /// Whether a task that started at `starttime` (clock ticks since
-    /// boot, `stat` field 22) started after the threads were listed, so
-    /// is none of them even if it has one of their TIDs.
-    ///
-    /// A TID freed by an exiting thread can be given to a new task only
-    /// after the pid numbers wrap around `pid_max`; the tick (10 ms) in
-    /// which the list was taken is the blind spot, far shorter than a
-    /// wrap-around takes.
-    pub fn started_after_listing(&self, starttime: u64) -> bool {
-        starttime > self.listed_at
+        self.pidfd.as_ref().is_some_and(|pidfd| {
+            let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+            matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        })
     }
 
     /// Fail if the process we started checking is gone or is another

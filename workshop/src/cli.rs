@@ -194,7 +194,7 @@ pub fn run(options: &Options) -> Status {
             target
                 .threads
                 .iter()
-                .map(|thread| thread.tid.to_string())
+                .map(|tid| tid.to_string())
                 .collect::<Vec<_>>()
                 .join(" and ")
         ));

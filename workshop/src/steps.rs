@@ -79,7 +79,7 @@ impl Walk<'_> {
     /// The first thread that is not the leader, the one the article
     /// looks for.
     fn tid(&self) -> i32 {
-        self.target.threads.first().map_or(0, |thread| thread.tid)
+        self.target.threads.first().copied().unwrap_or(0)
     }
 
     /// Check the claims named `ids` on our demo process and show each
@@ -125,8 +125,8 @@ pub fn spawn_command() -> String {
 fn start_the_program(w: &mut Walk<'_>) {
     let target = w.target;
     w.say.prompt(&spawn_command());
-    let tids = target.other_tids();
-    w.say.lines(&demo_spawner::article_lines(target.pid, &tids));
+    let tids = &target.threads;
+    w.say.lines(&demo_spawner::article_lines(target.pid, tids));
     w.say.say(&format!(
         "The workshop runs this program for you until the end of the walk. \
          It is one process with three threads: its process id, {pid}, is \
@@ -137,14 +137,13 @@ fn start_the_program(w: &mut Walk<'_>) {
          doubles as the thread-group id, the TGID.",
         pid = target.pid
     ));
-    if let Some(exited) = target.exited.first() {
+    if let Some(exited) = target.exited().first() {
         // The busy thread is the first one the program started, not its
         // first thread (the leader): the distinction of this walk.
-        let busy = target
-            .threads
-            .iter()
-            .find(|thread| thread.busy)
-            .or(target.threads.first());
+        let threads = target.demo_threads();
+        let busy = (threads.iter())
+            .find(|thread| thread.busy_ms > 0)
+            .or(threads.first());
         let busy = match busy {
             Some(thread) => format!(
                 "{}{}, the first of the threads it started,",

@@ -3,6 +3,7 @@
 //! the audit reports exactly that process under exactly that mount.
 //! Runs only when asked (`--audit`, see `Claim::opt_in`), and as root:
 //! it mounts, in a mount namespace of one thread of its own.
+//! Book: "Hidden processes, and why detectors trip over threads".
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use nix::sched::{CloneFlags, unshare};
 
 use crate::audit::{self, Class, SETTLE, Scan, Verdict};
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail, skip};
+use crate::claims::{Claim, Context, OptIn, Proof, Stop, fail, skip};
 use crate::procfs::Procfs;
 
 pub static CLAIM: Claim = Claim {
@@ -22,7 +23,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_readdir() lists the pid (fs/proc/base.c); a path \
              walk steps onto the mount (handle_mounts(), fs/namei.c), \
              whose id statx() returns (vfs_statx_path(), fs/stat.c)",
-    chapter: Chapter::Hidden,
+    opt_in: Some(OptIn::Audit),
     since: None,
     check,
 };

@@ -2,10 +2,11 @@
 //! resolves in `/proc` is listed, or is a thread of a listed process.
 //! Runs only when asked (`--audit`, see `Claim::opt_in`): it looks up
 //! every id up to `pid_max`.
+//! Book: "Hidden processes, and why detectors trip over threads".
 
 use crate::audit::{self, Class, SETTLE};
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+use crate::claims::{Claim, Context, OptIn, Proof, fail, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -14,7 +15,7 @@ pub static CLAIM: Claim = Claim {
                 one, a freshly started process included.",
     kernel: "proc_pid_readdir() lists every thread-group leader, \
              proc_pid_lookup() resolves every task (fs/proc/base.c)",
-    chapter: Chapter::Hidden,
+    opt_in: Some(OptIn::Audit),
     since: None,
     check,
 };

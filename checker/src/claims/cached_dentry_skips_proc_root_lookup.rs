@@ -1,8 +1,9 @@
 //! The article's guess about the second open, checked from the
 //! kernel's own stacks.
+//! Book: "Tracing it yourself".
 
 use crate::claims::tracing::{open_fresh_comm, recorded_stacks};
-use crate::claims::{Chapter, Claim, Context, Proof, fail};
+use crate::claims::{Claim, Context, OptIn, Proof, fail};
 use crate::trace::{Stack, contains_in_order};
 
 pub static CLAIM: Claim = Claim {
@@ -11,7 +12,7 @@ pub static CLAIM: Claim = Claim {
                 dentry cached, does not reach proc_root_lookup.",
     kernel: "lookup_fast() (fs/namei.c) with pid_revalidate() \
              (fs/proc/base.c)",
-    chapter: Chapter::Tracing,
+    opt_in: Some(OptIn::Trace),
     since: None,
     check,
 };

@@ -1,7 +1,8 @@
 //! The other half of the article's observation: every thread id opens
 //! by name, listed or not.
+//! Book: "The lookup path".
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
+use crate::claims::{Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -9,7 +10,7 @@ pub static CLAIM: Claim = Claim {
                 directory stats, comm and status read.",
     kernel: "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
              (kernel/pid.c)",
-    chapter: Chapter::Lookup,
+    opt_in: None,
     since: None,
     check,
 };

@@ -1,10 +1,11 @@
 //! What execve(2) from a thread does to the ids: the thread becomes the
 //! leader, under the leader's id.
+//! Book: "Beyond the article".
 
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list, skip};
+use crate::claims::{Claim, Context, Proof, fail, id_list, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -13,7 +14,7 @@ pub static CLAIM: Claim = Claim {
                 and that thread's old TID no longer resolves.",
     kernel: "de_thread() (fs/exec.c) -> exchange_tids() (kernel/pid.c), \
              then release_task() of the old leader",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };

@@ -1,8 +1,9 @@
 //! What happens to a thread's directory when the thread is gone.
+//! Book: "The lookup path".
 
 use std::time::{Duration, Instant};
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+use crate::claims::{Claim, Context, Proof, fail, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -10,7 +11,7 @@ pub static CLAIM: Claim = Claim {
                 gives ENOENT.",
     kernel: "release_task() (kernel/exit.c) -> __unhash_process() -> \
              detach_pid() (kernel/pid.c)",
-    chapter: Chapter::Lookup,
+    opt_in: None,
     since: None,
     check,
 };
@@ -30,7 +31,7 @@ const RELEASE_GRACE: Duration = Duration::from_secs(1);
 /// finds nothing and `proc_pid_lookup()` answers `-ENOENT`.
 // ANCHOR: proof
 fn check(cx: &Context<'_>) -> Proof {
-    let Some(&tid) = cx.target.exited.first() else {
+    let Some(&tid) = cx.target.exited().first() else {
         return skip(
             "needs a thread known to have exited, which only a target the \
              checker starts has; run without --pid",

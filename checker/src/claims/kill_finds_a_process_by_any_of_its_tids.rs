@@ -1,11 +1,10 @@
 //! Signals look ids up the way a path lookup does: any thread's id names
 //! its process.
+//! Book: "Beyond the article".
 
 use nix::errno::Errno;
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, skip, with_own_thread,
-};
+use crate::claims::{Claim, Context, Proof, fail, skip, with_own_thread};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -13,7 +12,7 @@ pub static CLAIM: Claim = Claim {
                 leader, as a lookup of /proc/<TID> does, while \
                 tgkill(<another TGID>, <TID>, 0) fails with ESRCH.",
     kernel: "kill_pid_info_type() and do_send_specific() (kernel/signal.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };

@@ -1,7 +1,8 @@
 //! The listing path, from the kernel's own stacks.
+//! Book: "Tracing it yourself".
 
 use crate::claims::tracing::{one_line, recorded_stacks, session};
-use crate::claims::{Chapter, Claim, Context, Proof, fail, skip};
+use crate::claims::{Claim, Context, OptIn, Proof, fail, skip};
 use crate::trace::{Stack, contains_in_order, entered_in_order};
 
 pub static CLAIM: Claim = Claim {
@@ -10,7 +11,7 @@ pub static CLAIM: Claim = Claim {
                 proc_pid_readdir, both called from iterate_dir.",
     kernel: "iterate_dir() (fs/readdir.c) -> proc_root_readdir() \
              (fs/proc/root.c) -> proc_pid_readdir() (fs/proc/base.c)",
-    chapter: Chapter::Tracing,
+    opt_in: Some(OptIn::Trace),
     since: None,
     check,
 };

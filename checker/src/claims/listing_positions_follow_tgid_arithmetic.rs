@@ -1,9 +1,9 @@
 //! Where each entry of the listing sits: positions are arithmetic on
 //! thread-group ids, so a seek to a thread's id lands past the thread.
+//! Book: "Beyond the article".
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, fail, how_many, id_list, skip,
-    spread,
+    Claim, Context, Proof, Stop, fail, how_many, id_list, skip, spread,
 };
 use crate::procfs::Dirent;
 
@@ -14,7 +14,7 @@ pub static CLAIM: Claim = Claim {
                 next tgid, never at the thread.",
     kernel: "proc_pid_readdir() and next_tgid() (fs/proc/base.c), \
              filldir64() (fs/readdir.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
@@ -48,14 +48,14 @@ const SEEK_SAMPLE: usize = 16;
 /// gone before it could be asked whether it leads a group proves
 /// nothing either way (`Landing::Gone`).
 fn check(cx: &Context<'_>) -> Proof {
-    let threads = cx.target.other_tids();
+    let threads = &cx.target.threads;
     if threads.is_empty() {
         return skip(format!(
             "process {} has a single thread: no thread id to seek to",
             cx.target.pid
         ));
     }
-    let sample = spread(&threads, SEEK_SAMPLE);
+    let sample = spread(threads, SEEK_SAMPLE);
     // The target is often the newest process, so nothing follows its
     // threads: then a short-lived process is started after it, whose
     // tgid is the next one, and lives until the proof returns.
@@ -277,7 +277,6 @@ mod tests {
 
     fn entry(name: &str, d_off: i64) -> Dirent {
         Dirent {
-            ino: 1,
             d_off,
             d_type: if name.contains("self") { DT_LNK } else { 4 },
             name: name.to_string(),

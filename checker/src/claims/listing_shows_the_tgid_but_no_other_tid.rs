@@ -1,9 +1,8 @@
 //! The article's observation, as a claim: `ls /proc` shows a process
 //! but none of its other threads.
+//! Book: "The listing path".
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, how_many, id_list, skip,
-};
+use crate::claims::{Claim, Context, Proof, fail, how_many, id_list, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -11,7 +10,7 @@ pub static CLAIM: Claim = Claim {
                 of its other thread ids.",
     kernel: "next_tgid() (fs/proc/base.c) keeps only pids with a \
              PIDTYPE_TGID task",
-    chapter: Chapter::Listing,
+    opt_in: None,
     since: None,
     check,
 };
@@ -28,7 +27,7 @@ fn check(cx: &Context<'_>) -> Proof {
     let pid = cx.target.pid;
     // The ids the kernel gave the target's other threads: what `ls
     // /proc` would have to show if it listed threads.
-    let tids = cx.target.other_tids();
+    let tids = &cx.target.threads;
     if tids.is_empty() {
         return skip(format!(
             "process {pid} has a single thread: there is no other thread \
@@ -54,16 +53,15 @@ fn check(cx: &Context<'_>) -> Proof {
         .collect();
     if !shown.is_empty() {
         return fail(
-            format!("none of the thread ids {} listed", id_list(&tids)),
+            format!("none of the thread ids {} listed", id_list(tids)),
             format!("{} listed in {root} alongside {pid}", id_list(&shown)),
         );
     }
     Ok(format!(
-        "{pid} listed among {} pid entries; none of its {} ({}) is \
-         listed",
+        "{pid} listed among {} pid entries; none of its {} ({}) is listed",
         listed.len(),
         how_many(tids.len(), "other thread id"),
-        id_list(&tids)
+        id_list(tids)
     ))
 }
 // ANCHOR_END: proof

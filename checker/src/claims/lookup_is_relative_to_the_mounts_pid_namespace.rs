@@ -1,9 +1,8 @@
 //! Whose numbers a lookup uses: the namespace of the procfs, not the
 //! reader's.
+//! Book: "Beyond the article".
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, fail, id_list, skip,
-};
+use crate::claims::{Claim, Context, Proof, Stop, fail, id_list, skip};
 use crate::pidns::PidNamespaceProbe;
 
 pub static CLAIM: Claim = Claim {
@@ -14,7 +13,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_lookup() (fs/proc/base.c) -> find_task_by_pid_ns() \
              (kernel/pid.c) in the namespace of proc_init_fs_context() \
              (fs/proc/root.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };

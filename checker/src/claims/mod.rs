@@ -2,10 +2,10 @@
 //! registry of them, [`CLAIMS`].
 //!
 //! Start reading at `listing_shows_the_tgid_but_no_other_tid.rs`, the
-//! article's own observation. Each claim file opens with its
-//! [`Claim`]: its one-sentence statement, the kernel code that makes
-//! it true at the version the book pins (Linux 6.12.117), and its book
-//! chapter; then its proof, a function that reads top-down like a
+//! article's own observation. Each claim file names its book chapter
+//! and opens with its [`Claim`]: its one-sentence statement and the
+//! kernel code that makes it true at the version the book pins (Linux
+//! 6.12.117); then its proof, a function that reads top-down like a
 //! kselftest program. A proof returns `Ok` with what it observed, or
 //! stops early with [`fail`] ("expected X, found Y") or [`skip`] (the
 //! reason this system cannot tell); `?` passes on a [`ProcError`], which
@@ -41,7 +41,7 @@ use crate::children::Launcher;
 use crate::parse::{StatusIds, parse_starttime};
 use crate::procfs::{Dirent, ProcError, Procfs};
 use crate::sys::{LiveSys, Syscalls};
-use crate::target::{Origin, Target};
+use crate::target::Target;
 
 /// The one list of claims, in the order reports show them, the
 /// article's observation first: calls `$then!` with every claim's id.
@@ -100,8 +100,11 @@ pub struct Claim {
     pub statement: &'static str,
     /// The kernel code that makes it true, at the pinned version.
     pub kernel: &'static str,
-    /// Where the book explains it.
-    pub chapter: Chapter,
+    /// The option that runs it, for a claim that runs only when asked
+    /// (it needs root, or takes long): without it the claim is reported
+    /// as not run, which is neither a pass nor a skip (`--strict` does
+    /// not fail it).
+    pub opt_in: Option<OptIn>,
     /// The first Linux release that has what the claim is about, when
     /// that is newer than the oldest kernel of the matrix: on an older
     /// kernel the claim skips, and `--strict` does not count that skip.
@@ -114,13 +117,11 @@ pub struct Claim {
 /// claim's id is its file's name, written nowhere else. A `const fn`,
 /// because each claim's [`Claim`] is a `static` built at compile time.
 pub const fn id_of(path: &'static str) -> &'static str {
-    let bytes = path.as_bytes();
-    let mut start = bytes.len();
+    let (mut start, bytes) = (path.len(), path.as_bytes());
     while start > 0 && bytes[start - 1] != b':' {
         start -= 1;
     }
-    let (_, last) = bytes.split_at(start);
-    match std::str::from_utf8(last) {
+    match std::str::from_utf8(bytes.split_at(start).1) {
         Ok(id) => id,
         Err(_) => panic!("a module path is UTF-8"),
     }
@@ -161,15 +162,9 @@ impl Claim {
         self.opt_in() == Some(OptIn::Trace)
     }
 
-    /// The option that runs this claim, for a claim that runs only when
-    /// asked: without it the claim is reported as not run, which is
-    /// neither a pass nor a skip (`--strict` does not fail it).
+    /// The option that runs this claim, if it runs only when asked.
     pub fn opt_in(&self) -> Option<OptIn> {
-        match self.chapter {
-            Chapter::Tracing => Some(OptIn::Trace),
-            Chapter::Hidden => Some(OptIn::Audit),
-            _ => None,
-        }
+        self.opt_in
     }
 
     /// Whether a kernel `release` (`uname -r`, say `6.1.0-57-cloud-amd64`)
@@ -224,48 +219,9 @@ impl OptIn {
     }
 }
 
-/// The book chapter that explains a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chapter {
-    Listing,
-    Lookup,
-    Beyond,
-    ManPage,
-    Tracing,
-    Hidden,
-}
-
-impl Chapter {
-    /// The chapter's page in `book/src/`.
-    pub fn page(self) -> &'static str {
-        match self {
-            Chapter::Listing => "listing.md",
-            Chapter::Lookup => "lookup.md",
-            Chapter::Beyond => "beyond.md",
-            Chapter::ManPage => "man-page.md",
-            Chapter::Tracing => "tracing.md",
-            Chapter::Hidden => "hidden.md",
-        }
-    }
-
-    /// The chapter's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Chapter::Listing => "The listing path",
-            Chapter::Lookup => "The lookup path",
-            Chapter::Beyond => "Beyond the article",
-            Chapter::ManPage => "The man page, sentence by sentence",
-            Chapter::Tracing => "Tracing it yourself",
-            Chapter::Hidden => {
-                "Hidden processes, and why detectors trip over threads"
-            }
-        }
-    }
-}
-
 // ANCHOR: proof_verdicts
 /// What a proof returns: what it observed, or why it stopped.
-pub type Proof = Result<String, Stop>;
+pub type Proof<T = String> = Result<T, Stop>;
 
 /// Why a proof stopped before it passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,19 +233,15 @@ pub enum Stop {
 }
 
 /// Stop the proof: the claim expected `expected`, `/proc` said `found`.
-pub fn fail<T>(
-    expected: impl ToString,
-    found: impl ToString,
-) -> Result<T, Stop> {
+pub fn fail<T>(expected: impl ToString, found: impl ToString) -> Proof<T> {
     let (expected, found) = (expected.to_string(), found.to_string());
     Err(Stop::Fail { expected, found })
 }
 
 /// Stop the proof: this system cannot tell, for `reason`.
-pub fn skip<T>(reason: impl ToString) -> Result<T, Stop> {
-    Err(Stop::Skip {
-        reason: reason.to_string(),
-    })
+pub fn skip<T>(reason: impl ToString) -> Proof<T> {
+    let reason = reason.to_string();
+    Err(Stop::Skip { reason })
 }
 // ANCHOR_END: proof_verdicts
 
@@ -299,12 +251,11 @@ impl From<ProcError> for Stop {
     /// this reader (`EACCES`, `EPERM`) proves nothing about the claim:
     /// that is a skip, naming the file and what would let it be read.
     fn from(err: ProcError) -> Stop {
-        if let Some(reason) = withheld(&err) {
-            return Stop::Skip { reason };
-        }
-        Stop::Fail {
-            expected: format!("to {} {}", err.op, err.path.display()),
-            found: err.to_string(),
+        let expected = format!("to {} {}", err.op, err.path.display());
+        let found = err.to_string();
+        match withheld(&err) {
+            Some(reason) => Stop::Skip { reason },
+            None => Stop::Fail { expected, found },
         }
     }
 }
@@ -322,8 +273,7 @@ impl From<ProcError> for Stop {
 /// 439-449); its `stack` needs `CAP_SYS_ADMIN` (`proc_pid_stack()`,
 /// 477-478).
 pub fn withheld(err: &ProcError) -> Option<String> {
-    let refused = [libc::EACCES, libc::EPERM];
-    if !err.errno().is_some_and(|errno| refused.contains(&errno)) {
+    if !matches!(err.errno(), Some(libc::EACCES | libc::EPERM)) {
         return None;
     }
     let file = err.path.file_name()?.to_string_lossy();
@@ -393,13 +343,11 @@ pub struct Context<'a> {
     /// The other system calls the claims make (signals, pidfds).
     pub sys: &'a dyn Syscalls,
     pub target: &'a Target,
-    /// Whether the tracing claims may record kernel stacks (`--trace`).
-    pub trace: bool,
-    /// Whether the audit claim may scan every id (`--audit`).
-    pub audit: bool,
+    /// What the reader asked for (`--trace`, `--audit`).
+    asked: Vec<OptIn>,
     /// The listing of the procfs root, read once: claims that need it
     /// share one `getdents64` pass, even at 10,000 threads.
-    listing: OnceCell<Result<Vec<Dirent>, String>>,
+    listing: OnceCell<Result<Vec<Dirent>, ProcError>>,
     /// The ids in each TID's `status`, kept from the first read: the
     /// lookup claim reads `status` and the status claim checks the ids,
     /// without reading 10,000 files twice.
@@ -421,8 +369,7 @@ impl<'a> Context<'a> {
             proc,
             sys: &LiveSys,
             target,
-            trace: false,
-            audit: false,
+            asked: Vec::new(),
             listing: OnceCell::new(),
             statuses: RefCell::new(HashMap::new()),
         }
@@ -430,10 +377,7 @@ impl<'a> Context<'a> {
 
     /// Whether the reader asked for what `opt_in` names.
     pub fn asked_for(&self, opt_in: OptIn) -> bool {
-        match opt_in {
-            OptIn::Trace => self.trace,
-            OptIn::Audit => self.audit,
-        }
+        self.asked.contains(&opt_in)
     }
 
     /// The same, with other answers to the other system calls.
@@ -444,13 +388,13 @@ impl<'a> Context<'a> {
 
     /// The same, with the tracing claims allowed to record stacks.
     pub fn with_trace(mut self, trace: bool) -> Context<'a> {
-        self.trace = trace;
+        self.asked.extend(trace.then_some(OptIn::Trace));
         self
     }
 
     /// The same, with the audit claim allowed to scan every id.
     pub fn with_audit(mut self, audit: bool) -> Context<'a> {
-        self.audit = audit;
+        self.asked.extend(audit.then_some(OptIn::Audit));
         self
     }
 
@@ -465,16 +409,10 @@ impl<'a> Context<'a> {
     pub fn root_listing(&self) -> Result<&[Dirent], Stop> {
         // Read once, by the first claim that asks: a listing of 10,000
         // processes is 300 KiB, and every claim that needs one sees the
-        // same moment. The error is kept as text, the evidence it is.
-        let listing = self.listing.get_or_init(|| {
-            self.proc.list(".").map_err(|err| err.to_string())
-        });
-        match listing {
-            Ok(entries) => Ok(entries),
-            Err(found) => {
-                fail(format!("to list {}", self.proc_path(".")), found)
-            }
-        }
+        // same moment. An error stays the evidence of every claim.
+        let listing = self.listing.get_or_init(|| self.proc.list("."));
+        let expected = format!("to list {}", self.proc.root().display());
+        listing.as_deref().or_else(|err| fail(expected, err))
     }
     // ANCHOR_END: proof_root_listing
 
@@ -523,7 +461,7 @@ impl<'a> Context<'a> {
     /// threads are parked until we end it, so nothing about it changes
     /// under a proof.
     pub fn spawned(&self) -> bool {
-        self.target.origin == Origin::Spawned
+        self.target.demo.is_some()
     }
 
     // ANCHOR: proof_each_thread
@@ -576,20 +514,17 @@ impl<'a> Context<'a> {
     /// task there started after the listing, so its TID was given to a
     /// new thread. A TID is never taken for the thread it once named.
     pub fn gone(&self, tid: i32) -> bool {
-        if self.spawned() {
-            return false;
-        }
-        if self.target.has_exited() {
-            return true;
-        }
+        // A target we started holds still: its threads are all there.
         // A start time, not a name, tells tasks apart: a TID is free
         // again once its thread has exited, and after the pid numbers
-        // wrap around `pid_max` a new thread may get it.
-        let path = format!("{}/task/{tid}/stat", self.target.pid);
-        match self.proc.read(&path).map(|stat| parse_starttime(&stat)) {
-            Ok(Ok(start)) => self.target.started_after_listing(start),
-            _ => true,
-        }
+        // wrap around `pid_max` a new thread may get it. The clock tick
+        // (10 ms) in which the threads were listed is the blind spot,
+        // far shorter than a wrap-around takes.
+        let stat = format!("{}/task/{tid}/stat", self.target.pid);
+        let start = || parse_starttime(&self.proc.read(&stat).ok()?);
+        self.target.demo.is_none()
+            && (self.target.has_exited()
+                || start().is_none_or(|start| start > self.target.listed_at))
     }
     // ANCHOR_END: proof_gone
 }
@@ -635,11 +570,8 @@ pub fn id_list(ids: &[i32]) -> String {
 
 /// `1 thread`, `2 threads`: a count with its noun, singular or plural.
 pub fn how_many(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {noun}{plural}")
 }
 // ANCHOR_END: proof_evidence
 
@@ -861,10 +793,10 @@ mod tests {
 
     #[test]
     fn a_withheld_read_is_a_skip_naming_the_file_and_the_privilege() {
-        use crate::procfs::Op;
+        use std::path::Path;
         let refused = ProcError::new(
-            Op::ReadLink,
-            "/proc/1/cwd",
+            "read the link",
+            Path::new("/proc/1/cwd"),
             std::io::Error::from_raw_os_error(libc::EACCES),
         );
         let Stop::Skip { reason } = Stop::from(refused) else {
@@ -875,8 +807,8 @@ mod tests {
         assert!(reason.contains("run as its owner or as root"), "{reason}");
         // Any other error is evidence against the claim.
         let gone = ProcError::new(
-            Op::Read,
-            "/proc/1/comm",
+            "read",
+            Path::new("/proc/1/comm"),
             std::io::Error::from_raw_os_error(libc::ENOENT),
         );
         assert!(matches!(Stop::from(gone), Stop::Fail { .. }));

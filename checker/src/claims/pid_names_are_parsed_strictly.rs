@@ -1,14 +1,15 @@
 //! Which names a lookup accepts: a pid written as the kernel writes it,
 //! and nothing else.
+//! Book: "Beyond the article".
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
+use crate::claims::{Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
     statement: "/proc/0<TID> and /proc/<TID>x do not resolve, though \
                 /proc/<TID> does.",
     kernel: "name_to_int() (fs/proc/util.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
@@ -38,12 +39,7 @@ fn check(cx: &Context<'_>) -> Proof {
         Ok(())
     })?;
     let tids = threads.tids();
-    let tid = cx
-        .target
-        .other_tids()
-        .first()
-        .copied()
-        .unwrap_or(cx.target.pid);
+    let tid = cx.target.threads.first().copied().unwrap_or(cx.target.pid);
     Ok(format!(
         "{tid} resolves; 0{tid} and {tid}x give ENOENT; so for all {} \
          ({}){}",

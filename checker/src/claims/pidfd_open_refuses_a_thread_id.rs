@@ -1,11 +1,10 @@
 //! pidfds name processes: a thread's id is refused where a lookup of
 //! /proc/<TID> accepts it.
+//! Book: "Beyond the article".
 
 use nix::errno::Errno;
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, skip, with_own_thread,
-};
+use crate::claims::{Claim, Context, Proof, fail, skip, with_own_thread};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -13,7 +12,7 @@ pub static CLAIM: Claim = Claim {
                 the leader, while pidfd_open(<TGID>, 0) works.",
     kernel: "pidfd_open() (kernel/pid.c) -> pidfd_prepare() (kernel/fork.c) \
              wants a PIDTYPE_TGID task",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };

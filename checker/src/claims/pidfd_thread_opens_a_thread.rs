@@ -1,10 +1,9 @@
 //! pidfds for threads: what PIDFD_THREAD added in Linux 6.9.
+//! Book: "Beyond the article".
 
 use nix::errno::Errno;
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, skip, with_own_thread,
-};
+use crate::claims::{Claim, Context, Proof, fail, skip, with_own_thread};
 use crate::sys::PIDFD_THREAD;
 
 pub static CLAIM: Claim = Claim {
@@ -13,7 +12,7 @@ pub static CLAIM: Claim = Claim {
                 that is not the leader.",
     kernel: "pidfd_open() (kernel/pid.c) accepts PIDFD_THREAD, and \
              pidfd_prepare() (kernel/fork.c) then wants a PIDTYPE_PID task",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: Some((6, 9)),
     check,
 };

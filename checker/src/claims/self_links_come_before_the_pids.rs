@@ -1,9 +1,10 @@
 //! The two links of the listing that are not thread groups: `self` and
 //! `thread-self`.
+//! Book: "Beyond the article".
 
 use std::path::Path;
 
-use crate::claims::{Chapter, Claim, Context, Proof, Stop, fail};
+use crate::claims::{Claim, Context, Proof, Stop, fail};
 use crate::procfs::DT_LNK;
 
 pub static CLAIM: Claim = Claim {
@@ -13,7 +14,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "proc_pid_readdir() (fs/proc/base.c), proc_self_get_link() \
              (fs/proc/self.c), proc_thread_self_get_link() \
              (fs/proc/thread_self.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };

@@ -2,10 +2,9 @@
 //! contents for each of the files under the task/tid subdirectories will
 //! be the same as in the corresponding file in the parent /proc/pid
 //! directory".
+//! Book: "The man page, sentence by sentence".
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, bracketed, fail, id_list,
-};
+use crate::claims::{Claim, Context, Proof, bracketed, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -13,7 +12,7 @@ pub static CLAIM: Claim = Claim {
                 through /proc/<TGID>/ and every /proc/<TGID>/task/<TID>/.",
     kernel: "proc_cwd_link(), proc_root_link() and proc_exe_link() \
              (fs/proc/base.c) on the fs_struct and mm the threads share",
-    chapter: Chapter::ManPage,
+    opt_in: None,
     since: None,
     check,
 };

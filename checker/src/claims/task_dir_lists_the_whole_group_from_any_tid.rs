@@ -1,10 +1,11 @@
 //! Where the threads are listed: `task/`, from the leader's directory
 //! and from any thread's.
+//! Book: "Beyond the article".
 
 use std::collections::BTreeSet;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, bracketed, fail, how_many, id_list, spread,
+    Claim, Context, Proof, bracketed, fail, how_many, id_list, spread,
 };
 use crate::procfs::ProcError;
 
@@ -13,7 +14,7 @@ pub static CLAIM: Claim = Claim {
     statement: "/proc/<TGID>/task/ lists every thread, and \
                 /proc/<TID>/task/ lists the whole group too.",
     kernel: "proc_task_readdir() and first_tid() (fs/proc/base.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
@@ -71,7 +72,7 @@ fn check(cx: &Context<'_>) -> Proof {
         Ok(())
     })?;
     // A sample: the same threads listed as in the leader's task/.
-    let sample = spread(&cx.target.other_tids(), SAMPLE);
+    let sample = spread(&cx.target.threads, SAMPLE);
     let compared = cx.each_thread(sample, |tid| {
         let path = format!("{tid}/task");
         let (found, agreed) =

@@ -2,11 +2,12 @@
 //! /proc/pid/task directory are not available if the main thread has
 //! already terminated (typically by calling pthread_exit(3))." On the
 //! kernels of the matrix they are; this claim shows it.
+//! Book: "The man page, sentence by sentence".
 
 use std::time::{Duration, Instant};
 
 use crate::children::short_lived_with;
-use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list, skip};
+use crate::claims::{Claim, Context, Proof, fail, id_list, skip};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
@@ -16,7 +17,7 @@ pub static CLAIM: Claim = Claim {
     kernel: "exit_notify() and wait_consider_task() (kernel/exit.c) \
              keep a leader with live threads a zombie; first_tid() \
              (fs/proc/base.c)",
-    chapter: Chapter::ManPage,
+    opt_in: None,
     since: None,
     check,
 };

@@ -1,9 +1,10 @@
 //! What `/proc/<TID>/comm` says: the thread's own name.
+//! Book: "Beyond the article".
 
 use std::collections::HashMap;
 
 use crate::claims::{
-    Chapter, Claim, Context, Proof, Stop, bracketed, fail, how_many, skip,
+    Claim, Context, Proof, Stop, bracketed, fail, how_many, skip,
 };
 
 pub static CLAIM: Claim = Claim {
@@ -12,7 +13,7 @@ pub static CLAIM: Claim = Claim {
                 /proc/<TGID>/comm keeps the leader's.",
     kernel: "comm_show() (fs/proc/base.c) -> proc_task_name() \
              (fs/proc/array.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
@@ -40,10 +41,10 @@ fn check(cx: &Context<'_>) -> Proof {
     };
     let leader = own_name(pid, &format!("{pid}/comm"))?;
     // The names we gave the threads, if we started them.
-    let given: HashMap<i32, &str> = (cx.target.threads.iter())
+    let given: HashMap<i32, &str> = (cx.target.demo_threads().iter())
         .filter_map(|t| Some((t.tid, t.name.as_deref()?)))
         .collect();
-    let threads = cx.each_thread(cx.target.other_tids(), |tid| {
+    let threads = cx.each_thread(cx.target.threads.clone(), |tid| {
         let path = format!("{tid}/comm");
         let shown = own_name(tid, &path)?;
         match given.get(&tid) {

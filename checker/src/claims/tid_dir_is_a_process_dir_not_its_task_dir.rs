@@ -1,12 +1,11 @@
 //! proc_pid_task(5) says that the contents of `/proc/<TID>/` "are the
 //! same as the corresponding /proc/pid/task/tid directories". They are
 //! not: this claim shows what holds instead.
+//! Book: "The man page, sentence by sentence".
 
 use std::collections::BTreeSet;
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, id_list, skip, spread,
-};
+use crate::claims::{Claim, Context, Proof, fail, id_list, skip, spread};
 use crate::procfs::ProcError;
 
 pub static CLAIM: Claim = Claim {
@@ -16,7 +15,7 @@ pub static CLAIM: Claim = Claim {
                 task/ is only in the first.",
     kernel: "proc_pid_instantiate() with tgid_base_stuff vs \
              proc_task_instantiate() with tid_base_stuff (fs/proc/base.c)",
-    chapter: Chapter::ManPage,
+    opt_in: None,
     since: None,
     check,
 };
@@ -42,7 +41,7 @@ fn check(cx: &Context<'_>) -> Proof {
         Ok(names.filter(|name| name != "." && name != "..").collect())
     };
     let process = entries(&pid.to_string())?;
-    let sample = spread(&cx.target.other_tids(), SAMPLE);
+    let sample = spread(&cx.target.threads, SAMPLE);
     if sample.is_empty() {
         return skip(format!(
             "process {pid} has a single thread: there is no /proc/<TID> \

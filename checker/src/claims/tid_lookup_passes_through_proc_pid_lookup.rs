@@ -1,9 +1,10 @@
 //! The lookup path, from the kernel's own stacks.
+//! Book: "Tracing it yourself".
 
 use crate::claims::tracing::{
     LOOKUP, one_line, open_fresh_comm, recorded_stacks,
 };
-use crate::claims::{Chapter, Claim, Context, Proof, fail};
+use crate::claims::{Claim, Context, OptIn, Proof, fail};
 use crate::trace::{Stack, contains_in_order, entered_in_order};
 
 pub static CLAIM: Claim = Claim {
@@ -12,7 +13,7 @@ pub static CLAIM: Claim = Claim {
                 __lookup_slow, proc_root_lookup and proc_pid_lookup.",
     kernel: "__lookup_slow() (fs/namei.c) -> proc_root_lookup() \
              (fs/proc/root.c) -> proc_pid_lookup() (fs/proc/base.c)",
-    chapter: Chapter::Tracing,
+    opt_in: Some(OptIn::Trace),
     since: None,
     check,
 };

@@ -1,9 +1,8 @@
 //! What `/proc/<TID>/stat` says: the thread's id, and the whole group's
 //! CPU time.
+//! Book: "Beyond the article".
 
-use crate::claims::{
-    Chapter, Claim, Context, Proof, fail, id_list, skip, spread,
-};
+use crate::claims::{Claim, Context, Proof, fail, id_list, skip, spread};
 use crate::parse::Stat;
 
 pub static CLAIM: Claim = Claim {
@@ -12,7 +11,7 @@ pub static CLAIM: Claim = Claim {
                 over the group, unlike /proc/<TGID>/task/<TID>/stat.",
     kernel: "proc_tgid_stat() -> do_task_stat(whole=1) vs proc_tid_stat() \
              (fs/proc/array.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
@@ -35,11 +34,11 @@ fn check(cx: &Context<'_>) -> Proof {
     let pid = cx.target.pid;
     // Own CPU time of each thread first, so that the group's, read
     // after, can only have grown.
-    let own = cx.each_thread(cx.target.other_tids(), |tid| {
+    let own = cx.each_thread(cx.target.threads.clone(), |tid| {
         Ok(cx.proc.stat(&format!("{pid}/task/{tid}/stat"))?)
     })?;
     let own = &own.held;
-    let busy = match cx.target.threads.iter().find(|t| t.busy) {
+    let busy = match cx.target.demo_threads().iter().find(|t| t.busy_ms > 0) {
         Some(thread) => own.iter().find(|(tid, _)| *tid == thread.tid),
         None => own.iter().max_by_key(|(_, stat)| stat.cpu_ticks()),
     };

@@ -1,13 +1,14 @@
 //! What `/proc/<TID>/status` says: the thread's own ids.
+//! Book: "Beyond the article".
 
-use crate::claims::{Chapter, Claim, Context, Proof, fail, id_list};
+use crate::claims::{Claim, Context, Proof, fail, id_list};
 
 pub static CLAIM: Claim = Claim {
     id: crate::claims::id_of(module_path!()),
     statement: "/proc/<TID>/status is that thread's view: Pid: is the \
                 TID, Tgid: the leader.",
     kernel: "task_state() (fs/proc/array.c)",
-    chapter: Chapter::Beyond,
+    opt_in: None,
     since: None,
     check,
 };
