@@ -36,6 +36,9 @@ const FUNCTIONS: &[&str] = &[
 ];
 
 fn main() {
+    // As the checker does: SIGINT, SIGTERM and SIGHUP remove the
+    // instance of a live session (the cleanup checks below send them).
+    checker::stop::install();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("--target") => return target(),

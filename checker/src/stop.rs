@@ -39,9 +39,6 @@ const SLOTS: usize = 32;
 /// The pids of live children; 0 marks a free slot.
 static CHILDREN: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 
-/// Whether [`install`] put the handler in place.
-static INSTALLED: AtomicBool = AtomicBool::new(false);
-
 /// Note a child we started, for the handler to kill and reap.
 pub fn adopt(pid: u32) {
     let Ok(pid) = i32::try_from(pid) else { return };
@@ -88,7 +85,6 @@ pub fn install() {
             let _ = unsafe { signal::sigaction(sig, &old) };
         }
     }
-    INSTALLED.store(true, Ordering::SeqCst);
 }
 
 /// Whether a progress line stands on the terminal's stderr (`checker
@@ -99,12 +95,6 @@ static PROGRESS: AtomicBool = AtomicBool::new(false);
 /// Say that a progress line is shown on stderr, or is gone.
 pub fn progress_shown(shown: bool) {
     PROGRESS.store(shown, Ordering::SeqCst);
-}
-
-/// Whether the handler is in place: a tracing session then leaves the
-/// removal of its instance to it rather than install its own.
-pub(crate) fn installed() -> bool {
-    INSTALLED.load(Ordering::SeqCst)
 }
 
 /// How long the handler reaps children it did not start itself (the

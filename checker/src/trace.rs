@@ -89,8 +89,9 @@ impl std::error::Error for Unavailable {}
 /// A private tracefs instance that records the kernel stack of every
 /// call of a few functions made by one thread of this process.
 ///
-/// Removed on drop, on SIGINT, SIGTERM and SIGHUP, and on panic (by
-/// unwinding); an instance left by SIGKILL is removed by the next
+/// Removed on drop and on panic (by unwinding), and on SIGINT, SIGTERM
+/// and SIGHUP by the handler of [`crate::stop`] in the programs that
+/// install it; an instance left by SIGKILL is removed by the next
 /// [`Session::start`]. One session per process at a time.
 #[derive(Debug)]
 pub struct Session {

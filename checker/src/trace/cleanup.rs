@@ -1,14 +1,16 @@
-//! Never leaving a tracefs instance behind: the signal handler, and
-//! removal of instances left by a checker that was killed (plumbing
-//! for the tracing chapter).
+//! Never leaving a tracefs instance behind: what a signal handler
+//! removes, and removal of instances left by a checker that was killed
+//! (plumbing for the tracing chapter).
 //!
 //! The ways a session can end, and who removes its instance:
 //! - return, error or panic (the workspace unwinds on panic): the
 //!   session's `Drop`;
-//! - SIGINT, SIGTERM, SIGHUP: [`on_signal`], then the signal's default
-//!   action (the process dies as if we had not caught it);
-//! - SIGKILL, a power cut, `panic = "abort"`, `std::process::exit`:
-//!   nothing can run, so the next session removes every
+//! - SIGINT, SIGTERM, SIGHUP: the handler of [`crate::stop`], which the
+//!   programs (the checker, the workshop) install in `main`; it calls
+//!   [`remove_after_signal`], then the process dies of the signal;
+//! - SIGKILL, a power cut, `panic = "abort"`, `std::process::exit`, or
+//!   a signal in a program without that handler (a test): nothing
+//!   removes it then, so the next session removes every
 //!   `proc-threads-checker-<pid>` instance whose process is gone
 //!   ([`remove_stale`]).
 
@@ -20,7 +22,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use libc::c_char;
 use nix::errno::Errno;
-use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::signal;
 use nix::unistd::Pid;
 
 use super::Unavailable;
@@ -28,11 +30,7 @@ use super::Unavailable;
 /// Instance names are this prefix and the checker's pid.
 pub(super) const PREFIX: &str = "proc-threads-checker-";
 
-/// The signals that end a process by default and that a user sends
-/// (Ctrl-C, `kill`, a closed terminal).
-const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
-
-/// The live session's instance directory, for [`on_signal`]: a
+/// The live session's instance directory, for a signal handler: a
 /// `CString` leaked with `into_raw`, or null when no session is live.
 /// Also the "one session per process" lock (the instance name has only
 /// the pid in it, so there cannot be two).
@@ -40,18 +38,14 @@ static INSTANCE: AtomicPtr<c_char> = AtomicPtr::new(ptr::null_mut());
 /// The tracefs mount point when the session mounted it, else null.
 static MOUNT: AtomicPtr<c_char> = AtomicPtr::new(ptr::null_mut());
 
-/// Holds the process's single session slot and the signal handlers;
-/// dropping it releases both. It removes nothing itself: the session
-/// does, before dropping this.
+/// Holds the process's single session slot; dropping it releases the
+/// slot. It removes nothing itself: the session does, before dropping
+/// this.
 #[derive(Debug)]
-pub(super) struct Guard {
-    /// The signals whose handler we installed (not those that were
-    /// ignored or handled by someone else when the session started).
-    installed: Vec<Signal>,
-}
+pub(super) struct Guard(());
 
 impl Guard {
-    /// Takes the slot for `instance` and installs the handlers.
+    /// Takes the slot for `instance` (and `mount`, our tracefs mount).
     pub(super) fn register(
         instance: &Path,
         mount: Option<&Path>,
@@ -76,18 +70,14 @@ impl Guard {
         if let Some(m) = mount {
             free(MOUNT.swap(c_path(m).into_raw(), Ordering::SeqCst));
         }
-        let installed = SIGNALS.into_iter().filter(|&s| install(s)).collect();
-        Ok(Guard { installed })
+        Ok(Guard(()))
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        for &sig in &self.installed {
-            uninstall(sig);
-        }
-        // After the handlers are gone: a handler that raced us took
-        // the pointer with `swap` and owns it; then we get null.
+        // A handler that raced us took the pointer with `swap` and owns
+        // it; then we get null.
         free(INSTANCE.swap(ptr::null_mut(), Ordering::SeqCst));
         free(MOUNT.swap(ptr::null_mut(), Ordering::SeqCst));
     }
@@ -106,75 +96,13 @@ fn free(raw: *mut c_char) {
     }
 }
 
-/// Installs [`on_signal`] for `sig` if the signal still has its default
-/// action; returns whether it did.
-///
-/// A signal ignored at startup stays ignored (the shell's convention
-/// for background jobs), and someone else's handler stays theirs:
-/// whoever installed it must let the session drop.
-fn install(sig: Signal) -> bool {
-    if crate::stop::installed() {
-        // Its handler calls `remove_after_signal` for us.
-        return false;
-    }
-    // SA_RESETHAND: the handler runs once, then the default is back
-    // for the re-raise in `on_signal`.
-    let ours = SigAction::new(
-        SigHandler::Handler(on_signal),
-        SaFlags::SA_RESETHAND,
-        SigSet::empty(),
-    );
-    // SAFETY: `on_signal` only makes async-signal-safe calls.
-    let Ok(old) = (unsafe { signal::sigaction(sig, &ours) }) else {
-        return false;
-    };
-    if matches!(old.handler(), SigHandler::SigDfl) {
-        return true;
-    }
-    // SAFETY: puts back exactly what was there.
-    let _ = unsafe { signal::sigaction(sig, &old) };
-    false
-}
-
-/// Puts the default action back for `sig`, unless someone replaced our
-/// handler meanwhile (then theirs stays).
-fn uninstall(sig: Signal) {
-    let default =
-        SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    // SAFETY: the default action has no handler to be unsafe.
-    let Ok(old) = (unsafe { signal::sigaction(sig, &default) }) else {
-        return;
-    };
-    if !is_ours(old.handler()) {
-        // SAFETY: puts back exactly what was there.
-        let _ = unsafe { signal::sigaction(sig, &old) };
-    }
-}
-
-fn is_ours(handler: SigHandler) -> bool {
-    let ours: extern "C" fn(libc::c_int) = on_signal;
-    matches!(handler, SigHandler::Handler(f) if f as usize == ours as usize)
-}
-
-/// The handler: removes the instance (and our tracefs mount), then
-/// re-raises, so the process ends the way the signal says.
-///
-/// Only async-signal-safe calls: `rmdir`, `umount2` (plain system
-/// calls) and `raise`. `rmdir` of an instance also turns its tracer
-/// off. It fails with EBUSY if a file of the instance is open at this
-/// very moment (the session opens them for microseconds); then the
+/// Removes the live session's instance (and our tracefs mount) from
+/// [`crate::stop`]'s signal handler, which leaves the process no other
+/// chance to do it. Only async-signal-safe calls: `rmdir` and `umount2`
+/// (plain system calls). `rmdir` of an instance also turns its tracer
+/// off; it fails with EBUSY if a file of the instance is open at this
+/// very moment (the session opens them for microseconds), and then the
 /// next session's [`remove_stale`] removes it.
-extern "C" fn on_signal(sig: libc::c_int) {
-    remove_after_signal();
-    // SA_RESETHAND restored the default action; the signal is blocked
-    // until we return, then it ends the process.
-    // SAFETY: raise(3) is async-signal-safe.
-    unsafe { libc::raise(sig) };
-}
-
-/// Removes the live session's instance (and our tracefs mount) from a
-/// signal handler: ours, or [`crate::stop`]'s, which leaves the
-/// process no other chance to do it.
 pub(crate) fn remove_after_signal() {
     let dir = INSTANCE.swap(ptr::null_mut(), Ordering::SeqCst);
     let mount = MOUNT.swap(ptr::null_mut(), Ordering::SeqCst);
