@@ -14,7 +14,7 @@ use crate::children::Launcher;
 use crate::claims::{CLAIMS, Claim, Context};
 use crate::procfs::{LiveProc, Procfs, inode, is_procfs};
 use crate::report::{self, Report};
-use crate::target::{Target, TargetError};
+use crate::target::Target;
 use crate::vm_init;
 
 /// How a reader runs the checker from the workspace, for hints.
@@ -347,7 +347,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
     };
     let target = match target {
         Ok(target) => target,
-        Err(err) => return target_error(&err),
+        Err(err) => return error(Status::CannotRun, err),
     };
     let cx = Context::new(&proc, &target)
         .with_trace(options.trace)
@@ -357,7 +357,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Status {
         report = report.strict();
     }
     if let Err(err) = target.still_alive(&proc) {
-        return target_error(&err);
+        return error(Status::CannotRun, err);
     }
     drop(target);
     let text = match options.format {
@@ -554,10 +554,6 @@ fn usable_procfs(dir: &Path) -> Result<(), String> {
         )),
         Err(err) => Err(format!("cannot use {shown}: {err}")),
     }
-}
-
-fn target_error(err: &TargetError) -> Status {
-    error(Status::CannotRun, err)
 }
 
 /// Say `message` in one line on stderr and return `status`.

@@ -15,8 +15,6 @@
 //! their start time: a task whose `starttime` is later than the moment
 //! the threads were listed is not one of them, whatever its TID.
 
-use std::fmt;
-use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
@@ -27,6 +25,7 @@ use demo_spawner::ThreadInfo;
 use crate::children::{Demo, Launcher};
 use crate::parse::{PF_KTHREAD, hidepid, procfs_options};
 use crate::procfs::{ProcError, Procfs};
+use crate::sys::pidfd_open;
 
 /// Prefix of the spawned threads' names; `comm` shows `tid-demo-1` etc.
 pub const THREAD_NAME_PREFIX: &str = "tid-demo";
@@ -65,44 +64,6 @@ pub struct Target {
     pub starttime: u64,
 }
 
-/// Why there is nothing to check: the run could not start.
-#[derive(Debug)]
-pub enum TargetError {
-    NoSuchProcess { pid: i32, path: String },
-    KernelThread { pid: i32, comm: String },
-    Unreadable(ProcError),
-    DemoFailed { detail: String },
-    Exited { pid: i32 },
-}
-
-impl fmt::Display for TargetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TargetError::NoSuchProcess { pid, path } => write!(
-                f,
-                "no process has pid {pid} ({path} does not exist); \
-                 list processes with 'ps -e'"
-            ),
-            TargetError::KernelThread { pid, comm } => write!(
-                f,
-                "pid {pid} ({comm}) is a kernel thread: it has no user \
-                 threads to check; pick a user process"
-            ),
-            TargetError::Unreadable(err) => write!(f, "cannot read {err}"),
-            TargetError::DemoFailed { detail } => {
-                write!(f, "the demo target did not start: {detail}")
-            }
-            TargetError::Exited { pid } => write!(
-                f,
-                "process {pid} exited while it was being checked; \
-                 its results are void, run again"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for TargetError {}
-
 impl Target {
     /// Start demo-spawner's code with `threads` named threads (the first
     /// burns CPU) plus one that has already exited, and wait until every
@@ -111,7 +72,7 @@ impl Target {
         launcher: Launcher,
         threads: u32,
         proc: &dyn Procfs,
-    ) -> Result<Target, TargetError> {
+    ) -> Result<Target, String> {
         let mut command = launcher.demo();
         command
             .args(["--exited", "1", "--name", THREAD_NAME_PREFIX])
@@ -119,8 +80,9 @@ impl Target {
             .args(["--busy-ms", &BUSY_MS.to_string()])
             // A bound in case both our kill and the death signal fail.
             .args(["--exit-after", "3600"]);
-        let demo = Demo::start(command)
-            .map_err(|detail| TargetError::DemoFailed { detail })?;
+        let demo = Demo::start(command).map_err(|detail| {
+            format!("the demo target did not start: {detail}")
+        })?;
         let ready = &demo.ready;
         let pid = ready.pid;
         let stat = proc
@@ -130,7 +92,7 @@ impl Target {
             comm: stat.comm,
             threads: ready.threads.iter().map(|thread| thread.tid).collect(),
             starttime: stat.starttime,
-            ..Target::bare(launcher, pid, pidfd_open(pid).ok(), Some(demo))
+            ..Target::bare(launcher, pid, pidfd_open(pid, 0).ok(), Some(demo))
         })
     }
 
@@ -140,9 +102,9 @@ impl Target {
         launcher: Launcher,
         proc: &dyn Procfs,
         pid: i32,
-    ) -> Result<Target, TargetError> {
+    ) -> Result<Target, String> {
         // Pin the process before reading anything about it.
-        let pidfd = pidfd_open(pid).ok();
+        let pidfd = pidfd_open(pid, 0).ok();
         let ids = match proc.status(&format!("{pid}/status")) {
             Ok(ids) => ids,
             Err(err) => {
@@ -166,16 +128,17 @@ impl Target {
         let pid = ids.tgid;
         let pidfd = match note {
             // A thread's id: pin its process instead.
-            Some(_) => pidfd_open(pid).ok(),
+            Some(_) => pidfd_open(pid, 0).ok(),
             None => pidfd,
         };
         let gone = |err| unreadable_or_gone(proc, pid, err);
         let stat = proc.stat(&format!("{pid}/stat")).map_err(gone)?;
         if stat.flags & PF_KTHREAD != 0 {
-            return Err(TargetError::KernelThread {
-                pid,
-                comm: stat.comm,
-            });
+            return Err(format!(
+                "pid {pid} ({}) is a kernel thread: it has no user threads \
+                 to check; pick a user process",
+                stat.comm
+            ));
         }
         let tids = proc.pids(&format!("{pid}/task")).map_err(gone)?;
         let listed_at = ticks_since_boot();
@@ -265,26 +228,22 @@ impl Target {
     }
 
     /// Fail if the process we started checking is gone or is another
-    /// process under a reused pid: then no result about it holds.
-    pub fn still_alive(&self, proc: &dyn Procfs) -> Result<(), TargetError> {
-        if self.has_exited() {
-            return Err(TargetError::Exited { pid: self.pid });
-        }
-        if self.hidden.is_some() {
-            // Its /proc entry is hidden; the pidfd above is the proof.
-            return Ok(());
-        }
-        match proc.stat(&format!("{}/stat", self.pid)) {
-            Ok(stat) if stat.starttime == self.starttime => Ok(()),
-            _ => Err(TargetError::Exited { pid: self.pid }),
+    /// process under a reused pid: then no result about it holds. (Its
+    /// `/proc` entry may be hidden: then the pidfd is the proof.)
+    pub fn still_alive(&self, proc: &dyn Procfs) -> Result<(), String> {
+        let stat = || proc.stat(&format!("{}/stat", self.pid));
+        let alive = !self.has_exited()
+            && (self.hidden.is_some()
+                || stat().is_ok_and(|stat| stat.starttime == self.starttime));
+        match alive {
+            true => Ok(()),
+            false => Err(format!(
+                "process {} exited while it was being checked; its results \
+                 are void, run again",
+                self.pid
+            )),
         }
     }
-}
-
-/// `pidfd_open(2)`: a file descriptor that names process `pid` for as
-/// long as it is open, whatever later gets its number.
-pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
-    crate::sys::pidfd_open(pid, 0).map_err(io::Error::from)
 }
 
 /// Now, in the clock ticks of `stat`'s `starttime`: `CLOCK_BOOTTIME`
@@ -335,7 +294,7 @@ fn hidden(
     let thread = crate::sys::PIDFD_THREAD;
     let (pidfd, proof) = match pidfd {
         Some(pidfd) => (Some(pidfd), "pidfd_open found it".to_string()),
-        None => match crate::sys::pidfd_open(pid, thread) {
+        None => match pidfd_open(pid, thread) {
             Ok(pidfd) => {
                 (Some(pidfd), "pidfd_open with PIDFD_THREAD found it".into())
             }
@@ -363,17 +322,13 @@ fn hidden(
 
 /// A missing file of `pid` means there is no such process; anything
 /// else is an error reading it.
-fn unreadable_or_gone(
-    proc: &dyn Procfs,
-    pid: i32,
-    err: ProcError,
-) -> TargetError {
-    if err.is_enoent() {
-        TargetError::NoSuchProcess {
-            pid,
-            path: proc.path(&pid.to_string()).display().to_string(),
-        }
-    } else {
-        TargetError::Unreadable(err)
+fn unreadable_or_gone(proc: &dyn Procfs, pid: i32, err: ProcError) -> String {
+    match err.is_enoent() {
+        true => format!(
+            "no process has pid {pid} ({} does not exist); list processes \
+             with 'ps -e'",
+            proc.path(&pid.to_string()).display()
+        ),
+        false => format!("cannot read {err}"),
     }
 }
