@@ -445,87 +445,60 @@ pub fn classify(
         }
         Ok(second.clone().unwrap_or_else(|| Ids::new(0)))
     };
+    let ms = settle.as_millis();
     for &id in scan.unlisted.iter().filter(|id| !under.contains(id)) {
-        let first = look(proc, id);
-        let verdict =
-            |class, comm: Option<String>, tgid, lookup, listing| Verdict {
-                comm,
-                tgid,
-                ..Verdict::new(class, id, lookup, listing)
-            };
-        let (tgid, comm, start) = match first {
+        let not_listed = format!("not among the pids of {root}");
+        let (tgid, comm, start) = match look(proc, id) {
+            Seen::Task { tgid, comm, start } => (tgid, comm, start),
             Seen::Gone => {
-                verdicts.push(verdict(
+                let lookup =
+                    format!("{root}/{id} resolved, then its status was gone");
+                verdicts.push(Verdict::new(
                     Class::Transient,
-                    None,
-                    None,
-                    format!("{root}/{id} resolved, then its status was gone"),
-                    format!("not among the pids of {root}"),
+                    id,
+                    lookup,
+                    not_listed,
                 ));
                 continue;
             }
             Seen::Unreadable(why) => {
-                verdicts.push(verdict(
+                let lookup = format!("{root}/{id} resolves; {why}");
+                verdicts.push(Verdict::new(
                     Class::Unreadable,
-                    None,
-                    None,
-                    format!("{root}/{id} resolves; {why}"),
-                    format!("not among the pids of {root}"),
+                    id,
+                    lookup,
+                    not_listed,
                 ));
                 continue;
             }
-            Seen::Task { tgid, comm, start } => (tgid, comm, start),
         };
         let group_listed = scan.listed.contains(tgid);
+        let verdict = |kind, lookup, listing| Verdict {
+            comm: Some(comm.clone()),
+            tgid: Some(tgid),
+            ..Verdict::new(kind, id, lookup, listing)
+        };
         if tgid != id && under.contains(&tgid) {
             // Its group's directory, task/ included, is under a mount:
             // the mount's finding tells of it.
-            verdicts.push(verdict(
-                Class::Thread,
-                Some(comm),
-                Some(tgid),
-                format!(
-                    "{root}/{id}: Tgid {tgid}, whose directory is under a \
-                     mount"
-                ),
-                match group_listed {
-                    true => format!("its group {tgid} is listed"),
-                    false => format!("its group {tgid} is not listed"),
-                },
-            ));
+            let lookup = format!(
+                "{root}/{id}: Tgid {tgid}, whose directory is under a mount"
+            );
+            let not = if group_listed { "" } else { "not " };
+            let listing = format!("its group {tgid} is {not}listed");
+            verdicts.push(verdict(Class::Thread, lookup, listing));
             continue;
         }
         if tgid != id && group_listed && in_task_dir(proc, tgid, id) {
-            verdicts.push(verdict(
-                Class::Thread,
-                Some(comm),
-                Some(tgid),
-                format!("{root}/{id}: Tgid {tgid}"),
-                format!("{tgid} is listed, and {root}/{tgid}/task lists {id}"),
-            ));
+            let lookup = format!("{root}/{id}: Tgid {tgid}");
+            let listing =
+                format!("{tgid} is listed, and {root}/{tgid}/task lists {id}");
+            verdicts.push(verdict(Class::Thread, lookup, listing));
             continue;
         }
         // Not plainly a thread of a listed process: look again.
         let relisted = second_look()?;
         let again = look(proc, id);
-        let lookup_first = format!(
-            "{root}/{id} resolves: Tgid {tgid}, comm {comm}, start time \
-             {start}"
-        );
-        let listing_first = match tgid == id {
-            true => format!(
-                "{root} lists {} pids, {root}/{id} not among them",
-                scan.listed.len()
-            ),
-            false => format!(
-                "its group {tgid} is {}",
-                if group_listed {
-                    "listed, but its task/ does not list it"
-                } else {
-                    "not listed"
-                }
-            ),
-        };
         let kind = match &again {
             Seen::Gone => Class::Transient,
             Seen::Task { start: s, .. } if *s != start => Class::Transient,
@@ -551,50 +524,41 @@ pub fn classify(
                 format!("still resolves, Tgid {tgid}, start time {start}")
             }
         };
-        let listed_again = match tgid == id {
-            true => relisted.contains(id),
-            false => relisted.contains(tgid),
+        let lookup = format!(
+            "{root}/{id} resolves: Tgid {tgid}, comm {comm}, start time \
+             {start}; {ms} ms later: {second}"
+        );
+        let listing = match (tgid == id, group_listed) {
+            (true, _) => format!(
+                "{root} lists {} pids, {root}/{id} not among them",
+                scan.listed.len()
+            ),
+            (false, true) => format!(
+                "its group {tgid} is listed, but its task/ does not list it"
+            ),
+            (false, false) => format!("its group {tgid} is not listed"),
         };
-        verdicts.push(verdict(
-            kind,
-            Some(comm),
-            Some(tgid),
-            format!(
-                "{lookup_first}; {} ms later: {second}",
-                settle.as_millis()
-            ),
-            format!(
-                "{listing_first}; re-listed {} ms later: {}",
-                settle.as_millis(),
-                if listed_again {
-                    "listed"
-                } else {
-                    "still not listed"
-                }
-            ),
-        ));
+        let again = match relisted.contains(if tgid == id { id } else { tgid })
+        {
+            true => "listed",
+            false => "still not listed",
+        };
+        let listing = format!("{listing}; re-listed {ms} ms later: {again}");
+        verdicts.push(verdict(kind, lookup, listing));
     }
     for &id in &scan.unresolved {
-        let relisted = second_look()?;
+        let relisted = second_look()?.contains(id);
         let resolves = proc.is_dir(&id.to_string()).is_ok();
-        let kind = match (resolves, relisted.contains(id)) {
+        let kind = match (resolves, relisted) {
             (false, true) => Class::ListedNotResolving,
             _ => Class::Transient,
         };
-        let lookup = format!(
-            "{root}/{id} did not resolve; {} ms later it {}",
-            settle.as_millis(),
-            if resolves { "did" } else { "still did not" }
-        );
-        let listing = format!(
-            "listed in {root}; re-listed {} ms later: {}",
-            settle.as_millis(),
-            if relisted.contains(id) {
-                "still listed"
-            } else {
-                "gone"
-            }
-        );
+        let now = if resolves { "did" } else { "still did not" };
+        let lookup =
+            format!("{root}/{id} did not resolve; {ms} ms later it {now}");
+        let now = if relisted { "still listed" } else { "gone" };
+        let listing =
+            format!("listed in {root}; re-listed {ms} ms later: {now}");
         verdicts.push(Verdict::new(kind, id, lookup, listing));
     }
     Ok(with_threads_in_their_process(verdicts))
@@ -748,67 +712,48 @@ fn what_it_shows(
 /// evidence, not as a finding of its own. So are the threads of a
 /// process under a mount, counted as threads.
 fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
-    let hidden: Vec<i32> = verdicts
-        .iter()
+    let hidden: Vec<i32> = (verdicts.iter())
         .filter(|v| v.kind == Class::HiddenProcess)
         .map(|v| v.id)
         .collect();
-    let (threads, mut kept): (Vec<Verdict>, Vec<Verdict>) =
+    let (orphans, mut kept): (Vec<Verdict>, Vec<Verdict>) =
         verdicts.into_iter().partition(|v| {
             v.kind == Class::OrphanThread
                 && v.tgid.is_some_and(|tgid| hidden.contains(&tgid))
         });
-    let told = |process: &Verdict, threads: &[&Verdict]| {
-        let ids: Vec<String> = threads
-            .iter()
+    let threads: Vec<Verdict> = kept
+        .iter()
+        .filter(|v| v.kind == Class::Thread)
+        .cloned()
+        .collect();
+    let mut told_mounts = HashSet::new();
+    for process in &mut kept {
+        let mounted = process.kind == Class::MountOverProcess;
+        let of_it = match process.kind {
+            Class::HiddenProcess => &orphans,
+            // Told once, in the first mount over the process.
+            _ if mounted && told_mounts.insert(process.id) => &threads,
+            _ => continue,
+        };
+        let ids: Vec<String> = (of_it.iter())
             .filter(|t| t.tgid == Some(process.id) && t.id != process.id)
             .map(|t| match &t.comm {
-                Some(comm) if process.kind == Class::MountOverProcess => {
-                    format!("{} ({comm})", t.id)
-                }
+                Some(comm) if mounted => format!("{} ({comm})", t.id),
                 _ => t.id.to_string(),
             })
             .collect();
-        let verb = if ids.len() == 1 {
-            "resolves"
-        } else {
-            "resolve"
-        };
-        (!ids.is_empty()).then(|| {
-            format!(
-                "; {} of it {verb} too: {}",
-                crate::claims::how_many(ids.len(), "thread"),
+        if !ids.is_empty() {
+            let n = crate::claims::how_many(ids.len(), "thread");
+            let verb = if ids.len() == 1 {
+                "resolves"
+            } else {
+                "resolve"
+            };
+            let _ = write!(
+                process.lookup,
+                "; {n} of it {verb} too: {}",
                 ids.join(", ")
-            )
-        })
-    };
-    let orphans: Vec<&Verdict> = threads.iter().collect();
-    let under: HashSet<i32> = kept
-        .iter()
-        .filter(|v| v.kind == Class::MountOverProcess)
-        .map(|v| v.id)
-        .collect();
-    let mounted_threads: Vec<Verdict> = kept
-        .iter()
-        .filter(|v| {
-            v.kind == Class::Thread
-                && v.tgid.is_some_and(|tgid| under.contains(&tgid))
-        })
-        .cloned()
-        .collect();
-    let mounted_threads: Vec<&Verdict> = mounted_threads.iter().collect();
-    let mut told_mounts = HashSet::new();
-    for process in &mut kept {
-        let more = match process.kind {
-            Class::HiddenProcess => told(process, &orphans),
-            // Told once, in the first mount over the process.
-            Class::MountOverProcess if told_mounts.insert(process.id) => {
-                told(process, &mounted_threads)
-            }
-            _ => None,
-        };
-        if let Some(more) = more {
-            process.lookup.push_str(&more);
+            );
         }
     }
     kept
@@ -964,52 +909,36 @@ const CHECKS: [(Class, &str); 4] = [
 /// The report for people, wrapped at `width`.
 pub fn human(audit: &Audit, width: Option<usize>) -> String {
     let mut out = String::new();
-    let head =
-        format!("audit of {} on Linux {}", audit.proc, audit.kernel.release);
-    for line in terminal::wrap(&head, width, "") {
-        let _ = writeln!(out, "{line}");
-    }
-    for line in terminal::wrap(&audit.counts(), width, "") {
-        let _ = writeln!(out, "{line}");
-    }
-    if let Some(mounts) = audit.other_mounts_line() {
-        for line in terminal::wrap(&mounts, width, "") {
+    let mut say = |lines: Vec<String>| {
+        for line in lines {
             let _ = writeln!(out, "{line}");
         }
+    };
+    let (proc, release) = (&audit.proc, &audit.kernel.release);
+    let head = format!("audit of {proc} on Linux {release}");
+    say(terminal::wrap(&head, width, ""));
+    say(terminal::wrap(&audit.counts(), width, ""));
+    if let Some(mounts) = audit.other_mounts_line() {
+        say(terminal::wrap(&mounts, width, ""));
     }
     for finding in &audit.findings {
-        let name = finding
-            .comm
-            .as_deref()
-            .map(|c| format!(" ({c})"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\nFOUND {} {}{name}",
-            finding.kind.words(),
-            finding.id
-        );
+        let name = (finding.comm.as_deref()).map(|c| format!(" ({c})"));
+        let (kind, id) = (finding.kind.words(), finding.id);
+        let name = name.unwrap_or_default();
+        say(vec![format!("\nFOUND {kind} {id}{name}")]);
         let mount = finding.mount.as_ref().map(mount_words);
         let lines = [
             ("mount: ", mount.as_ref()),
             ("lookup: ", Some(&finding.lookup)),
             ("listing: ", Some(&finding.listing)),
         ];
-        for (label, text) in
-            lines.into_iter().filter_map(|(l, t)| Some((l, t?)))
+        for (label, text) in lines.iter().filter_map(|(l, t)| Some((l, (*t)?)))
         {
-            for line in terminal::wrap_after(
-                &format!("      {label}"),
-                text,
-                width,
-                "      ",
-            ) {
-                let _ = writeln!(out, "{line}");
-            }
+            let label = format!("      {label}");
+            say(terminal::wrap_after(&label, text, width, "      "));
         }
     }
-    let found: Vec<String> = CHECKS
-        .iter()
+    let found: Vec<String> = (CHECKS.iter())
         .map(|(kind, _)| {
             let n = audit.findings.iter().filter(|f| f.kind == *kind).count();
             (n, kind.plural(n))
@@ -1021,14 +950,10 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
         true => "nothing hidden found".to_string(),
         false => format!("found {}", found.join(", ")),
     };
-    let _ = writeln!(out, "\n{verdict}");
-    let rests = format!(
-        "(the verdicts rest on the claims {})",
-        audit.rests_on.join(", ")
-    );
-    for line in terminal::wrap(&rests, width, "") {
-        let _ = writeln!(out, "{line}");
-    }
+    say(vec![format!("\n{verdict}")]);
+    let rests = audit.rests_on.join(", ");
+    let rests = format!("(the verdicts rest on the claims {rests})");
+    say(terminal::wrap(&rests, width, ""));
     out
 }
 
