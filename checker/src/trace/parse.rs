@@ -230,40 +230,22 @@ fn finish(func: Option<String>, mut frames: Vec<String>) -> Stack {
 mod tests {
     use super::*;
 
-    /// Traces captured by `examples/trace_probe.rs` on the VM kernels
-    /// of `just matrix`: (kernel, listing `/proc`, first open of
-    /// `/proc/<TID>/comm`, second open of it).
-    const SAMPLES: &[(&str, &str, &str, &str)] = &[
-        (
-            "5.10",
-            include_str!("samples/5.10-listing.txt"),
-            include_str!("samples/5.10-lookup.txt"),
-            include_str!("samples/5.10-cached.txt"),
-        ),
-        (
-            "6.1",
-            include_str!("samples/6.1-listing.txt"),
-            include_str!("samples/6.1-lookup.txt"),
-            include_str!("samples/6.1-cached.txt"),
-        ),
-        (
-            "6.12",
-            include_str!("samples/6.12-listing.txt"),
-            include_str!("samples/6.12-lookup.txt"),
-            include_str!("samples/6.12-cached.txt"),
-        ),
-        (
-            "7.3",
-            include_str!("samples/7.3-listing.txt"),
-            include_str!("samples/7.3-lookup.txt"),
-            include_str!("samples/7.3-cached.txt"),
-        ),
-    ];
+    /// The VM kernels of `just matrix` that traces were captured on.
+    const KERNELS: [&str; 4] = ["5.10", "6.1", "6.12", "7.3"];
+
+    /// A trace captured by `examples/trace_probe.rs` on `kernel`:
+    /// `listing` /proc, the first open of `/proc/<TID>/comm` (`lookup`),
+    /// or the second (`cached`). They are `samples/<kernel>-<what>.txt`.
+    fn sample(kernel: &str, what: &str) -> Vec<Stack> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/trace/samples");
+        let path = format!("{dir}/{kernel}-{what}.txt");
+        parse_trace(&std::fs::read_to_string(&path).expect(&path))
+    }
 
     #[test]
     fn listing_samples_show_readdir_under_iterate_dir() {
-        for (kernel, listing, _, _) in SAMPLES {
-            let stacks = parse_trace(listing);
+        for kernel in KERNELS {
+            let stacks = sample(kernel, "listing");
             // Two getdents64 calls (the second finds the end), each
             // entering both functions.
             assert_eq!(stacks.len(), 4, "{kernel}");
@@ -281,8 +263,8 @@ mod tests {
     #[test]
     fn lookup_samples_show_the_slow_path() {
         let wanted = ["proc_pid_lookup", "proc_root_lookup", "__lookup_slow"];
-        for (kernel, _, lookup, _) in SAMPLES {
-            let stacks = parse_trace(lookup);
+        for kernel in KERNELS {
+            let stacks = sample(kernel, "lookup");
             assert_eq!(stacks.len(), 2, "{kernel}");
             assert_eq!(stacks[0].frames[0], "proc_root_lookup", "{kernel}");
             assert_eq!(stacks[1].frames[0], "proc_pid_lookup", "{kernel}");
@@ -297,14 +279,14 @@ mod tests {
 
     #[test]
     fn cached_samples_record_no_lookup() {
-        for (kernel, _, _, cached) in SAMPLES {
-            assert_eq!(parse_trace(cached), vec![], "{kernel}");
+        for kernel in KERNELS {
+            assert_eq!(sample(kernel, "cached"), vec![], "{kernel}");
         }
     }
 
     #[test]
     fn redacted_lookup_differs_between_kernels_only_in_the_middle() {
-        let lookup = |i: usize| redacted(&parse_trace(SAMPLES[i].2)[1]);
+        let lookup = |kernel| redacted(&sample(kernel, "lookup")[1]);
         let v5_10 = "\
 proc_pid_lookup
 proc_root_lookup
@@ -317,8 +299,8 @@ do_sys_openat2
 __x64_sys_openat
 [ENTRY]
 ";
-        assert_eq!(lookup(0), v5_10);
-        assert_eq!(lookup(2), v5_10, "6.12 as 5.10, bar suffixes");
+        assert_eq!(lookup("5.10"), v5_10);
+        assert_eq!(lookup("6.12"), v5_10, "6.12 as 5.10, bar suffixes");
         // 7.3 inlines walk_component and renamed do_filp_open.
         let v7_3 = "\
 proc_pid_lookup
@@ -332,7 +314,7 @@ do_sys_openat2
 __x64_sys_openat
 [ENTRY]
 ";
-        assert_eq!(lookup(3), v7_3);
+        assert_eq!(lookup("7.3"), v7_3);
     }
 
     fn stack(frames: &[&str]) -> Stack {
