@@ -50,7 +50,6 @@ use std::collections::HashSet;
 use std::ffi::CStr;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -185,21 +184,43 @@ pub fn scan(
     let stat_error = |e: nix::Error| ProcError::new("stat", root, e.into());
     let dir = open(root, flags, Mode::empty()).map_err(stat_error)?;
     let procfs = mounts::landing(&dir, c"").map_err(stat_error)?;
-    let next = AtomicU32::new(1);
-    let done = AtomicU32::new(0);
+    let (next, done) = (AtomicU32::new(1), AtomicU32::new(0));
+    // One worker: chunks of ids until none is left. It counts those that
+    // resolve, and keeps the ids where lookup and listing disagree, and
+    // those whose lookup ended on another mount than `procfs`'s.
+    let worker = || {
+        let mut share = Share::default();
+        let mut name = [0u8; 16];
+        loop {
+            let first = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if first >= pid_max {
+                return share;
+            }
+            let last = first.saturating_add(CHUNK).min(pid_max);
+            for id in first..last {
+                // The same walk as fstatat(); the kernel fills in the
+                // mount for every call, so asking for it costs nothing.
+                let landing = mounts::landing(&dir, decimal(id, &mut name));
+                let id = id as i32;
+                if let Ok(landing) = &landing {
+                    share.resolved += 1;
+                    if landing.left(&procfs) {
+                        share.mounted.push((id, landing.mount));
+                    }
+                }
+                match (landing.is_ok(), listed.contains(id)) {
+                    (true, false) => share.unlisted.push(id),
+                    (false, true) => share.unresolved.push(id),
+                    _ => {}
+                }
+            }
+            let n = last - first;
+            progress(done.fetch_add(n, Ordering::Relaxed) + n);
+        }
+    };
     let results: Vec<Share> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs.max(1))
-            .map(|_| {
-                scope.spawn(|| {
-                    let ids = Chunks {
-                        next: &next,
-                        done: &done,
-                        pid_max,
-                    };
-                    lookups(&dir, &procfs, &listed, ids, progress)
-                })
-            })
-            .collect();
+        let workers: Vec<_> =
+            (0..jobs.max(1)).map(|_| scope.spawn(worker)).collect();
         workers.into_iter().filter_map(|w| w.join().ok()).collect()
     });
     let mut scan = Scan {
@@ -225,15 +246,8 @@ pub fn scan(
     Ok(scan)
 }
 
-/// Ids taken by a worker at a time.
+/// Ids a worker takes at a time.
 const CHUNK: u32 = 4096;
-
-/// The ids still to look up, handed out in chunks to the workers.
-struct Chunks<'a> {
-    next: &'a AtomicU32,
-    done: &'a AtomicU32,
-    pid_max: u32,
-}
 
 /// What one worker found.
 #[derive(Default)]
@@ -242,47 +256,6 @@ struct Share {
     unlisted: Vec<i32>,
     unresolved: Vec<i32>,
     mounted: Vec<(i32, Option<u64>)>,
-}
-
-/// One worker's share: chunks of ids until none is left. Returns how
-/// many resolved, the ids where lookup and listing disagree, and those
-/// whose lookup ended on another mount than `procfs`'s.
-fn lookups(
-    dir: &OwnedFd,
-    procfs: &Landing,
-    listed: &Ids,
-    ids: Chunks<'_>,
-    progress: &(dyn Fn(u32) + Sync),
-) -> Share {
-    let mut share = Share::default();
-    let mut name = [0u8; 16];
-    loop {
-        let first = ids.next.fetch_add(CHUNK, Ordering::Relaxed);
-        if first >= ids.pid_max {
-            break;
-        }
-        let last = first.saturating_add(CHUNK).min(ids.pid_max);
-        for id in first..last {
-            // The same walk as fstatat(); the kernel fills in the mount
-            // for every call, so asking for it costs nothing.
-            let landing = mounts::landing(dir, decimal(id, &mut name));
-            let id = id as i32;
-            if let Ok(landing) = &landing {
-                share.resolved += 1;
-                if landing.left(procfs) {
-                    share.mounted.push((id, landing.mount));
-                }
-            }
-            match (landing.is_ok(), listed.contains(id)) {
-                (true, false) => share.unlisted.push(id),
-                (false, true) => share.unresolved.push(id),
-                _ => {}
-            }
-        }
-        let n = last - first;
-        progress(ids.done.fetch_add(n, Ordering::Relaxed) + n);
-    }
-    share
 }
 
 /// `id` in decimal, NUL-terminated, in `buffer`: a name for `fstatat`
@@ -317,23 +290,6 @@ impl Class {
                 | Class::ListedNotResolving
                 | Class::MountOverProcess
         )
-    }
-
-    /// The words for `n` of this kind: "1 hidden process", "2 hidden
-    /// processes".
-    fn plural(self, n: usize) -> &'static str {
-        match (self, n == 1) {
-            (Class::HiddenProcess, false) => "hidden processes",
-            (Class::OrphanThread, false) => "orphan threads",
-            (Class::ListedNotResolving, false) => "listed ids not resolving",
-            (Class::MountOverProcess, true) => {
-                "mount over a process directory"
-            }
-            (Class::MountOverProcess, false) => {
-                "mounts over process directories"
-            }
-            _ => self.words(),
-        }
     }
 
     fn words(self) -> &'static str {
@@ -889,20 +845,31 @@ impl Audit {
     }
 }
 
-/// The checks a report shows, each passing when it found nothing.
-const CHECKS: [(Class, &str); 4] = [
+/// The checks a report shows, each passing when it found nothing, with
+/// the words for one and for more of what it finds.
+const CHECKS: [(Class, &str, [&str; 2]); 4] = [
     (
         Class::HiddenProcess,
         "no process is hidden from the listing",
+        ["hidden process", "hidden processes"],
     ),
     (
         Class::OrphanThread,
         "every unlisted id is a thread of a listed process",
+        ["orphan thread", "orphan threads"],
     ),
-    (Class::ListedNotResolving, "every listed id resolves"),
+    (
+        Class::ListedNotResolving,
+        "every listed id resolves",
+        ["listed id not resolving", "listed ids not resolving"],
+    ),
     (
         Class::MountOverProcess,
         "no mount covers a process directory",
+        [
+            "mount over a process directory",
+            "mounts over process directories",
+        ],
     ),
 ];
 
@@ -939,9 +906,9 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
         }
     }
     let found: Vec<String> = (CHECKS.iter())
-        .map(|(kind, _)| {
+        .map(|(kind, _, words)| {
             let n = audit.findings.iter().filter(|f| f.kind == *kind).count();
-            (n, kind.plural(n))
+            (n, words[usize::from(n > 1)])
         })
         .filter(|(n, _)| *n > 0)
         .map(|(n, words)| format!("{n} {words}"))
@@ -962,7 +929,7 @@ impl TestPoints for Audit {
     /// nothing; a failing one lists its findings, whole in TAP's YAML,
     /// one line each in JUnit's `<failure>`.
     fn suite(&self) -> Suite {
-        let cases = CHECKS.iter().map(|(kind, name)| {
+        let cases = CHECKS.iter().map(|(kind, name, _)| {
             let found: Vec<&Verdict> =
                 self.findings.iter().filter(|f| f.kind == *kind).collect();
             let (mark, yaml) = match found.len() {
