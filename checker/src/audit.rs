@@ -595,22 +595,19 @@ fn mount_verdicts(
     // The ids the scan saw on another mount, which the table no longer
     // has a mount for: gone by the time it was read.
     for &(id, on) in &scan.mounted {
-        let point = format!("{root}/{id}");
-        let still = verdicts
-            .iter()
-            .any(|v| v.kind == Class::MountOverProcess && v.id == id);
-        if still {
+        let over = |v: &Verdict| v.kind == Class::MountOverProcess;
+        if verdicts.iter().any(|v| over(v) && v.id == id) {
             continue;
         }
+        let point = format!("{root}/{id}");
         let on =
             on.map_or_else(|| "a mount".to_string(), |m| format!("mount {m}"));
         let lookup = format!(
             "the scan's lookup of {point} ended on {on}; the mount table \
              read after the scan has no mount on {point}"
         );
-        let verdict =
-            Verdict::new(Class::Transient, id, lookup, String::new());
-        verdicts.push(verdict);
+        let transient = Class::Transient;
+        verdicts.push(Verdict::new(transient, id, lookup, String::new()));
     }
     Ok(verdicts)
 }

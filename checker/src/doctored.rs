@@ -78,9 +78,8 @@ impl Doctored {
         self
     }
 
-    /// Listings from another position, after an `lseek`: as [`list`].
-    ///
-    /// [`list`]: Doctored::list
+    /// Listings from another position, after an `lseek`: as
+    /// [`Doctored::list`].
     pub fn seek(
         mut self,
         edit: impl Fn(&str, &mut Vec<Dirent>) + Sync + 'static,
@@ -98,9 +97,7 @@ impl Doctored {
         self
     }
 
-    /// Whether a path resolves (as a directory): as [`read`].
-    ///
-    /// [`read`]: Doctored::read
+    /// Whether a path resolves (as a directory): as [`Doctored::read`].
     pub fn is_dir(
         mut self,
         edit: impl Fn(&str, Answer<bool>) -> Answer<bool> + Sync + 'static,
@@ -109,9 +106,7 @@ impl Doctored {
         self
     }
 
-    /// The targets of symbolic links: as [`read`].
-    ///
-    /// [`read`]: Doctored::read
+    /// The targets of symbolic links: as [`Doctored::read`].
     pub fn read_link<F>(mut self, edit: F) -> Self
     where
         F: Fn(&str, Answer<PathBuf>) -> Answer<PathBuf> + Sync + 'static,

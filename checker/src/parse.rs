@@ -315,13 +315,7 @@ mod tests {
     #[test]
     fn status_gives_the_threads_pid_and_its_groups_tgid() {
         let ids = parse_status(STATUS).unwrap();
-        assert_eq!(
-            ids,
-            StatusIds {
-                tgid: 17343,
-                pid: 17345
-            }
-        );
+        assert_eq!((ids.tgid, ids.pid), (17343, 17345));
         // `Ngid:` and `PPid:` must not be mistaken for `Pid:`.
         let err = parse_status("Tgid:\t1\nPPid:\t0\n").unwrap_err();
         assert_eq!(err, "cannot parse status: no Pid: line");

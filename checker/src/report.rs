@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 use exit_status::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Claim, Outcome, how_many};
+use crate::claims::{Claim, OptIn, Outcome, how_many};
 use crate::harness::{Case, Mark, Suite, TestPoints, Yaml};
 pub use crate::harness::{json, junit, tap};
 use crate::target::Target;
@@ -316,14 +316,10 @@ fn totals_parts(report: &Report) -> (String, (Style, String)) {
 /// registry order: `--trace`, `--audit`.
 fn not_asked_for(report: &Report) -> Vec<&'static str> {
     let mut flags = Vec::new();
-    let not_run = report
-        .claims
-        .iter()
-        .filter(|result| matches!(result.outcome, Outcome::NotRun { .. }));
-    for result in not_run {
-        let flag = crate::claims::find(&result.id)
-            .and_then(|claim| claim.opt_in())
-            .map(|opt_in| opt_in.flag());
+    for result in &report.claims {
+        let not_run = matches!(result.outcome, Outcome::NotRun { .. });
+        let claim = crate::claims::find(&result.id).filter(|_| not_run);
+        let flag = claim.and_then(Claim::opt_in).map(OptIn::flag);
         if let Some(flag) = flag.filter(|flag| !flags.contains(flag)) {
             flags.push(flag);
         }

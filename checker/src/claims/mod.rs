@@ -717,15 +717,11 @@ mod tests {
     }
 
     #[test]
-    fn samples_spread_over_the_whole_group() {
+    fn samples_spread_over_the_whole_group_and_never_panic() {
         let tids: Vec<i32> = (100..200).collect();
         assert_eq!(spread(&tids, 4), [100, 133, 166, 199]);
         assert_eq!(spread(&tids[..3], 4), [100, 101, 102]);
-    }
-
-    #[test]
-    fn samples_of_any_size_leave_no_panic() {
-        let tids: Vec<i32> = (100..200).collect();
+        // Samples of any size.
         assert_eq!(spread(&tids, 0), Vec::<i32>::new());
         assert_eq!(spread(&tids, 1), [100]);
         assert_eq!(spread(&tids, 2), [100, 199]);

@@ -3,8 +3,8 @@
 //! kernel" chapter).
 //!
 //! No I/O here: [`parse_trace`] takes the file's text, so it is tested
-//! on traces captured from the VM kernels of `just matrix`
-//! (`samples/*.txt`).
+//! on made-up traces here, and in tests/trace.rs on traces captured from
+//! the VM kernels of `just matrix` (`samples/*.txt`).
 //!
 //! With the function tracer and `options/func_stack_trace`, each call
 //! of a filtered function writes two records, one after the other, on
@@ -229,93 +229,6 @@ fn finish(func: Option<String>, mut frames: Vec<String>) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The VM kernels of `just matrix` that traces were captured on.
-    const KERNELS: [&str; 4] = ["5.10", "6.1", "6.12", "7.3"];
-
-    /// A trace captured by `examples/trace_probe.rs` on `kernel`:
-    /// `listing` /proc, the first open of `/proc/<TID>/comm` (`lookup`),
-    /// or the second (`cached`). They are `samples/<kernel>-<what>.txt`.
-    fn sample(kernel: &str, what: &str) -> Vec<Stack> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/trace/samples");
-        let path = format!("{dir}/{kernel}-{what}.txt");
-        parse_trace(&std::fs::read_to_string(&path).expect(&path))
-    }
-
-    #[test]
-    fn listing_samples_show_readdir_under_iterate_dir() {
-        for kernel in KERNELS {
-            let stacks = sample(kernel, "listing");
-            // Two getdents64 calls (the second finds the end), each
-            // entering both functions.
-            assert_eq!(stacks.len(), 4, "{kernel}");
-            let has =
-                |w: &[&str]| stacks.iter().any(|s| contains_in_order(s, w));
-            assert!(has(&["proc_root_readdir", "iterate_dir"]), "{kernel}");
-            assert!(has(&["proc_pid_readdir", "iterate_dir"]), "{kernel}");
-            // The tail call: no stack has both.
-            assert!(!has(&["proc_pid_readdir", "proc_root_readdir"]));
-            let order = ["proc_root_readdir", "proc_pid_readdir"];
-            assert!(entered_in_order(&stacks, &order), "{kernel}");
-        }
-    }
-
-    #[test]
-    fn lookup_samples_show_the_slow_path() {
-        let wanted = ["proc_pid_lookup", "proc_root_lookup", "__lookup_slow"];
-        for kernel in KERNELS {
-            let stacks = sample(kernel, "lookup");
-            assert_eq!(stacks.len(), 2, "{kernel}");
-            assert_eq!(stacks[0].frames[0], "proc_root_lookup", "{kernel}");
-            assert_eq!(stacks[1].frames[0], "proc_pid_lookup", "{kernel}");
-            assert!(contains_in_order(&stacks[1], &wanted), "{kernel}");
-            for frame in stacks.iter().flat_map(|s| &s.frames) {
-                // The ftrace trampoline, an address or a placeholder,
-                // is not a function name.
-                assert!(frame_name(frame).as_deref() == Some(frame.as_str()));
-            }
-        }
-    }
-
-    #[test]
-    fn cached_samples_record_no_lookup() {
-        for kernel in KERNELS {
-            assert_eq!(sample(kernel, "cached"), vec![], "{kernel}");
-        }
-    }
-
-    #[test]
-    fn redacted_lookup_differs_between_kernels_only_in_the_middle() {
-        let lookup = |kernel| redacted(&sample(kernel, "lookup")[1]);
-        let v5_10 = "\
-proc_pid_lookup
-proc_root_lookup
-__lookup_slow
-walk_component
-link_path_walk
-path_openat
-do_filp_open
-do_sys_openat2
-__x64_sys_openat
-[ENTRY]
-";
-        assert_eq!(lookup("5.10"), v5_10);
-        assert_eq!(lookup("6.12"), v5_10, "6.12 as 5.10, bar suffixes");
-        // 7.3 inlines walk_component and renamed do_filp_open.
-        let v7_3 = "\
-proc_pid_lookup
-proc_root_lookup
-__lookup_slow
-lookup_slow
-link_path_walk
-path_openat
-do_file_open
-do_sys_openat2
-__x64_sys_openat
-[ENTRY]
-";
-        assert_eq!(lookup("7.3"), v7_3);
-    }
 
     fn stack(frames: &[&str]) -> Stack {
         Stack {
