@@ -662,18 +662,6 @@ mod tests {
         assert!(err.contains("unknown variant `x`"), "{err}");
     }
 
-    #[test]
-    fn the_registry_names_the_three_tracing_claims() {
-        assert_eq!(
-            tracing_claims(),
-            [
-                "listing_passes_through_proc_pid_readdir",
-                "tid_lookup_passes_through_proc_pid_lookup",
-                "cached_dentry_skips_proc_root_lookup",
-            ]
-        );
-    }
-
     fn columns() -> Vec<KernelRun> {
         let mut ok = KernelRun::new("host", KernelKind::Host);
         ok.how = Some("native".into());
@@ -690,13 +678,10 @@ mod tests {
         vec![ok, failed]
     }
 
-    fn markdown(columns: Vec<KernelRun>) -> String {
-        MatrixReport::new(columns, "tcg", 31.0).markdown()
-    }
-
     #[test]
     fn markdown_has_a_row_per_claim_and_per_kernel() {
-        let md = markdown(columns());
+        let report = MatrixReport::new(columns(), "tcg", 31.0);
+        let md = report.markdown();
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(lines[0], "<!-- ANCHOR: outcomes -->");
         assert_eq!(lines[1], "| claim | 6.1.0 (host) | 5.10.262 |");
@@ -708,70 +693,7 @@ mod tests {
         assert!(md.contains("<!-- ANCHOR: stacks -->\n<!-- ANCHOR_END"));
         assert!(md.contains("| `b` | skip | no tracefs |"), "{md}");
         assert!(md.contains("| `c` | fail | expected: 1; found: 2 |"));
-        let report = MatrixReport::new(columns(), "tcg", 31.0);
         assert!(!report.terminal().contains("ANCHOR"));
-    }
-
-    #[test]
-    fn tracing_claims_get_a_table_of_stacks_per_kernel() {
-        let id = tracing_claims()[0];
-        let report = REPORT.replace("\"a\"", &format!("{id:?}"));
-        let mut cols = columns();
-        cols[0].set_result(parse_report(&report));
-        let md = markdown(cols);
-        let table = format!(
-            "### `{id}`\n\n| kernel | outcome | evidence |\n|---|---|---|\n\
-             | 6.1.0-56-cloud-amd64 (host) | pass | x <- y |\n\
-             | 5.10.0-46-cloud-amd64 | no report |  |\n"
-        );
-        assert!(md.contains(&table), "{md}");
-    }
-
-    #[test]
-    fn a_reason_repeated_for_the_next_tracing_claim_is_named_once() {
-        let [first, second, ..] = tracing_claims()[..] else {
-            panic!("three tracing claims")
-        };
-        let report = REPORT
-            .replace("\"a\"", &format!("{first:?}"))
-            .replace("\"b\"", &format!("{second:?}"))
-            .replace(
-                "\"pass\",\n           \"observed\":\"x <- y\"",
-                "\"skip\",\n           \"reason\":\"no tracefs\"",
-            );
-        let mut cols = columns();
-        cols[0].set_result(parse_report(&report));
-        let md = markdown(cols);
-        assert_eq!(md.matches("no tracefs").count(), 1, "{md}");
-        assert!(md.contains(&format!("| skip | the same as for `{first}` |")));
-    }
-
-    #[test]
-    fn included_parts_carry_no_heading() {
-        let mut cols = columns();
-        let mut mutant = KernelRun::mutant("m", &["c".into()]);
-        mutant.seconds = None;
-        mutant.set_result(parse_report(REPORT));
-        cols.push(mutant);
-        let md = markdown(cols);
-        // The parts the book includes; the stacks are for the terminal
-        // (the book draws them: `cargo xtask figures`).
-        let mut open: Vec<&str> = Vec::new();
-        for line in md.lines() {
-            if let Some(name) = line.strip_prefix("<!-- ANCHOR: ") {
-                open.push(name.trim_end_matches(" -->"));
-            } else if line.starts_with("<!-- ANCHOR_END: ") {
-                open.pop();
-            } else if line.starts_with('#') {
-                assert!(
-                    open.is_empty() || open == ["stacks"],
-                    "{line:?} inside {open:?}"
-                );
-            }
-        }
-        assert!(md.contains("<!-- ANCHOR: outcomes -->"));
-        assert!(md.contains("<!-- ANCHOR: others -->"));
-        assert!(md.contains("<!-- ANCHOR: mutant-evidence -->"));
     }
 
     #[test]
@@ -806,19 +728,5 @@ mod tests {
             "mutant m did not break b, which it names; and broke c, which \
              it does not name"
         );
-    }
-
-    #[test]
-    fn mutants_get_their_own_table_not_columns_of_the_claims_table() {
-        let mut cols = columns();
-        let mut mutant = KernelRun::mutant("m", &["c".into()]);
-        mutant.seconds = None;
-        mutant.set_result(parse_report(REPORT));
-        cols.push(mutant);
-        let md = markdown(cols);
-        assert!(md.lines().nth(1).unwrap().matches('|').count() == 4, "{md}");
-        assert!(md.contains("| `m` | `c` | `c` | caught |"), "{md}");
-        assert!(md.contains("<!-- ANCHOR: mutant-m -->"), "{md}");
-        assert!(md.contains("| `c` | expected: 1; found: 2 |"), "{md}");
     }
 }
