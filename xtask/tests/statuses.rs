@@ -401,6 +401,7 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
 
     let twice = merge(&[&pass, &fail]);
     assert_eq!(code(&twice), Some(2), "{}", text(&twice));
+    assert!(text(&twice).contains("slice host is given twice"));
     let nothing = dir.join("nothing.json");
     let cannot = merge(&[&nothing]);
     assert_eq!(code(&cannot), Some(3), "{}", text(&cannot));
