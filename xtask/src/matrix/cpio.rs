@@ -9,25 +9,13 @@
 /// The fixed magic of a newc header without checksums.
 const MAGIC: &str = "070701";
 
-/// One regular file of the archive.
-#[derive(Debug)]
-pub(crate) struct Entry<'a> {
-    /// Path inside the archive, without a leading `/` (`init`).
-    pub(crate) name: &'a str,
-    /// Permission bits, e.g. `0o755`.
-    pub(crate) mode: u32,
-    pub(crate) data: &'a [u8],
-}
-
-/// Builds a newc archive of regular files, ending with the trailer.
-pub(crate) fn archive(entries: &[Entry<'_>]) -> Vec<u8> {
+/// A newc archive of one regular file, `name` (without a leading `/`)
+/// with permission bits `mode`, then the trailer.
+pub(crate) fn archive(name: &str, mode: u32, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        // The kernel links entries with equal (ino, dev) as hard links:
-        // give each its own inode number.
-        let ino = u32::try_from(i + 1).expect("fewer than 2^32 entries");
-        push_entry(&mut out, ino, 0o100_000 | e.mode, e.name, e.data);
-    }
+    // Inode 1, as a cpio tool numbers its first file; the trailer's
+    // fields are all zero.
+    push_entry(&mut out, 1, 0o100_000 | mode, name, data);
     push_entry(&mut out, 0, 0, "TRAILER!!!", &[]);
     out
 }
@@ -74,12 +62,9 @@ mod tests {
     #[test]
     fn one_file_then_trailer_all_aligned() {
         let data = b"#!hello";
-        let cpio = archive(&[Entry {
-            name: "init",
-            mode: 0o755,
-            data,
-        }]);
+        let cpio = archive("init", 0o755, data);
         assert!(cpio.starts_with(b"070701"));
+        assert_eq!(field(&cpio, 0), 1, "not the trailer's inode");
         assert_eq!(field(&cpio, 1), 0o100_755, "regular file, rwxr-xr-x");
         assert_eq!(field(&cpio, 6) as usize, data.len());
         assert_eq!(field(&cpio, 11), 5, "name size counts the NUL");
@@ -91,23 +76,5 @@ mod tests {
         assert!(trailer.starts_with(b"070701"));
         assert_eq!(&trailer[110..121], b"TRAILER!!!\0");
         assert_eq!(cpio.len() % 4, 0);
-    }
-
-    #[test]
-    fn entries_get_distinct_inodes() {
-        let a = Entry {
-            name: "a",
-            mode: 0o644,
-            data: b"",
-        };
-        let b = Entry {
-            name: "b",
-            mode: 0o644,
-            data: b"",
-        };
-        let cpio = archive(&[a, b]);
-        // 110 + "a\0" = 112, empty data: next header at 112.
-        assert_eq!(field(&cpio, 0), 1);
-        assert_eq!(field(&cpio[112..], 0), 2);
     }
 }

@@ -53,12 +53,7 @@ pub(crate) fn write(init: &Path, out: &Path) -> Result<(), String> {
             return Err(format!("{} is not a 64-bit ELF", init.display()));
         }
     }
-    let entry = cpio::Entry {
-        name: "init",
-        mode: 0o755,
-        data: &data,
-    };
-    files::write(out, &cpio::archive(&[entry]))
+    files::write(out, &cpio::archive("init", 0o755, &data))
 }
 
 /// `Some(true)` for a 64-bit little-endian ELF without a `PT_INTERP`
