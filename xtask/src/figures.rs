@@ -142,24 +142,26 @@ fn read_inputs(book: &Path) -> Result<(MatrixReport, Excerpts), Problem> {
             report_path.display()
         ))
     })?;
-    let dir = book.join("excerpts");
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
-        Problem::Io(format!("cannot list {}: {e}", dir.display()))
-    })?;
+    let files = excerpt_files(&book.join("excerpts")).map_err(Problem::Io)?;
+    let excerpts = Excerpts::parse(&files).map_err(Problem::Draw)?;
+    Ok((report, excerpts))
+}
+
+/// The `(file name, text)` of every excerpt (`*.c`) in `dir`, by name.
+fn excerpt_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     let mut files = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
+    for path in entries.flatten().map(|entry| entry.path()) {
         if path.extension().is_some_and(|e| e == "c") {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Problem::Io(format!("cannot read {}: {e}", path.display()))
-            })?;
-            files.push((name, text));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            files.push((name.into_owned(), text));
         }
     }
     files.sort();
-    let excerpts = Excerpts::parse(&files).map_err(Problem::Draw)?;
-    Ok((report, excerpts))
+    Ok(files)
 }
 
 /// A file name for a kernel's figure: `stacks-6.12.117.svg`,
@@ -473,50 +475,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_pictures_show_the_recorded_frames_and_the_quoted_code() {
-        let (report, excerpts) = inputs();
-        let figures = draw(&report, &excerpts);
-        let two = file(&figures, "two-paths.svg");
-        for frame in [
-            "__x64_sys_getdents64",
-            "proc_root_readdir",
-            "walk_component",
-            "__lookup_slow",
-            "proc_pid_lookup",
-            "next_tgid(ns, iter)",
-            "PIDTYPE_TGID)",
-            "tasks[PIDTYPE_PID]",
-        ] {
-            assert!(two.contains(frame), "two-paths.svg lacks {frame}");
-        }
-        let positions = file(&figures, "positions.svg");
-        for value in
-            [">256<", ">257<", ">259<", ">4500<", ">4502<", ">4194562<"]
-        {
-            assert!(positions.contains(value), "positions.svg lacks {value}");
-        }
-        let md = file(&figures, "stacks.md");
-        assert!(md.contains("{{#include stacks-6.12.117.svg}}"), "{md}");
-        assert!(md.contains("stacks-7.3.4-source.svg"), "{md}");
-        // 7.3 walks with lookup_slow where 6.12 has walk_component.
-        let v73 = file(&figures, "stacks-7.3.4.svg");
-        assert!(v73.contains("fig-changed"), "{v73}");
-        assert!(
-            v73.contains(
-                "stack but not here: do_filp_open and walk_component"
-            ),
-            "{v73}"
-        );
-        // The host's reason is given once, for all three claims (each
-        // reason ends by saying where to trace instead).
-        assert_eq!(
-            md.matches("see the book's tracing chapter").count(),
-            1,
-            "{md}"
-        );
-    }
-
     /// A recorded stack that changes changes the picture: the
     /// committed one is then stale.
     #[test]
@@ -546,16 +504,7 @@ mod tests {
     #[test]
     fn a_label_its_excerpt_lacks_fails_the_drawing() {
         let (report, _) = inputs();
-        let dir = book().join("excerpts");
-        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "c"))
-            .map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                (name, std::fs::read_to_string(e.path()).unwrap())
-            })
-            .collect();
+        let mut files = excerpt_files(&book().join("excerpts")).unwrap();
         for (name, text) in &mut files {
             if name == "next_tgid.c" {
                 *text = text.replace("PIDTYPE_TGID", "PIDTYPE_PID");

@@ -400,19 +400,9 @@ pub(crate) fn kernel_stacks(
 ) -> Result<String, String> {
     let mut svg = Svg::new(id, NARROW, 1.0);
     let (upstream, origin) = (upstream(kernel), kernel.kind.origin());
-    let title = format!("Linux {upstream}");
-    svg.text(
-        Text::prose(NARROW / 2.0, 18.0, &title)
-            .middle()
-            .bold()
-            .size(13.5),
-    );
-    svg.text(
-        Text::prose(NARROW / 2.0, 34.0, origin)
-            .muted()
-            .middle()
-            .size(11.0),
-    );
+    let (title, mid) = (format!("Linux {upstream}"), NARROW / 2.0);
+    svg.text(Text::prose(mid, 18.0, &title).middle().bold().size(13.5));
+    svg.text(Text::prose(mid, 34.0, origin).muted().middle().size(11.0));
     let mut stacks = Stacks {
         svg,
         y: 40.0,
@@ -434,18 +424,17 @@ pub(crate) fn kernel_stacks(
             reference,
         );
     }
+    let cached = kernel.outcome(cached_claim());
+    if let Some(second) = cached.and_then(|(_, e)| second_open(e)) {
+        stacks.notes.push(format!("second open: {second}"));
+        stacks.said.push(format!("A second open recorded {second}"));
+    }
     let Stacks {
         mut svg,
         mut y,
-        mut said,
-        mut notes,
+        said,
+        notes,
     } = stacks;
-    if let Some((_, evidence)) = kernel.outcome(cached_claim()) {
-        if let Some(second) = second_open(evidence) {
-            notes.push(format!("second open: {second}"));
-            said.push(format!("A second open recorded {second}"));
-        }
-    }
     y += 6.0;
     for line in notes.iter().flat_map(|note| wrap(note, 28)) {
         y += 15.0;

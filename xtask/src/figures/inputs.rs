@@ -144,7 +144,7 @@ pub(crate) fn evaluate(
 ) -> Result<i64, String> {
     let tokens = tokenize(expr)?;
     let mut at = 0;
-    let value = sum(&tokens, &mut at, names)?;
+    let value = binary(&tokens, &mut at, names, 0)?;
     if at != tokens.len() {
         return Err(format!("cannot read `{expr}` past `{}`", tokens[at]));
     }
@@ -177,35 +177,29 @@ fn tokenize(expr: &str) -> Result<Vec<String>, String> {
     Ok(tokens)
 }
 
-fn sum(
+/// The operations of `level` (0: `+ -`, 1: `* /`) between operands of
+/// the level above, left to right.
+fn binary(
     t: &[String],
     at: &mut usize,
     names: &BTreeMap<&str, i64>,
+    level: usize,
 ) -> Result<i64, String> {
-    let mut value = product(t, at, names)?;
-    while let Some(op) = t.get(*at).filter(|op| *op == "+" || *op == "-") {
-        let plus = op == "+";
+    let operand = |at: &mut usize| match level {
+        0 => binary(t, at, names, 1),
+        _ => atom(t, at, names),
+    };
+    let ops = [["+", "-"], ["*", "/"]][level];
+    let mut value = operand(at)?;
+    while let Some(op) = t.get(*at).filter(|op| ops.contains(&op.as_str())) {
         *at += 1;
-        let rhs = product(t, at, names)?;
-        value = if plus { value + rhs } else { value - rhs };
-    }
-    Ok(value)
-}
-
-fn product(
-    t: &[String],
-    at: &mut usize,
-    names: &BTreeMap<&str, i64>,
-) -> Result<i64, String> {
-    let mut value = atom(t, at, names)?;
-    while let Some(op) = t.get(*at).filter(|op| *op == "*" || *op == "/") {
-        let times = op == "*";
-        *at += 1;
-        let rhs = atom(t, at, names)?;
-        value = match times {
-            true => value * rhs,
-            false if rhs != 0 => value / rhs,
-            false => return Err("division by zero".to_string()),
+        let rhs = operand(at)?;
+        value = match op.as_str() {
+            "+" => value + rhs,
+            "-" => value - rhs,
+            "*" => value * rhs,
+            _ if rhs != 0 => value / rhs,
+            _ => return Err("division by zero".to_string()),
         };
     }
     Ok(value)
@@ -219,7 +213,7 @@ fn atom(
     let token = t.get(*at).ok_or("the expression ends too early")?;
     *at += 1;
     if token == "(" {
-        let value = sum(t, at, names)?;
+        let value = binary(t, at, names, 0)?;
         if t.get(*at).map(String::as_str) != Some(")") {
             return Err("a `(` is not closed".to_string());
         }

@@ -49,34 +49,20 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
-/// Which font a text uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Font {
-    /// Code: function names, fields, constants.
-    Mono,
-    /// Titles and notes.
-    Sans,
-}
-
-/// Where a text is anchored horizontally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Anchor {
-    Start,
-    Middle,
-    End,
-}
-
 /// One text element.
 #[derive(Debug, Clone)]
 pub(crate) struct Text<'a> {
-    pub(crate) x: f64,
-    pub(crate) y: f64,
-    pub(crate) text: &'a str,
-    pub(crate) class: &'a str,
-    pub(crate) font: Font,
-    pub(crate) size: f64,
-    pub(crate) anchor: Anchor,
-    pub(crate) bold: bool,
+    x: f64,
+    y: f64,
+    text: &'a str,
+    class: &'a str,
+    /// [`MONO`] for code (function names, fields, constants), [`SANS`]
+    /// for titles and notes.
+    family: &'static str,
+    size: f64,
+    /// The `text-anchor` attribute; none for the start.
+    anchor: &'static str,
+    bold: bool,
 }
 
 impl<'a> Text<'a> {
@@ -87,9 +73,9 @@ impl<'a> Text<'a> {
             y,
             text,
             class: "fig-text",
-            font: Font::Mono,
+            family: MONO,
             size: 12.0,
-            anchor: Anchor::Start,
+            anchor: "",
             bold: false,
         }
     }
@@ -97,7 +83,7 @@ impl<'a> Text<'a> {
     /// Prose text, 12 px, anchored at its start.
     pub(crate) fn prose(x: f64, y: f64, text: &'a str) -> Text<'a> {
         Text {
-            font: Font::Sans,
+            family: SANS,
             ..Text::code(x, y, text)
         }
     }
@@ -113,12 +99,12 @@ impl<'a> Text<'a> {
     }
 
     pub(crate) fn middle(mut self) -> Text<'a> {
-        self.anchor = Anchor::Middle;
+        self.anchor = " text-anchor=\"middle\"";
         self
     }
 
     pub(crate) fn end(mut self) -> Text<'a> {
-        self.anchor = Anchor::End;
+        self.anchor = " text-anchor=\"end\"";
         self
     }
 
@@ -176,11 +162,7 @@ impl Svg {
         class: &str,
         dashed: bool,
     ) {
-        let dash = if dashed {
-            " stroke-dasharray=\"4 3\""
-        } else {
-            ""
-        };
+        let dash = dash(dashed);
         // A changed frame stands out on its own too, without the
         // book's style sheet.
         let stroke = match class.contains("fig-changed") {
@@ -201,15 +183,6 @@ impl Svg {
 
     /// A text element.
     pub(crate) fn text(&mut self, t: Text<'_>) {
-        let family = match t.font {
-            Font::Mono => MONO,
-            Font::Sans => SANS,
-        };
-        let anchor = match t.anchor {
-            Anchor::Start => "",
-            Anchor::Middle => " text-anchor=\"middle\"",
-            Anchor::End => " text-anchor=\"end\"",
-        };
         let weight = if t.bold { " font-weight=\"bold\"" } else { "" };
         let fill = if t.class.contains("muted") {
             MUTED
@@ -218,12 +191,14 @@ impl Svg {
         };
         let _ = writeln!(
             self.body,
-            "<text class=\"{}\" x=\"{}\" y=\"{}\" font-family=\"{family}\" \
-             font-size=\"{}\"{anchor}{weight} fill=\"{fill}\">{}</text>",
+            "<text class=\"{}\" x=\"{}\" y=\"{}\" font-family=\"{}\" \
+             font-size=\"{}\"{}{weight} fill=\"{fill}\">{}</text>",
             t.class,
             num(t.x),
             num(t.y),
+            t.family,
             num(t.size),
+            t.anchor,
             escape(t.text)
         );
     }
@@ -259,11 +234,7 @@ impl Svg {
         } else {
             String::new()
         };
-        let dash = if dashed {
-            " stroke-dasharray=\"4 3\""
-        } else {
-            ""
-        };
+        let dash = dash(dashed);
         let _ = writeln!(
             self.body,
             "<path class=\"{class}\" d=\"{d}\" fill=\"none\" \
@@ -323,6 +294,15 @@ impl Svg {
         out += &self.body;
         out += "</svg>\n";
         out
+    }
+}
+
+/// The attribute of a dashed stroke, if `dashed`.
+fn dash(dashed: bool) -> &'static str {
+    if dashed {
+        " stroke-dasharray=\"4 3\""
+    } else {
+        ""
     }
 }
 
