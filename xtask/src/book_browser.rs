@@ -76,7 +76,7 @@ pub(crate) struct Args {
 /// Runs the job and returns its exit status.
 pub(crate) fn main(args: Args) -> Status {
     let build_dir = (args.build_dir)
-        .unwrap_or_else(|| workspace_root().join("book/build"));
+        .unwrap_or_else(|| crate::workspace().join("book/build"));
     let Some(chromium) = find_chromium() else {
         eprintln!(
             "xtask book-browser: skipped: no Chromium found (looked for \
@@ -331,18 +331,12 @@ fn page_problems(dom: &str) -> Vec<String> {
         };
         let inner = &dom[open_end..open_end + close];
         if text_of(inner).trim().is_empty() {
+            let before = text_of(&dom[at.saturating_sub(300)..at]);
+            let words: Vec<&str> = before.split_whitespace().collect();
             problems.push(format!(
                 "empty code block `{}` after \"{}\"",
                 &dom[at..open_end],
-                text_of(&dom[at.saturating_sub(300)..at])
-                    .split_whitespace()
-                    .rev()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                words[words.len().saturating_sub(8)..].join(" ")
             ));
         }
         from = open_end + close;
@@ -375,14 +369,6 @@ fn search_result_count(dom: &str) -> Option<usize> {
     let start = dom[at..].find('>').map(|e| at + e + 1)?;
     let end = dom[start..].find("</ul>").map_or(dom.len(), |e| start + e);
     Some(dom[start..end].matches("<li").count())
-}
-
-/// The workspace root: xtask's manifest sits one level below it.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
 }
 
 #[cfg(test)]
@@ -433,6 +419,26 @@ mod tests {
         )
     }
 
+    /// What [`check_page`] finds in each of `pages` (a name and the
+    /// body of a fixture page), a book of their own under `root`.
+    fn check_fixtures(
+        root: &Path,
+        pages: &[(&str, &str)],
+    ) -> Vec<Vec<String>> {
+        let chromium = find_chromium().expect("build.rs found Chromium");
+        let book = root.join("book");
+        std::fs::create_dir_all(&book).unwrap();
+        let mut browser = Browser::launch(&chromium, &root.join("profile"))
+            .expect("Chromium starts");
+        (pages.iter())
+            .map(|(name, body)| {
+                let page = book.join(name);
+                std::fs::write(&page, fixture_page(body)).unwrap();
+                check_page(&mut browser, &book, &page, root).unwrap().1
+            })
+            .collect()
+    }
+
     #[test]
     #[cfg_attr(
         no_chromium,
@@ -440,11 +446,8 @@ mod tests {
                   build.rs found none)"
     )]
     fn a_wide_output_block_fails_at_1280_and_a_wide_table_at_390() {
-        let chromium = find_chromium().expect("build.rs found Chromium");
         let root = std::env::temp_dir()
             .join(format!("xtask-layout-test-{}", std::process::id()));
-        let book = root.join("book");
-        std::fs::create_dir_all(&book).unwrap();
         let output = format!("<pre><code>{}</code></pre>", "x".repeat(200));
         // A table too wide for a phone, in a box that clips it.
         let cells = "<td>claim_id</td>".repeat(5);
@@ -452,22 +455,17 @@ mod tests {
             "<div style=\"overflow-x: hidden\"><table><tr>{cells}</tr>\
              </table></div>"
         );
-        for (name, body) in [
-            ("output.html", output.as_str()),
-            ("table.html", table.as_str()),
-            ("fits.html", "<p>Short.</p><pre><code>ls /proc</code></pre>"),
-        ] {
-            std::fs::write(book.join(name), fixture_page(body)).unwrap();
-        }
-        let mut browser = Browser::launch(&chromium, &root.join("profile"))
-            .expect("Chromium starts");
-        let mut check = |name: &str| {
-            check_page(&mut browser, &book, &book.join(name), &root)
-                .unwrap()
-                .1
-        };
+        let fits = "<p>Short.</p><pre><code>ls /proc</code></pre>";
+        let [output, table, fits] = <[_; 3]>::try_from(check_fixtures(
+            &root,
+            &[
+                ("output.html", &output),
+                ("table.html", &table),
+                ("fits.html", fits),
+            ],
+        ))
+        .unwrap();
         // At 1280 px, and again at 1280 px in the dark theme.
-        let output = check("output.html");
         assert_eq!(output.len(), 2, "{output:?}");
         assert!(output[1].starts_with("at 1280 px in the dark theme"));
         assert!(
@@ -477,13 +475,12 @@ mod tests {
             ),
             "{output:?}"
         );
-        let table = check("table.html");
         assert_eq!(table.len(), 1, "{table:?}");
         assert!(
             table[0].starts_with("at 390 px a table does not fit"),
             "{table:?}"
         );
-        assert_eq!(check("fits.html"), Vec::<String>::new());
+        assert_eq!(fits, Vec::<String>::new());
         assert!(root.join("phone-390/fits.png").is_file());
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -501,11 +498,8 @@ mod tests {
                   build.rs found none)"
     )]
     fn a_table_that_breaks_words_fails_and_one_that_scrolls_passes() {
-        let chromium = find_chromium().expect("build.rs found Chromium");
         let root = crate::target_dir()
             .join(format!("xtask-broken-words-{}", std::process::id()));
-        let book = root.join("book");
-        std::fs::create_dir_all(&book).unwrap();
         let words = [
             "verification",
             "proc_pid_readdir",
@@ -530,17 +524,11 @@ mod tests {
             "<div class=\"wrap\">",
             "<style>td { white-space: normal }</style><div class=\"wrap\">",
         );
-        std::fs::write(book.join("anywhere.html"), fixture_page(&anywhere))
-            .unwrap();
-        std::fs::write(book.join("whole.html"), fixture_page(&whole)).unwrap();
-        let mut browser = Browser::launch(&chromium, &root.join("profile"))
-            .expect("Chromium starts");
-        let mut check = |name: &str| {
-            check_page(&mut browser, &book, &book.join(name), &root)
-                .unwrap()
-                .1
-        };
-        let anywhere = check("anywhere.html");
+        let [anywhere, whole] = <[_; 2]>::try_from(check_fixtures(
+            &root,
+            &[("anywhere.html", &anywhere), ("whole.html", &whole)],
+        ))
+        .unwrap();
         let at_390 = "at 390 px a word is broken inside itself in a table";
         assert!(
             anywhere.iter().any(|p| p.starts_with(at_390)),
@@ -555,8 +543,7 @@ mod tests {
                 "{anywhere:?}"
             );
         }
-        assert_eq!(check("whole.html"), Vec::<String>::new());
-        drop(browser);
+        assert_eq!(whole, Vec::<String>::new());
         let _ = std::fs::remove_dir_all(&root);
     }
 
