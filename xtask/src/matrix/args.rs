@@ -109,11 +109,7 @@ impl Args {
     }
 
     pub(crate) fn accel(&self) -> Option<Accel> {
-        match self.accel.as_deref() {
-            Some("kvm") => Some(Accel::Kvm),
-            Some(_) => Some(Accel::Tcg),
-            None => None,
-        }
+        self.accel.as_deref().map(Accel::named)
     }
 
     /// Where the report goes.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cpio;
+use super::vmlinux::le;
 use crate::{child, files};
 
 const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -59,20 +60,15 @@ pub(crate) fn write(init: &Path, out: &Path) -> Result<(), String> {
 /// `Some(true)` for a 64-bit little-endian ELF without a `PT_INTERP`
 /// program header (static or static-pie), `None` if not such an ELF.
 pub(crate) fn elf_is_static(elf: &[u8]) -> Option<bool> {
-    const PT_INTERP: u32 = 3;
+    const PT_INTERP: usize = 3;
     if !elf.starts_with(b"\x7fELF\x02\x01") {
         return None;
     }
-    let u16_at = |at: usize| {
-        Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?))
-    };
-    let phoff = u64::from_le_bytes(elf.get(0x20..0x28)?.try_into().ok()?);
-    let phoff = usize::try_from(phoff).ok()?;
-    let (size, count) = (usize::from(u16_at(0x36)?), u16_at(0x38)?);
-    for i in 0..usize::from(count) {
+    let phoff = le::<8>(elf, 0x20)?;
+    let (size, count) = (le::<2>(elf, 0x36)?, le::<2>(elf, 0x38)?);
+    for i in 0..count {
         let at = phoff + i * size;
-        let ty = u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?);
-        if ty == PT_INTERP {
+        if le::<4>(elf, at)? == PT_INTERP {
             return Some(false);
         }
     }

@@ -32,28 +32,22 @@ pub(crate) fn merge(opts: &Args) -> Result<(Status, MatrixReport), Stop> {
     for (id, why) in &merged.failed {
         say("merge", format!("slice {id} failed: {why}"));
     }
-    let out = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| crate::target_dir().join("matrix"));
     let (accel, wall) = (&merged.accel, merged.wall);
     let (status, report) =
-        run::finish(&out, merged.columns, accel, wall, None)?;
+        run::finish(&opts.out(), merged.columns, accel, wall, None)?;
     let failed: Vec<&str> =
         merged.failed.iter().map(|(id, _)| id.as_str()).collect();
-    if failed.is_empty() {
-        say("merge", format!("all {} slices reported", plan.len()));
-    } else {
-        say(
-            "merge",
-            format!(
-                "{} of {} slices failed or are missing: {}",
-                failed.len(),
+    say(
+        "merge",
+        match failed.len() {
+            0 => format!("all {} slices reported", plan.len()),
+            n => format!(
+                "{n} of {} slices failed or are missing: {}",
                 plan.len(),
                 failed.join(", ")
             ),
-        );
-    }
+        },
+    );
     Ok((status, report))
 }
 

@@ -129,7 +129,7 @@ pub(crate) fn main(opts: Args) -> Status {
 pub(crate) fn kernel_main(args: KernelArgs) -> Status {
     crate::child::handle_signals();
     let workspace = crate::workspace();
-    let dir = args.mutants.unwrap_or(workspace.join(source::MUTANTS));
+    let dir = source::mutants_dir(args.mutants.as_deref());
     let built = source::Mutant::all(&dir)
         .and_then(|mutants| source::build(&workspace, &mutants));
     crate::child::stop_if_cancelled();

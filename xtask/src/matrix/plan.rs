@@ -120,12 +120,7 @@ pub(crate) fn plan(opts: &Args) -> Result<Vec<Slice>, String> {
         })
         .collect();
     let mutants = match opts.source {
-        true => Mutant::all(
-            &opts
-                .mutants
-                .clone()
-                .unwrap_or(workspace.join(source::MUTANTS)),
-        )?,
+        true => Mutant::all(&source::mutants_dir(opts.mutants.as_deref()))?,
         false => Vec::new(),
     };
     let mut parts = Vec::new();

@@ -37,6 +37,15 @@ pub(crate) enum Accel {
 }
 
 impl Accel {
+    /// `kvm`, or else TCG.
+    pub(crate) fn named(name: &str) -> Accel {
+        if name == "kvm" {
+            Accel::Kvm
+        } else {
+            Accel::Tcg
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Accel::Kvm => "kvm",
@@ -149,12 +158,8 @@ pub(crate) fn probe_accel(
     if let Ok(text) = std::fs::read_to_string(&memo) {
         if let Some((id, accel)) = text.trim().split_once(' ') {
             if id == boot_id.trim() {
-                let accel = if accel == "kvm" {
-                    Accel::Kvm
-                } else {
-                    Accel::Tcg
-                };
-                return (accel, format!("cached probe ({})", memo.display()));
+                let why = format!("cached probe ({})", memo.display());
+                return (Accel::named(accel), why);
             }
         }
     }

@@ -169,14 +169,12 @@ pub(crate) fn finish(
             say("mutants", format!("{} caught", c.label));
         }
         if let Some(why) = c.failure() {
-            say(
-                if verdict.is_some() {
-                    "mutants"
-                } else {
-                    "matrix"
-                },
-                why,
-            );
+            let who = if verdict.is_some() {
+                "mutants"
+            } else {
+                "matrix"
+            };
+            say(who, why);
             code = Status::Failed;
         }
     }

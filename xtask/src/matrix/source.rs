@@ -32,8 +32,10 @@ use crate::{child, files};
 pub(crate) const PIN: &str = "matrix/kernel-source";
 /// The configuration fragment, relative to the workspace.
 pub(crate) const FRAGMENT: &str = "matrix/kernel.config";
-/// The mutants, relative to the workspace.
-pub(crate) const MUTANTS: &str = "matrix/mutants";
+/// The mutants: `--mutants`, or `matrix/mutants` of the workspace.
+pub(crate) fn mutants_dir(given: Option<&Path>) -> PathBuf {
+    given.map_or_else(|| crate::workspace().join("matrix/mutants"), Into::into)
+}
 
 /// How often a long build says where it is.
 const PROGRESS_EVERY: Duration = Duration::from_secs(15);
@@ -266,12 +268,12 @@ fn configure(src: &Path, build: &Path, fragment: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(build);
     files::mkdir(build)?;
     let o = format!("O={}", build.display());
-    child::run_ok(
-        Command::new("make")
-            .arg("-C")
-            .arg(src)
-            .args([&o, "tinyconfig"]),
-    )?;
+    let config_make = |target: &str| {
+        child::run_ok(
+            Command::new("make").arg("-C").arg(src).args([&o, target]),
+        )
+    };
+    config_make("tinyconfig")?;
     child::run_ok(
         Command::new(src.join("scripts/kconfig/merge_config.sh"))
             .current_dir(src)
@@ -280,12 +282,7 @@ fn configure(src: &Path, build: &Path, fragment: &Path) -> Result<(), String> {
             .arg(build.join(".config"))
             .arg(fragment),
     )?;
-    child::run_ok(
-        Command::new("make")
-            .arg("-C")
-            .arg(src)
-            .args([&o, "olddefconfig"]),
-    )?;
+    config_make("olddefconfig")?;
     let config = fs::read_to_string(build.join(".config"))
         .map_err(|e| format!("cannot read the .config: {e}"))?;
     let fragment = fs::read_to_string(fragment)
@@ -413,13 +410,8 @@ fn build_mutant(
     let saved = save(src, &patched_files(&text))?;
     let mut apply = Command::new("patch");
     apply
-        .args([
-            "-p1",
-            "--forward",
-            "--batch",
-            "--no-backup-if-mismatch",
-            "-i",
-        ])
+        .args(["-p1", "--forward", "--batch", "--no-backup-if-mismatch"])
+        .arg("-i")
         .arg(&mutant.patch)
         .current_dir(src);
     let built = child::run_ok(&mut apply)
@@ -427,7 +419,7 @@ fn build_mutant(
             format!("the patch does not apply to {}: {e}", src.display())
         })
         .and_then(|_| make(src, &work));
-    restore(src, saved)?;
+    restore(saved)?;
     built?;
     files::mkdir(&dir)?;
     fs::rename(work.join("vmlinux"), &vmlinux)
@@ -461,7 +453,7 @@ fn save(src: &Path, files: &[String]) -> Result<Saved, String> {
 
 /// Puts the saved files back, modification times included, so that
 /// no build takes them for changed.
-fn restore(_src: &Path, saved: Saved) -> Result<(), String> {
+fn restore(saved: Saved) -> Result<(), String> {
     for (path, bytes, mtime) in saved {
         fs::write(&path, bytes)
             .and_then(|()| fs::File::options().write(true).open(&path))

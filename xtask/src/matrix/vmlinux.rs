@@ -64,18 +64,18 @@ impl Compression {
     }
 }
 
+/// The little-endian number of `N` bytes at `at` of `data`, if there.
+pub(crate) fn le<const N: usize>(data: &[u8], at: usize) -> Option<usize> {
+    let bytes: [u8; N] = data.get(at..at.checked_add(N)?)?.try_into().ok()?;
+    Some(bytes.iter().rev().fold(0, |n, b| n << 8 | usize::from(*b)))
+}
+
 /// The compressed payload named by the bzImage boot header, if any.
 pub(crate) fn header_payload(image: &[u8]) -> Option<&[u8]> {
-    let u32_at = |at: usize| {
-        let b = image.get(at..at + 4)?;
-        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
-    };
     if image.get(0x202..0x206)? != b"HdrS" {
         return None;
     }
-    let version =
-        u16::from_le_bytes(image.get(0x206..0x208)?.try_into().ok()?);
-    if version < 0x0208 {
+    if le::<2>(image, 0x206)? < 0x0208 {
         return None; // No payload_offset before boot protocol 2.08.
     }
     // setup_sects of 0 means 4, for ancient loaders' sake.
@@ -83,8 +83,8 @@ pub(crate) fn header_payload(image: &[u8]) -> Option<&[u8]> {
         0 => 4,
         n => usize::from(n),
     };
-    let start = (setup_sects + 1) * 512 + u32_at(0x248)?;
-    image.get(start..start + u32_at(0x24c)?)
+    let start = (setup_sects + 1) * 512 + le::<4>(image, 0x248)?;
+    image.get(start..start + le::<4>(image, 0x24c)?)
 }
 
 /// Which compression a stream starts with.
@@ -155,20 +155,10 @@ pub(crate) fn boot_of(image: &[u8]) -> Result<super::qemu::BootPath, String> {
 
 /// Whether an ELF64 file has a `Xen` note of type 18, the PVH entry.
 fn has_pvh_note(elf: &[u8]) -> bool {
-    const PT_NOTE: u32 = 4;
-    const XEN_ELFNOTE_PHYS32_ENTRY: u32 = 18;
-    let u16_at = |at: usize| -> Option<usize> {
-        Some(usize::from(u16::from_le_bytes(
-            elf.get(at..at + 2)?.try_into().ok()?,
-        )))
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?))
-    };
-    let u64_at = |at: usize| -> Option<usize> {
-        let bytes = elf.get(at..at + 8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(bytes) as usize)
-    };
+    const PT_NOTE: usize = 4;
+    const XEN_ELFNOTE_PHYS32_ENTRY: usize = 18;
+    let (u16_at, u32_at) = (|at| le::<2>(elf, at), |at| le::<4>(elf, at));
+    let u64_at = |at| le::<8>(elf, at);
     let notes = || -> Option<bool> {
         let (phoff, entsize, count) =
             (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?);
@@ -180,8 +170,7 @@ fn has_pvh_note(elf: &[u8]) -> bool {
             let (mut at, end) =
                 (u64_at(ph + 8)?, u64_at(ph + 8)? + u64_at(ph + 32)?);
             while at + 12 <= end {
-                let (namesz, descsz) =
-                    (u32_at(at)? as usize, u32_at(at + 4)? as usize);
+                let (namesz, descsz) = (u32_at(at)?, u32_at(at + 4)?);
                 let kind = u32_at(at + 8)?;
                 let name = elf.get(at + 12..at + 12 + namesz)?;
                 if name.starts_with(b"Xen") && kind == XEN_ELFNOTE_PHYS32_ENTRY
