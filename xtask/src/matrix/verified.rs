@@ -355,20 +355,15 @@ mod tests {
         k
     }
 
-    fn report(kernels: Vec<KernelRun>) -> MatrixReport {
-        MatrixReport {
-            accel: "tcg".into(),
-            kernels,
-            slice: None,
-            wall_seconds: Some(13.0),
-        }
-    }
-
     #[test]
     fn recording_drops_timings_and_unshown_evidence() {
         let t = super::super::report::tracing_claims()[0];
         let claims = [("a", "pass"), ("b", "skip"), (t, "pass")];
-        let r = recorded(&report(vec![kernel("host", "6.1", &claims)]));
+        let r = recorded(&MatrixReport::new(
+            vec![kernel("host", "6.1", &claims)],
+            "tcg",
+            13.0,
+        ));
         assert_eq!(r.wall_seconds, None);
         let k = &r.kernels[0];
         assert_eq!(k.seconds, None);
@@ -382,6 +377,7 @@ mod tests {
 
     #[test]
     fn only_a_kernel_in_both_with_other_outcomes_is_a_change() {
+        let report = |kernels| MatrixReport::new(kernels, "tcg", 13.0);
         let recorded = report(vec![
             kernel("host", "6.18", &[("a", "pass"), ("b", "skip")]),
             kernel("6.1.0-56", "6.1.0-56", &[("a", "pass"), ("b", "pass")]),
