@@ -208,21 +208,11 @@ fn check(source: Option<&Path>) -> Result<Status, SourceError> {
                 tree_root.display()
             )),
         };
-        match report {
-            None => {
-                println!(
-                    "ok   {} = {}:{}",
-                    excerpt.name, header.path, header.line
-                );
-            }
-            Some(report) => {
-                failed += 1;
-                println!(
-                    "FAIL {} = {}:{}",
-                    excerpt.name, header.path, header.line
-                );
-                print!("{report}");
-            }
+        let word = if report.is_some() { "FAIL" } else { "ok  " };
+        println!("{word} {} = {}:{}", excerpt.name, header.path, header.line);
+        if let Some(report) = report {
+            failed += 1;
+            print!("{report}");
         }
     }
     let total = excerpts.len();

@@ -217,14 +217,9 @@ pub(crate) fn draw_all(
 
 /// The tracing claims' evidence of a kernel, to compare kernels.
 fn traces(kernel: &KernelRun) -> Vec<(ClaimOutcome, &str)> {
-    [
-        draw::listing_claim(),
-        draw::lookup_claim(),
-        draw::cached_claim(),
-    ]
-    .into_iter()
-    .filter_map(|id| kernel.outcome(id))
-    .collect()
+    (draw::traced().into_iter())
+        .filter_map(|id| kernel.outcome(id))
+        .collect()
 }
 
 /// One figure per kernel that recorded stacks, and the fragment the
@@ -235,11 +230,7 @@ fn stacks(
     kernels: &[KernelRun],
     reference: &KernelRun,
 ) -> Result<(Vec<Figure>, String), Problem> {
-    let ids = [
-        draw::listing_claim(),
-        draw::lookup_claim(),
-        draw::cached_claim(),
-    ];
+    let ids = draw::traced();
     let mut figures: Vec<Figure> = Vec::new();
     let mut drawn: Vec<&KernelRun> = Vec::new();
     let mut notes = String::new();

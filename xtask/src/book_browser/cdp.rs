@@ -55,16 +55,18 @@ impl Browser {
             next_id: 0,
             session: String::new(),
         };
-        let targets = browser.call_browser("Target.getTargets", json!({}))?;
+        // Commands to the browser itself, before there is a page.
+        let targets = browser.send("Target.getTargets", json!({}), None)?;
         let page = targets["targetInfos"]
             .as_array()
             .and_then(|all| all.iter().find(|t| t["type"] == "page"))
             .and_then(|t| t["targetId"].as_str())
             .ok_or("Chromium has no page to attach to")?
             .to_string();
-        let attached = browser.call_browser(
+        let attached = browser.send(
             "Target.attachToTarget",
             json!({ "targetId": page, "flatten": true }),
+            None,
         )?;
         browser.session = attached["sessionId"]
             .as_str()
@@ -244,15 +246,7 @@ impl Browser {
         self.send(method, params, Some(&session))
     }
 
-    /// A command to the browser itself.
-    fn call_browser(
-        &mut self,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, String> {
-        self.send(method, params, None)
-    }
-
+    /// A command to the page's `session`, or to the browser itself.
     fn send(
         &mut self,
         method: &str,

@@ -40,6 +40,10 @@ pub(crate) fn lookup_claim() -> &'static str {
 pub(crate) fn cached_claim() -> &'static str {
     checker::claims::cached_dentry_skips_proc_root_lookup::CLAIM.id
 }
+/// The listing's, the lookup's and the cached dentry's.
+pub(crate) fn traced() -> [&'static str; 3] {
+    [listing_claim(), lookup_claim(), cached_claim()]
+}
 
 /// The width of a figure in the text's column (its `viewBox`, in px).
 const WIDE: f64 = 380.0;
