@@ -132,33 +132,18 @@ fn column(
     for (i, node) in nodes.iter().enumerate() {
         if i > 0 {
             let edge = format!("fig-edge {}", path.class());
-            svg.path(
-                &format!(
-                    "M{},{} L{},{}",
-                    num(cx),
-                    num(y - GAP),
-                    num(cx),
-                    num(y - 1.0)
-                ),
-                &edge,
-                true,
-                node.tail_call,
-            );
+            let (from, to) = (num(y - GAP), num(y - 1.0));
+            let d = format!("M{x},{from} L{x},{to}", x = num(cx));
+            svg.path(&d, &edge, true, node.tail_call);
             if node.tail_call {
                 let at = (cx + 6.0, y - GAP / 2.0 + 3.5);
                 svg.note(at, "tail call", 10.0);
             }
         }
         let h = node.height(size);
-        let mut class = format!("fig-box {}", path.class());
-        class += if node.recorded {
-            " fig-recorded"
-        } else {
-            " fig-excerpt"
-        };
-        if node.changed {
-            class += " fig-changed";
-        }
+        let kind = if node.recorded { "recorded" } else { "excerpt" };
+        let changed = if node.changed { " fig-changed" } else { "" };
+        let class = format!("fig-box {} fig-{kind}{changed}", path.class());
         svg.rect((x, y, w, h), &class, !node.recorded);
         for (j, line) in node.lines.iter().enumerate() {
             let baseline = y + 4.0 + (size + 3.0) * (j as f64 + 1.0) - 3.0;
