@@ -37,6 +37,8 @@
 //! Built by `cargo bench`, never by `cargo test`. Book: "Hidden
 //! processes, and why detectors trip over threads".
 
+mod common;
+
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -44,6 +46,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{medians, ratio};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 
@@ -278,38 +281,13 @@ fn unhide(rounds: usize) -> Result<Duration, String> {
     Ok(times[times.len() / 2])
 }
 
-/// The median time of each of `fs` over `rounds` rounds after one
-/// warm-up, each round calling them in turn.
-fn medians<const N: usize>(
-    rounds: usize,
-    mut fs: [&mut dyn FnMut(); N],
-) -> [Duration; N] {
-    fs.iter_mut().for_each(|f| f());
-    let mut times = [(); N].map(|()| Vec::with_capacity(rounds));
-    for _ in 0..rounds {
-        for (f, times) in fs.iter_mut().zip(&mut times) {
-            let start = Instant::now();
-            f();
-            times.push(start.elapsed());
-        }
-    }
-    times.map(|mut times| {
-        times.sort();
-        times[times.len() / 2]
-    })
-}
-
+/// `  target met: ...`, under its pid_max.
 fn verdict(what: &str, met: bool, figure: &str) {
-    let word = if met { "met" } else { "MISSED" };
-    println!("  target {word}: {what} ({figure})");
+    common::verdict("  ", what, met, figure);
 }
 
 fn secs(time: Duration) -> f64 {
     time.as_secs_f64()
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
 }
 
 /// A technique of the side-by-side table: its name, and how it hides

@@ -27,9 +27,13 @@
 //! dentry and inode) is paid by neither side. Built by `cargo bench`,
 //! never by `cargo test`. Book: "Performance".
 
+mod common;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{medians, ratio};
 
 use checker::children::Launcher;
 use checker::claims::{self, CLAIMS, Claim};
@@ -99,8 +103,10 @@ fn main() {
         };
         // The claims raced against the same reads, round by round, so
         // that both meet the same machine.
-        let (same_time, core_time) = race(|| reference(&tids, true), ours);
-        let (reference_time, _) = race(floor, || {});
+        let [same_time, core_time] =
+            medians(ROUNDS, [&mut || reference(&tids, true), &mut || ours()]);
+        let [reference_time, _] =
+            medians(ROUNDS, [&mut || floor(), &mut || {}]);
         println!(
             "{threads:>8} {:>10.2} {:>11.2} {:>12.2} {:>6.2}x {:>10.2}x \
              {:>8.2}",
@@ -166,34 +172,9 @@ fn main() {
     let _ = std::io::stdout().flush();
 }
 
+/// `target met: ...` at the start of a line.
 fn verdict(what: &str, met: bool, figure: &str) {
-    let word = if met { "met" } else { "MISSED" };
-    println!("target {word}: {what} ({figure})");
-}
-
-/// Time `a` and `b` alternately, once to warm up and then `ROUNDS`
-/// times; the median of each.
-fn race(mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
-    a();
-    b();
-    let mut times_a = Vec::new();
-    let mut times_b = Vec::new();
-    for _ in 0..ROUNDS {
-        times_a.push(timed(&mut a));
-        times_b.push(timed(&mut b));
-    }
-    (median(times_a), median(times_b))
-}
-
-fn timed(f: &mut impl FnMut()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
+    common::verdict("", what, met, figure);
 }
 
 fn ms(time: Duration) -> f64 {
@@ -202,10 +183,6 @@ fn ms(time: Duration) -> f64 {
 
 fn micros(time: Duration) -> f64 {
     time.as_secs_f64() * 1e6
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
 }
 
 /// The floor: what any program must do to answer "which TIDs does the
