@@ -183,21 +183,6 @@ fn no_proc_at_all_is_one_line_and_exit_3() {
 }
 
 #[test]
-fn an_empty_dir_as_proc_is_one_line_and_exit_3() {
-    let dir =
-        std::env::temp_dir().join(format!("empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let output = run(Command::new(CHECKER).arg("--proc").arg(&dir));
-    let _ = std::fs::remove_dir(&dir);
-    let (_, stderr) = exited(&output, 3);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains("is not a procfs; point --proc at"),
-        "{stderr}"
-    );
-}
-
-#[test]
 fn as_a_user_every_claim_holds_or_skips_for_tracing() {
     let output = run(as_a_user(CHECKER).args(["--format", "tap"]));
     let (stdout, _) = exited(&output, 0);
