@@ -336,11 +336,15 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
     let dir = scratch("merge");
     let out = dir.join("out");
     let out = out.to_str().unwrap();
-    let merge = |reports: &[&Path]| {
-        let mut args = vec!["matrix", "--no-debian", "--no-source"];
-        args.extend(["--out", out, "--merge"]);
+    // A merge of `reports` into the plan of `plan`'s options.
+    let merge_into = |plan: &[&str], reports: &[&Path]| {
+        let mut args = vec!["matrix"];
+        args.extend(plan.iter().chain(&["--out", out, "--merge"]));
         args.extend(reports.iter().map(|p| p.to_str().unwrap()));
         xtask(&args, &[])
+    };
+    let merge = |reports: &[&Path]| {
+        merge_into(&["--no-debian", "--no-source"], reports)
     };
     let pass = host_slice(&dir, "0.0.0-merge-test", "pass");
     let ok = merge(&[&pass]);
@@ -358,20 +362,8 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
     assert!(text(&failed).contains("[merge] slice host failed: host: "));
 
     // A plan with an image too: its slice has no report.
-    let missing = xtask(
-        &[
-            "matrix",
-            "--no-debian",
-            "--no-source",
-            "--image",
-            "elsewhere/bz",
-            "--out",
-            out,
-            "--merge",
-            pass.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let image = ["--no-debian", "--no-source", "--image", "elsewhere/bz"];
+    let missing = merge_into(&image, &[&pass]);
     assert_eq!(code(&missing), Some(1), "{}", text(&missing));
     assert!(
         text(&missing).contains(
@@ -383,19 +375,8 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
     );
 
     // A slice of another plan is a mistake of the command line.
-    let unknown = xtask(
-        &[
-            "matrix",
-            "--no-host",
-            "--no-debian",
-            "--no-source",
-            "--out",
-            out,
-            "--merge",
-            pass.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let no_host = ["--no-host", "--no-debian", "--no-source"];
+    let unknown = merge_into(&no_host, &[&pass]);
     assert_eq!(code(&unknown), Some(2), "{}", text(&unknown));
     assert!(text(&unknown).contains("slice host is not in the plan"));
 
