@@ -253,23 +253,7 @@ fn interrupt_at_the_first_pause(group: bool) {
     let workshop = child.id() as i32;
     let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().expect("piped stdout");
-    // The prompt ends without a newline: read bytes, not lines.
-    let mut step_1 = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !String::from_utf8_lossy(&step_1).contains("[Enter: step 2]") {
-        // Bounded: a prompt that never comes fails, not hangs.
-        let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)];
-        let ready = poll(&mut fds, PollTimeout::from(60_000u16));
-        assert!(
-            matches!(ready, Ok(n) if n > 0),
-            "no prompt within 60 s: {}",
-            String::from_utf8_lossy(&step_1)
-        );
-        let read = stdout.read(&mut chunk).expect("read the walk");
-        assert!(read > 0, "{}", String::from_utf8_lossy(&step_1));
-        step_1.extend_from_slice(&chunk[..read]);
-    }
-    let (pid, tids) = ids(&String::from_utf8_lossy(&step_1));
+    let (pid, tids) = ids(&read_until(&mut stdout, "[Enter: step 2]"));
     assert!(children_of(workshop).contains(&pid), "the demo is ours");
     let sent = if group {
         killpg(Pid::from_raw(workshop), Signal::SIGINT)
@@ -314,6 +298,8 @@ fn help_lists_the_steps_and_exit_codes() {
 }
 
 /// Read `stdout` of a running walk until `text` appears; all of it.
+/// Bytes, not lines: a prompt ends without a newline. Bounded: a text
+/// that never comes fails the test, and does not hang it.
 fn read_until(stdout: &mut std::process::ChildStdout, text: &str) -> String {
     let mut seen = Vec::new();
     let mut chunk = [0u8; 4096];
