@@ -32,18 +32,6 @@
 use std::process::{Command, Stdio};
 
 fn main() {
-    for cfg in [
-        "userns_refused",
-        "userns_refused_here",
-        "pidns_refused_here",
-        "no_python3",
-        "no_just",
-        "no_linkcheck",
-        "no_cc",
-        "no_ps",
-    ] {
-        println!("cargo:rustc-check-cfg=cfg({cfg})");
-    }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PATH");
     // A tool installed into a directory already on the PATH (`cargo
@@ -76,29 +64,22 @@ fn main() {
                 .args(in_user_namespace),
         ),
     };
-    let privileged = root
-        && runs(Command::new("unshare").args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "true",
-        ]));
-    let python = runs(Command::new("python3").arg("--version"));
-    let just = runs(Command::new("just").arg("--version"));
-    let linkcheck = runs(Command::new("mdbook-linkcheck2").arg("--version"));
-    let cc = runs(Command::new("cc").arg("--version"));
-    let ps = runs(Command::new("ps").arg("--version"));
+    // The same, without a user namespace.
+    let privileged =
+        root && runs(Command::new("unshare").args(&in_user_namespace[1..]));
+    let tool = |name: &str| runs(Command::new(name).arg("--version"));
     let refused = [
         ("userns_refused", !as_user),
         ("userns_refused_here", !here),
         ("pidns_refused_here", !(privileged || here)),
-        ("no_python3", !python),
-        ("no_just", !just),
-        ("no_linkcheck", !linkcheck),
-        ("no_cc", !cc),
-        ("no_ps", !ps),
+        ("no_python3", !tool("python3")),
+        ("no_just", !tool("just")),
+        ("no_linkcheck", !tool("mdbook-linkcheck2")),
+        ("no_cc", !tool("cc")),
+        ("no_ps", !tool("ps")),
     ];
     for (cfg, set) in refused {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
         if set {
             println!("cargo:rustc-cfg={cfg}");
         }
