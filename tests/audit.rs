@@ -9,11 +9,11 @@
 //! process is the matrix's mutant `readdir-hides-a-comm`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 use crate::support::{
-    CHECKER, Churn, dies_with_test, exited, fits_schema, junit_testcases, run,
+    CHECKER, Churn, Sleeper, exited, fits_schema, junit_testcases,
+    preload_library, run,
 };
 
 /// The audit report's JSON Schema, relative to the workspace.
@@ -126,45 +126,14 @@ fn audit_help_matches_its_snapshot() {
     );
 }
 
-/// A process for a test to hide, killed and reaped when dropped.
-struct Sleeper(Child);
-
-impl Sleeper {
-    /// `sleep 120`, once it has exec'd (until then, its comm is the
-    /// test's).
-    fn start() -> Sleeper {
-        let child = dies_with_test(Command::new("sleep").arg("120"))
-            .spawn()
-            .expect("start sleep");
-        let comm = format!("/proc/{}/comm", child.id());
-        let slept =
-            crate::support::eventually(Duration::from_secs(10), || {
-                std::fs::read_to_string(&comm).is_ok_and(|c| c == "sleep\n")
-            });
-        assert!(slept, "{comm} never said sleep");
-        Sleeper(child)
-    }
-
-    /// demo-spawner named `name`, with one thread besides its leader,
-    /// once both are alive.
-    fn demo(name: &str) -> Sleeper {
-        let args = ["--comm", name, "--json", "--exit-after", "120"];
-        let mut demo = Command::new(crate::support::DEMO);
-        let (child, line) = crate::support::started(demo.args(args));
-        assert!(line.starts_with('{'), "{line}");
-        Sleeper(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// demo-spawner named `name`, with one thread besides its leader, once
+/// both are alive.
+fn demo(name: &str) -> Sleeper {
+    let args = ["--comm", name, "--json", "--exit-after", "120"];
+    let mut demo = Command::new(crate::support::DEMO);
+    let (child, line) = crate::support::started(demo.args(args));
+    assert!(line.starts_with('{'), "{line}");
+    Sleeper(child)
 }
 
 /// A directory of this test's own under the build's scratch directory.
@@ -234,7 +203,7 @@ fn the_mount_over(pid: u32, mount: &str) -> serde_json::Value {
 #[ignore = "needs root: bind-mounts an empty directory over /proc/<pid> \
             in a private mount namespace"]
 fn an_empty_directory_bound_over_a_process_is_found() {
-    let hidden = Sleeper::start();
+    let hidden = Sleeper::start(Path::new("sleep"));
     let empty = scratch("empty");
     let mount = format!("--bind {} /proc/{}", empty.display(), hidden.pid());
     let finding = the_mount_over(hidden.pid(), &mount);
@@ -249,8 +218,8 @@ fn an_empty_directory_bound_over_a_process_is_found() {
 #[ignore = "needs root: bind-mounts /proc/<other> over /proc/<pid> in a \
             private mount namespace"]
 fn another_process_bound_over_a_process_is_found_not_taken_for_it() {
-    let hidden = Sleeper::start();
-    let shown = Sleeper::start();
+    let hidden = Sleeper::start(Path::new("sleep"));
+    let shown = Sleeper::start(Path::new("sleep"));
     let mount = format!("--bind /proc/{} /proc/{}", shown.pid(), hidden.pid());
     let finding = the_mount_over(hidden.pid(), &mount);
     // ps shows the other process twice; the audit names the hidden one,
@@ -325,7 +294,7 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
 #[ignore = "needs root: mounts a tmpfs over /proc/<pid> in a private \
             mount namespace"]
 fn a_tmpfs_over_a_process_is_found() {
-    let hidden = Sleeper::start();
+    let hidden = Sleeper::start(Path::new("sleep"));
     let mount = format!("-t tmpfs audit-tmpfs /proc/{}", hidden.pid());
     let finding = the_mount_over(hidden.pid(), &mount);
     assert_eq!(finding["mount"]["fstype"], "tmpfs", "{finding}");
@@ -351,9 +320,10 @@ fn a_tmpfs_over_a_process_is_found() {
 )]
 fn a_readdir_filter_fools_ps_but_not_the_checker() {
     const NAME: &str = "preload-hidden";
-    let library = build_preload_library();
+    let library = preload_library(&scratch("preload"))
+        .unwrap_or_else(|why| panic!("{why}"));
     // Two thread ids, so that the claims have one to look for.
-    let hidden = Sleeper::demo(NAME);
+    let hidden = demo(NAME);
     let pid = hidden.pid().to_string();
     let preload = |command: &mut Command| {
         command.env("LD_PRELOAD", &library).env("HIDE_COMM", NAME);
@@ -390,19 +360,4 @@ fn a_readdir_filter_fools_ps_but_not_the_checker() {
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["claims"][0]["outcome"], "pass", "{text}");
     assert_eq!(report["target"]["leader"], hidden.pid(), "{text}");
-}
-
-/// tests/preload/hide_comm.c, compiled with `cc` into the scratch
-/// directory.
-fn build_preload_library() -> PathBuf {
-    let source = crate::support::workspace().join("tests/preload/hide_comm.c");
-    let library = scratch("preload").join("hide_comm.so");
-    let output = run(Command::new("cc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&library)
-        .arg(&source)
-        .arg("-ldl"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "cc {}: {stderr}", source.display());
-    library
 }

@@ -1,7 +1,7 @@
 //! What the tests share: the binaries under test, live targets, process
 //! bookkeeping and the redactions that make snapshots stable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,59 @@ impl Drop for Churn {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A process to look at or to hide, killed and reaped when dropped.
+pub(crate) struct Sleeper(pub(crate) Child);
+
+impl Sleeper {
+    /// `sleep 300` started by the name `program` (a path to `sleep`, or
+    /// a link to it), once it has exec'd: until then its comm is ours.
+    pub(crate) fn start(program: &Path) -> Sleeper {
+        let child = dies_with_test(Command::new(program).arg("300"))
+            .spawn()
+            .expect("start sleep");
+        let comm = format!("/proc/{}/comm", child.id());
+        let name = program.file_name().unwrap().to_string_lossy();
+        let wanted: String = name.chars().take(15).chain(['\n']).collect();
+        let slept = eventually(Duration::from_secs(10), || {
+            std::fs::read_to_string(&comm).is_ok_and(|c| c == wanted)
+        });
+        assert!(slept, "{comm} never said {wanted}");
+        Sleeper(child)
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// tests/preload/hide_comm.c, compiled with `cc` into `dir`.
+pub(crate) fn preload_library(dir: &Path) -> Result<PathBuf, String> {
+    let source = workspace().join("tests/preload/hide_comm.c");
+    let library = dir.join("hide_comm.so");
+    let output = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .arg("-ldl")
+        .output()
+        .map_err(|err| format!("cc: {err} (apt-get install gcc)"))?;
+    match output.status.success() {
+        true => Ok(library),
+        false => Err(format!(
+            "cc {}: {}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr)
+        )),
     }
 }
 

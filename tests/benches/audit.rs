@@ -38,6 +38,10 @@
 //! processes, and why detectors trip over threads".
 
 mod common;
+// The helpers of the test binary, not all of which are used here.
+#[allow(dead_code)]
+#[path = "../support.rs"]
+mod support;
 
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -49,8 +53,8 @@ use std::time::{Duration, Instant};
 use common::{medians, ratio};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
+use support::{CHECKER, Sleeper, preload_library};
 
-const CHECKER: &str = env!("CARGO_BIN_EXE_checker-under-test");
 const ROUNDS: usize = 5;
 /// Rounds at this machine's pid_max, where one round takes tens of
 /// milliseconds and a moment of another process's load weighs more.
@@ -506,28 +510,6 @@ fn recorded_mutant() -> String {
     }
 }
 
-/// tests/preload/hide_comm.c, compiled with `cc` into `dir`.
-fn preload_library(dir: &Path) -> Result<PathBuf, String> {
-    let source =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("preload/hide_comm.c");
-    let library = dir.join("hide_comm.so");
-    let output = Command::new("cc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&library)
-        .arg(&source)
-        .arg("-ldl")
-        .output()
-        .map_err(|err| format!("cc: {err} (apt-get install gcc)"))?;
-    match output.status.success() {
-        true => Ok(library),
-        false => Err(format!(
-            "cc {}: {}",
-            source.display(),
-            String::from_utf8_lossy(&output.stderr)
-        )),
-    }
-}
-
 /// Where `program` is on the PATH.
 fn which(program: &str) -> PathBuf {
     std::env::var_os("PATH")
@@ -536,40 +518,4 @@ fn which(program: &str) -> PathBuf {
         .map(|dir| dir.join(program))
         .find(|path| path.is_file())
         .unwrap_or_else(|| panic!("no {program} on the PATH"))
-}
-
-/// `sleep 300` started by the name `program` (its comm), killed and
-/// reaped when dropped.
-struct Sleeper(std::process::Child);
-
-impl Sleeper {
-    fn start(program: &Path) -> Sleeper {
-        let child = Command::new(program)
-            .arg("300")
-            .spawn()
-            .expect("start sleep");
-        // Until it has exec'd, its comm is ours.
-        let comm = format!("/proc/{}/comm", child.id());
-        let name = program.file_name().unwrap().to_string_lossy();
-        let wanted: String = name.chars().take(15).collect();
-        let start = Instant::now();
-        while std::fs::read_to_string(&comm)
-            .map_or(true, |c| c.trim_end() != wanted)
-            && start.elapsed() < Duration::from_secs(10)
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Sleeper(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
