@@ -452,11 +452,19 @@ mod tests {
     }
 
     /// What CI runs: the committed figures are what the recorded
-    /// stacks and the excerpts give.
+    /// stacks and the excerpts give; each with its text alternative
+    /// (`<title>`, `<desc>`) and no blank line, which would end the
+    /// HTML block of the page that includes it.
     #[test]
     fn the_committed_figures_are_current() {
         let (report, excerpts) = inputs();
         let figures = draw(&report, &excerpts);
+        for svg in figures.iter().filter(|f| f.file.ends_with(".svg")) {
+            let (desc, blank) = ("-desc\">", "\n\n");
+            let file = &svg.file;
+            assert!(svg.text.contains(desc), "{file} has no <desc>");
+            assert!(!svg.text.contains(blank), "{file} has a blank line");
+        }
         let stale = stale(&book(), &figures);
         assert!(
             stale.is_empty(),

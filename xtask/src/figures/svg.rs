@@ -328,23 +328,4 @@ mod tests {
         assert_eq!(num(12.25), "12.3");
         assert_eq!(num(-0.04), "0");
     }
-
-    #[test]
-    fn a_figure_has_its_text_alternative_and_no_blank_line() {
-        let mut svg = Svg::new("fig-x", 100.0, 1.5);
-        svg.describe("A title", "What it shows, <in words>.");
-        svg.rect((1.0, 1.0, 50.0, 20.0), "fig-box", true);
-        svg.text(Text::code(5.0, 14.0, "pid_task()").bold());
-        svg.line((0.0, 0.0), (10.0, 10.0), "fig-edge", true);
-        let out = svg.finish(40.0);
-        assert!(out.starts_with("<svg "), "{out}");
-        let first = out.lines().next().unwrap();
-        assert!(first.ends_with('>') && !first.contains("<title"), "{first}");
-        assert!(out.contains("viewBox=\"0 0 100 40\" width=\"150\""));
-        assert!(out.contains("aria-labelledby=\"fig-x-title fig-x-desc\""));
-        assert!(out.contains("<desc id=\"fig-x-desc\">What it shows, &lt;in"));
-        assert!(out.contains("marker-end=\"url(#fig-x-arrow)\""));
-        assert!(out.contains("stroke-dasharray"));
-        assert!(!out.contains("\n\n"), "a blank line ends the HTML block");
-    }
 }
