@@ -5,39 +5,17 @@
 //! unit tests of `xtask/src/matrix/merge.rs` and, through the binary,
 //! `xtask/tests/statuses.rs`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::{command, text, workspace};
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
-
-/// A scratch directory, empty, under this build's target directory.
+/// A scratch directory of this file's, empty.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("xtask-matrix")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(XTASK);
-    command.args(args).current_dir(workspace());
-    command
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    support::scratch(&format!("xtask-matrix/{name}"))
 }
 
 /// Asserts that `output` says `what`, on stdout or stderr.

@@ -6,41 +6,27 @@
 //! (`xtask/tests/matrix.rs` and the end-to-end test in
 //! `xtask/src/matrix` boot them; `just matrix` runs them all).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use exit_status::Statuses;
+use support::{command, text, workspace};
 
 #[path = "../src/statuses.rs"]
 mod statuses;
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
-
 /// Run `xtask args`, with `env` set, and return the output.
 fn xtask(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(XTASK);
-    command.args(args).current_dir(workspace());
-    for (key, value) in env {
-        command.env(key, value);
-    }
+    let mut command = command(args);
+    command.envs(env.iter().copied());
     command.output().expect("xtask runs")
 }
 
 fn code(output: &Output) -> Option<i32> {
     output.status.code()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A job's list as the exit codes of the runs that reach its statuses,
@@ -51,16 +37,10 @@ fn codes(statuses: &Statuses) -> Vec<Option<i32>> {
         .collect()
 }
 
-/// A scratch directory, empty, under this build's target directory: a
-/// parent shared in /tmp would be root's after a root run, and closed
-/// to the next user's (as in .ci/run).
+/// A scratch directory of this process's, empty.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("xtask-statuses")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    let pid = std::process::id();
+    support::scratch(&format!("xtask-statuses/{name}-{pid}"))
 }
 
 /// A kernel tree made of the book's own excerpts: each file holds the
@@ -394,9 +374,7 @@ fn the_merge_reaches_every_status_and_names_the_slice() {
 
 /// Run `xtask args` with stdout going to `stdout`.
 fn xtask_into(args: &[&str], stdout: std::process::Stdio) -> Output {
-    Command::new(XTASK)
-        .args(args)
-        .current_dir(workspace())
+    command(args)
         .stdin(std::process::Stdio::null())
         .stdout(stdout)
         .stderr(std::process::Stdio::piped())
