@@ -26,10 +26,8 @@
 //! goes to `target/book-screenshots/<width>/` (`desktop-1280`,
 //! `phone-390`, `dark-1280`), for a person to look at.
 //!
-//! Exit statuses, the workspace's: 0 every page passed; 1 a page failed
-//! a check; 2 usage; 3 could not run (no built book, Chromium crashed
-//! or timed out); 4 skipped, because no Chromium is installed (the
-//! message says which package to install).
+//! Exit statuses: `crate::statuses::BOOK_BROWSER`, which `--help`
+//! shows.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

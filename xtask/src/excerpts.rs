@@ -9,12 +9,8 @@
 //! cargo xtask excerpts --locate      regenerate book/excerpts/LOCATIONS.md
 //! ```
 //!
-//! Exit statuses, the workspace's, so that CI can tell a stale book from
-//! a machine that cannot judge: 0 every excerpt matches; 1 an excerpt
-//! differs from, or moved in, the kernel source, or is malformed; 2
-//! usage; 3 could not run (an I/O or tar error); 4 skipped: the kernel
-//! source cannot be had here (no apt-get, no network to the mirror, or
-//! a mirror without the pinned package).
+//! Exit statuses: `crate::statuses::EXCERPTS`, which `--help` shows;
+//! CI tells a stale book (1) from a machine that cannot judge (4).
 //!
 //! The comparison is in `excerpts/compare.rs`, free of I/O; this file and
 //! `excerpts/source.rs` are the thin layer that reads files and fetches

@@ -30,9 +30,7 @@
 //! fails when a committed one differs, as CI runs it; `just matrix
 //! --record` redraws them after recording.
 //!
-//! Exit statuses, the workspace's: 0 written, or current; 1 a figure is
-//! stale (`--check`) or cannot be drawn (a label its excerpt lacks, a
-//! kernel without stacks); 2 usage; 3 could not read or write a file.
+//! Exit statuses: `crate::statuses::FIGURES`, which `--help` shows.
 
 mod draw;
 mod inputs;

@@ -39,14 +39,8 @@
 //! source tree, so CI re-verifies every kernel without dirtying the
 //! checkout and says when the page has gone stale.
 //!
-//! Exit statuses, the workspace's: 0 every kernel reported and no claim
-//! failed; 1 a check failed: a claim failed on a kernel, a kernel gave
-//! no report (fetch, boot or parse failed), or a kernel's outcomes
-//! differ from the recorded ones in `book/verified/` (run `just matrix
-//! --record` and commit); 2 usage; 3 the runner itself could not run
-//! (missing tools, an unreadable report). `--merge` exits as a run of
-//! its plan would, and 1 also when a slice's report is missing. Each
-//! message says which.
+//! Exit statuses: `crate::statuses::MATRIX`, which `--help` shows;
+//! `--merge` exits as a run of its plan would.
 
 mod args;
 mod boot;
