@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 
 use crate::support::{
     CHECKER, Redactor, alive, children_of, dies_with_test, eventually, exited,
-    live_target, proc, run, wait_bounded,
+    kernel_limit, live_target, proc, run, wait_bounded,
 };
 
 #[test]
@@ -329,11 +329,7 @@ fn error_line(args: &[&str], code: i32) -> String {
 #[test]
 fn a_pid_that_does_not_exist_could_not_be_checked() {
     // A pid in range that no process has: the highest free one.
-    let pid_max: i32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid_max = kernel_limit("pid_max");
     let free = (1..pid_max)
         .rev()
         .find(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
@@ -350,11 +346,7 @@ fn a_pid_that_does_not_exist_could_not_be_checked() {
 
 #[test]
 fn pid_takes_1_to_pid_max_less_1_and_says_so() {
-    let pid_max: i64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid_max = kernel_limit("pid_max");
     let range = format!(
         "pids run from 1 to {} here (/proc/sys/kernel/pid_max)",
         pid_max - 1

@@ -123,11 +123,7 @@ fn zero_threads_is_a_usage_error() {
 
 #[test]
 fn a_count_over_threads_max_names_the_limit() {
-    let max: u64 = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let max = crate::support::kernel_limit("threads-max");
     let count = (max + 1).to_string();
     let line = error_line(Command::new(DEMO).args(["--threads", &count]), 3);
     assert!(

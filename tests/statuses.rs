@@ -89,11 +89,7 @@ fn the_checker_reaches_every_status_it_documents() {
 
 #[test]
 fn demo_spawner_reaches_every_status_it_documents() {
-    let max: u64 = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let max = crate::support::kernel_limit("threads-max");
     let demo = |args: &[&str]| {
         let mut command = Command::new(DEMO);
         command.args(args);

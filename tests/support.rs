@@ -100,6 +100,13 @@ pub(crate) fn workspace() -> &'static Path {
         .expect("tests/ has a parent")
 }
 
+/// The number in `/proc/sys/kernel/<name>` (`pid_max`, `threads-max`).
+pub(crate) fn kernel_limit(name: &str) -> i64 {
+    let path = format!("/proc/sys/kernel/{name}");
+    let text = std::fs::read_to_string(&path).expect(&path);
+    text.trim().parse().expect("a number")
+}
+
 /// The live `/proc`.
 pub(crate) fn proc() -> LiveProc {
     LiveProc::new("/proc")
