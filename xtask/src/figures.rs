@@ -352,11 +352,10 @@ fn html(text: &str) -> String {
     let mut out = String::new();
     for (i, part) in text.split('`').enumerate() {
         let escaped = svg::escape(part);
-        if i % 2 == 1 {
-            out += &format!("<code>{escaped}</code>");
-        } else {
-            out += &escaped;
-        }
+        out += &match i % 2 {
+            1 => format!("<code>{escaped}</code>"),
+            _ => escaped,
+        };
     }
     out
 }
@@ -390,27 +389,24 @@ fn leftovers(book: &Path, figures: &[Figure]) -> Vec<String> {
     left
 }
 
-/// Writes the figures that changed and removes leftovers; returns how
+/// Writes the figures that are stale and removes leftovers; returns how
 /// many files changed.
 fn write_figures(book: &Path, figures: &[Figure]) -> Result<usize, String> {
     let dir = book.join("figures");
     crate::files::mkdir(&dir)?;
-    let mut changed = 0;
-    for file in leftovers(book, figures) {
-        let path = dir.join(&file);
-        std::fs::remove_file(&path)
-            .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-        changed += 1;
-    }
-    for figure in figures {
-        let path = dir.join(&figure.file);
-        if std::fs::read_to_string(&path).ok().as_ref() == Some(&figure.text) {
-            continue;
+    let stale = stale(book, figures);
+    for file in &stale {
+        let path = dir.join(file);
+        match figures.iter().find(|f| f.file == *file) {
+            Some(figure) => {
+                crate::files::write(&path, figure.text.as_bytes())?
+            }
+            None => std::fs::remove_file(&path).map_err(|e| {
+                format!("cannot remove {}: {e}", path.display())
+            })?,
         }
-        crate::files::write(&path, figure.text.as_bytes())?;
-        changed += 1;
     }
-    Ok(changed)
+    Ok(stale.len())
 }
 
 /// Redraws the figures of the workspace at `root` (after `just matrix
