@@ -21,9 +21,17 @@ use crate::support::{Redactor, alive, children_of, eventually, run};
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 
 /// The workshop with plain output and no pauses: stdin is not a
-/// terminal (`support::run` closes it), and nothing forces colour.
-fn workshop(exe: &Path) -> Command {
-    let mut command = Command::new(exe);
+/// terminal (`support::run` closes it), and nothing forces colour. Run
+/// by `prefix` (`setpriv ...`), if any.
+fn workshop_by(prefix: &[&str], exe: &Path) -> Command {
+    let mut command = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    };
     command
         .arg("--no-pause")
         .env("NO_COLOR", "1")
@@ -149,22 +157,9 @@ fn the_demo_transcript_matches_its_snapshot() {
         Err(_) => Vec::new(),
     };
     let exe = Runnable::new(WORKSHOP, "transcript");
-    let mut command = match prefix.split_first() {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args).arg(&exe.path).arg("--no-pause");
-            command.args(["--width", "0"]);
-            command.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
-            command.env_remove("CI");
-            command
-        }
-        None => {
-            let mut command = workshop(&exe.path);
-            command.args(["--width", "0"]);
-            command
-        }
-    };
-    let transcript = ran_to_the_end_and_left_nothing(&run(&mut command));
+    let mut command = workshop_by(&prefix, &exe.path);
+    let transcript =
+        ran_to_the_end_and_left_nothing(&run(command.args(["--width", "0"])));
     let (pid, tids) = ids(&transcript);
     assert_eq!(tids.len(), 2, "{transcript}");
     assert!(transcript.contains("needs root"), "{transcript}");
@@ -218,7 +213,7 @@ fn rewrap(text: &str) -> String {
 #[test]
 #[ignore = "needs root: the walk as root traces the kernel where it may"]
 fn the_walk_runs_to_the_end_as_root() {
-    let output = run(&mut workshop(Path::new(WORKSHOP)));
+    let output = run(&mut workshop_by(&[], Path::new(WORKSHOP)));
     let transcript = ran_to_the_end_and_left_nothing(&output);
     assert!(transcript.contains(", 0 failed, "), "{transcript}");
 }
@@ -386,7 +381,8 @@ fn step_5_shows_what_its_command_prints() {
 #[test]
 #[ignore = "needs root: step 6 traces only as root"]
 fn a_refused_trace_is_said_once_and_briefly() {
-    let output = run(workshop(Path::new(WORKSHOP)).args(["--width", "80"]));
+    let output =
+        run(workshop_by(&[], Path::new(WORKSHOP)).args(["--width", "80"]));
     let transcript = ran_to_the_end_and_left_nothing(&output);
     let step_6 = transcript
         .split("Step 6 of 7")
