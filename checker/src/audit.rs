@@ -89,25 +89,18 @@ pub const RESTS_ON: [&str; 5] = [
 #[derive(Debug, Clone)]
 pub struct Ids {
     bits: Vec<u64>,
-    count: usize,
 }
 
 impl Ids {
     pub fn new(max: u32) -> Ids {
-        Ids {
-            bits: vec![0; max as usize / 64 + 1],
-            count: 0,
-        }
+        let bits = vec![0; max as usize / 64 + 1];
+        Ids { bits }
     }
 
     pub fn insert(&mut self, id: i32) {
         let Ok(id) = usize::try_from(id) else { return };
         if let Some(word) = self.bits.get_mut(id / 64) {
-            let bit = 1 << (id % 64);
-            if *word & bit == 0 {
-                *word |= bit;
-                self.count += 1;
-            }
+            *word |= 1 << (id % 64);
         }
     }
 
@@ -119,12 +112,16 @@ impl Ids {
         })
     }
 
+    /// How many ids are in: a count of the bits, once per report.
     pub fn len(&self) -> usize {
-        self.count
+        self.bits
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 }
 
@@ -244,6 +241,24 @@ pub fn scan(
     scan.mounted.sort_unstable();
     scan.took = start.elapsed();
     Ok(scan)
+}
+
+/// The whole audit of `proc` (mounted at `root`): every id below its
+/// `pid_max` looked up on `jobs` threads (`None`: one per core), then
+/// classified; `progress` gets the ids done so far and `pid_max`.
+pub fn run(
+    proc: &dyn Procfs,
+    root: &Path,
+    jobs: Option<usize>,
+    progress: &(dyn Fn(u32, u32) + Sync),
+) -> Result<(Scan, Vec<Verdict>), ProcError> {
+    let pid_max = pid_max(proc)?;
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = jobs.unwrap_or_else(cores);
+    let scan =
+        scan(proc, root, pid_max, jobs, &|done| progress(done, pid_max))?;
+    let verdicts = classify(proc, &scan, SETTLE)?;
+    Ok((scan, verdicts))
 }
 
 /// Ids a worker takes at a time.
@@ -403,28 +418,23 @@ pub fn classify(
     };
     let ms = settle.as_millis();
     for &id in scan.unlisted.iter().filter(|id| !under.contains(id)) {
-        let not_listed = format!("not among the pids of {root}");
         let (tgid, comm, start) = match look(proc, id) {
             Seen::Task { tgid, comm, start } => (tgid, comm, start),
-            Seen::Gone => {
-                let lookup =
-                    format!("{root}/{id} resolved, then its status was gone");
-                verdicts.push(Verdict::new(
-                    Class::Transient,
-                    id,
-                    lookup,
-                    not_listed,
-                ));
-                continue;
-            }
-            Seen::Unreadable(why) => {
-                let lookup = format!("{root}/{id} resolves; {why}");
-                verdicts.push(Verdict::new(
-                    Class::Unreadable,
-                    id,
-                    lookup,
-                    not_listed,
-                ));
+            seen => {
+                let (kind, lookup) = match seen {
+                    Seen::Unreadable(why) => (
+                        Class::Unreadable,
+                        format!("{root}/{id} resolves; {why}"),
+                    ),
+                    _ => (
+                        Class::Transient,
+                        format!(
+                            "{root}/{id} resolved, then its status was gone"
+                        ),
+                    ),
+                };
+                let listing = format!("not among the pids of {root}");
+                verdicts.push(Verdict::new(kind, id, lookup, listing));
                 continue;
             }
         };
@@ -1012,10 +1022,21 @@ mod tests {
         })
     }
 
-    fn ids(of: &[i32]) -> Ids {
+    /// A scan of ids below 100 on the procfs [`PROCFS`] whose listing
+    /// has `listed`, and nothing else found yet.
+    fn scan_of(listed: &[i32]) -> Scan {
         let mut ids = Ids::new(100);
-        of.iter().for_each(|&id| ids.insert(id));
-        ids
+        listed.iter().for_each(|&id| ids.insert(id));
+        Scan {
+            pid_max: 100,
+            listed: ids,
+            resolved: 0,
+            unlisted: Vec::new(),
+            unresolved: Vec::new(),
+            procfs: PROCFS,
+            mounted: Vec::new(),
+            took: Duration::ZERO,
+        }
     }
 
     #[test]
@@ -1046,15 +1067,11 @@ mod tests {
                 }
             });
         let scan = Scan {
-            pid_max: 100,
-            listed: ids(&[10, 70, 80]),
             resolved: 8,
             unlisted: vec![11, 20, 21, 30, 40, 50, 60],
             // 70 stays listed without resolving; 80 leaves the listing.
             unresolved: vec![70, 80],
-            procfs: PROCFS,
-            mounted: Vec::new(),
-            took: Duration::ZERO,
+            ..scan_of(&[10, 70, 80])
         };
         let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
         let kind_of =
@@ -1128,15 +1145,11 @@ mod tests {
             .file("thread-self/mountinfo", mountinfo);
         let proc = empty_mount(empty_mount(bound, "30"), "40/task");
         let scan = Scan {
-            pid_max: 100,
-            listed: ids(&[10, 20, 30, 40]),
             resolved: 6,
             unlisted: vec![21, 41],
-            unresolved: Vec::new(),
-            procfs: PROCFS,
             // 60 was under mount 95 during the scan, gone since.
             mounted: vec![(20, Some(90)), (30, Some(91)), (60, Some(95))],
-            took: Duration::ZERO,
+            ..scan_of(&[10, 20, 30, 40])
         };
         let verdicts = classify(&proc, &scan, Duration::ZERO).unwrap();
         let audit = Audit::new("6.12".into(), "/proc", &scan, verdicts);

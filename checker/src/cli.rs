@@ -400,14 +400,9 @@ fn audit(options: &AuditOptions) -> Result<crate::audit::Audit, String> {
     use std::io::IsTerminal;
     usable_procfs(&options.proc)?;
     let proc = LiveProc::new(&options.proc);
-    let pid_max = crate::audit::pid_max(&proc).map_err(|e| e.to_string())?;
-    let jobs = options.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        usize::from,
-    );
     let show = std::io::stderr().is_terminal();
     let last = std::sync::Mutex::new(std::time::Instant::now());
-    let progress = |done: u32| {
+    let progress = |done: u32, pid_max: u32| {
         // One worker writes, the others go on looking ids up.
         let Ok(mut last) = last.try_lock() else {
             return;
@@ -418,16 +413,13 @@ fn audit(options: &AuditOptions) -> Result<crate::audit::Audit, String> {
             eprint!("\raudit: {done} of {} ids looked up", pid_max - 1);
         }
     };
-    let scan =
-        crate::audit::scan(&proc, &options.proc, pid_max, jobs, &progress);
+    let jobs = options.jobs.map(usize::from);
+    let found = crate::audit::run(&proc, &options.proc, jobs, &progress);
     if show {
         eprint!("\r\x1b[K");
         crate::stop::progress_shown(false);
     }
-    let scan = scan.map_err(|err| err.to_string())?;
-    let settle = crate::audit::SETTLE;
-    let verdicts = crate::audit::classify(&proc, &scan, settle)
-        .map_err(|err| err.to_string())?;
+    let (scan, verdicts) = found.map_err(|err| err.to_string())?;
     let shown = options.proc.display().to_string();
     Ok(crate::audit::Audit::new(
         kernel_release(),

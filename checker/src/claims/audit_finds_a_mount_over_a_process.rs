@@ -10,7 +10,7 @@ use std::path::Path;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 
-use crate::audit::{self, Class, SETTLE, Scan, Verdict};
+use crate::audit::{self, Class, Scan, Verdict};
 use crate::children::short_lived_with;
 use crate::claims::{Claim, Context, OptIn, Proof, Stop, fail, skip};
 use crate::procfs::Procfs;
@@ -128,10 +128,7 @@ fn hide_and_audit(
         },
     )?;
     let mount_id = mount_id(root, bait)?;
-    let pid_max = audit::pid_max(proc)?;
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let scan = audit::scan(proc, root, pid_max, jobs, &|_| {})?;
-    let verdicts = audit::classify(proc, &scan, SETTLE)?;
+    let (scan, verdicts) = audit::run(proc, root, None, &|_, _| {})?;
     Ok((mount_id, scan, verdicts))
 }
 

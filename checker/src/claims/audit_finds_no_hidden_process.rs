@@ -4,7 +4,7 @@
 //! every id up to `pid_max`.
 //! Book: "Hidden processes, and why detectors trip over threads".
 
-use crate::audit::{self, Class, SETTLE};
+use crate::audit::{self, Class};
 use crate::children::short_lived_with;
 use crate::claims::{Claim, Context, OptIn, Proof, fail, skip};
 
@@ -34,10 +34,7 @@ pub const BAIT: &str = "audit-bait";
 fn check(cx: &Context<'_>) -> Proof {
     let bait = short_lived_with(cx.launcher(), 1, &["--comm", BAIT])
         .or_else(|why| skip(format!("could not start the bait: {why}")))?;
-    let pid_max = audit::pid_max(cx.proc)?;
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let scan = audit::scan(cx.proc, cx.proc.root(), pid_max, jobs, &|_| {})?;
-    let verdicts = audit::classify(cx.proc, &scan, SETTLE)?;
+    let (scan, verdicts) = audit::run(cx.proc, cx.proc.root(), None, &|_, _| {})?;
     let found: Vec<String> = verdicts
         .iter()
         .filter(|v| v.kind.is_finding())
@@ -60,7 +57,7 @@ fn check(cx: &Context<'_>) -> Proof {
     Ok(format!(
         "ids 1 to {}: {} resolve, {} listed, the bait {} ({BAIT}) among \
          them, {} transient",
-        pid_max - 1,
+        scan.pid_max - 1,
         scan.resolved,
         scan.listed.len(),
         bait.pid(),
