@@ -136,13 +136,7 @@ impl Demo {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().map_err(|err| {
-            format!(
-                "cannot start {command:?}: {}",
-                crate::procfs::describe(&err)
-            )
-        })?;
-        crate::stop::adopt(child.id());
+        let mut child = spawn(&mut command, "")?;
         let mut stdout = child.stdout.take().map(BufReader::new);
         match read_ready_line(&mut child, stdout.as_mut()) {
             Ok(ready) => Ok(Demo {
@@ -173,6 +167,20 @@ impl Drop for Demo {
     fn drop(&mut self) {
         end(&mut self.child);
     }
+}
+
+/// Start `command` (`what` it runs, for the error: `the probe `) and
+/// put it on [`crate::stop`]'s list.
+pub(crate) fn spawn(
+    command: &mut Command,
+    what: &str,
+) -> Result<Child, String> {
+    let child = command.spawn().map_err(|err| {
+        let err = crate::procfs::describe(&err);
+        format!("cannot start {what}{command:?}: {err}")
+    })?;
+    crate::stop::adopt(child.id());
+    Ok(child)
 }
 
 /// Kill and reap `child`, and take it off [`crate::stop`]'s list.

@@ -89,13 +89,8 @@ impl PidNamespaceProbe {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut probe = command.spawn().map_err(|err| {
-            format!(
-                "cannot start the pid-namespace probe {command:?}: {}",
-                crate::procfs::describe(&err)
-            )
-        })?;
-        crate::stop::adopt(probe.id());
+        let what = "the pid-namespace probe ";
+        let mut probe = crate::children::spawn(&mut command, what)?;
         let stdin = probe.stdin.take();
         let line = probe.stdout.take().map(|out| first_line(out.as_fd()));
         let mut running = PidNamespaceProbe {
