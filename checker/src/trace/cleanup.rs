@@ -120,28 +120,23 @@ pub(crate) fn remove_after_signal() {
 }
 
 /// Removes the instances of checkers that no longer run (killed by
-/// SIGKILL, or the machine went down); returns their names.
+/// SIGKILL, or the machine went down).
 ///
 /// An instance whose pid is alive is left alone even if that pid now
 /// belongs to another program: wrongly keeping an instance costs a
 /// little memory, wrongly removing one breaks someone's trace.
-pub(super) fn remove_stale(tracefs: &Path) -> Vec<String> {
+pub(super) fn remove_stale(tracefs: &Path) {
     let Ok(entries) = std::fs::read_dir(tracefs.join("instances")) else {
-        return Vec::new();
+        return;
     };
-    let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(PREFIX) else {
+        let pid = name.strip_prefix(PREFIX).and_then(|pid| pid.parse().ok());
+        let Some(pid) = pid else {
             continue;
         };
-        let Ok(pid) = pid.parse::<i32>() else {
-            continue;
-        };
-        let gone = signal::kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH);
-        if gone && std::fs::remove_dir(entry.path()).is_ok() {
-            removed.push(name);
+        if signal::kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
-    removed
 }
