@@ -18,9 +18,8 @@ use std::time::Duration;
 
 use checker::claims::{self, CLAIMS, Context, Outcome};
 use checker::doctored::Doctored;
-use checker::parse::{
-    parse_dirents, parse_stat, parse_status, procfs_options,
-};
+use checker::mounts::parse_mountinfo;
+use checker::parse::{parse_dirents, parse_stat, parse_status};
 use checker::procfs::Procfs;
 use checker::target::Target;
 use nix::sys::signal::{Signal, kill};
@@ -464,7 +463,7 @@ fn the_parsers_never_panic_on_arbitrary_bytes() {
         let _ = parse_dirents(&bytes);
         let _ = parse_status(&text);
         let _ = parse_stat(&text);
-        let _ = procfs_options(&text, std::path::Path::new("/proc"));
+        let _ = parse_mountinfo(&text);
     }
 }
 

@@ -559,13 +559,8 @@ fn mount_verdicts(
     let table = mount_table(proc)?;
     // The procfs's own mount: statx's answer for its root, or else the
     // last procfs mounted at the root's path.
-    let procfs = scan.procfs.mount.or_else(|| {
-        table
-            .iter()
-            .rev()
-            .find(|m| m.fstype == "proc" && m.point == root)
-            .map(|m| m.id)
-    });
+    let at_root = || Some(mounts::procfs_at(&table, &root)?.id);
+    let procfs = scan.procfs.mount.or_else(at_root);
     let inside = procfs.map_or_else(Vec::new, |id| mounts::inside(&table, id));
     let mut verdicts = Vec::new();
     for (mount, relative) in inside {

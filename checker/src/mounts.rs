@@ -51,6 +51,10 @@ pub struct Mount {
     /// Which directory of its file system it shows: `/` for a whole
     /// file system, `/4243` for a bind mount of `/proc/4243`.
     pub root: String,
+    /// Its file system's options: `rw,hidepid=invisible` for a procfs
+    /// that hides other users' processes.
+    #[serde(skip)]
+    pub options: String,
 }
 
 /// Parses the text of a `mountinfo` file.
@@ -92,7 +96,15 @@ fn parse_line(line: &str) -> Result<Mount, String> {
         fstype: crate::parse::unescape(fstype),
         source: crate::parse::unescape(source),
         root: crate::parse::unescape(root),
+        options: fs.next().unwrap_or_default().to_string(),
     })
+}
+
+/// The procfs mounted at `point`: the last one mounted there, which is
+/// the one a path walk sees.
+pub fn procfs_at<'a>(mounts: &'a [Mount], point: &str) -> Option<&'a Mount> {
+    let at = |m: &&Mount| m.fstype == "proc" && m.point == point;
+    mounts.iter().rev().find(at)
 }
 
 /// The mounts inside the procfs mount `procfs` (its mount id), at any
@@ -198,6 +210,7 @@ pub fn landing(dir: &OwnedFd, name: &CStr) -> nix::Result<Landing> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::hidepid;
 
     /// From a Linux 6.18 host, in a private mount namespace: an empty
     /// directory bound over /proc/1762, a tmpfs on /proc/1763/fd, a
@@ -227,12 +240,29 @@ mod tests {
                 fstype: "ext4".into(),
                 source: "/dev/vda".into(),
                 root: "/tmp/tmp.ymZ0jFPSiV".into(),
+                options: "rw".into(),
             }
         );
         assert_eq!(mounts[6].point, "/mnt/a b");
         assert_eq!(mounts[6].source, "my tmpfs");
         let err = parse_mountinfo("12 x").unwrap_err();
         assert!(err.to_string().contains("mountinfo"), "{err}");
+    }
+
+    #[test]
+    fn procfs_options_are_read_from_mountinfo() {
+        let info = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
+            63 43 0:39 / /tmp/a\\040b rw - proc proc \
+            rw,hidepid=invisible,subset=pid\n";
+        let mounts = parse_mountinfo(info).unwrap();
+        let options = |point| procfs_at(&mounts, point).map(|m| &m.options);
+        let proc = options("/proc").unwrap();
+        assert_eq!(proc, "rw");
+        assert_eq!(hidepid(proc), None);
+        let spaced = options("/tmp/a b").unwrap();
+        assert_eq!(hidepid(spaced), Some("invisible"));
+        assert_eq!(hidepid("rw,hidepid=0"), None);
+        assert_eq!(options("/tmp"), None);
     }
 
     #[test]

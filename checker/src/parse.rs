@@ -9,7 +9,6 @@
 //! Book: "By hand and with the checker" shows where each file comes from.
 
 use std::ffi::CStr;
-use std::path::Path;
 
 /// The message of a parse error: `cannot parse status: no Pid: line`.
 pub fn error(file: &str, problem: impl std::fmt::Display) -> String {
@@ -191,26 +190,6 @@ pub fn parse_starttime(text: &str) -> Option<u64> {
     fields.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
-/// The options of the procfs mounted at `root`, from the text of a
-/// `mountinfo` file: the superblock options after the ` - proc <source>
-/// ` separator, such as `rw,hidepid=invisible,subset=pid`.
-///
-/// Mount points are written with octal escapes for space, tab, newline
-/// and backslash (`show_mountinfo()` in fs/proc_namespace.c); the last
-/// mount at a point is the visible one.
-pub fn procfs_options(mountinfo: &str, root: &Path) -> Option<String> {
-    let root = root.to_str()?;
-    mountinfo.lines().rev().find_map(|line| {
-        let (mount, fs) = line.split_once(" - ")?;
-        let point = mount.split(' ').nth(4)?;
-        let mut fs = fs.split(' ');
-        let kind = fs.next()?;
-        let options = fs.nth(1)?;
-        (kind == "proc" && unescape(point) == root)
-            .then(|| options.to_string())
-    })
-}
-
 /// The value of `hidepid=` in procfs mount options, when it hides
 /// anything: `invisible`, `noaccess` or `ptraceable` (or their old
 /// numbers 2, 1 and 4).
@@ -350,19 +329,5 @@ mod tests {
         for bad in ["", "1 (x", "x (y) S", "1 (x) S 1 2", ")( 1 (", "1 ()"] {
             assert!(parse_stat(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn procfs_options_are_read_from_mountinfo() {
-        let info = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
-            63 43 0:39 / /tmp/a\\040b rw - proc proc \
-            rw,hidepid=invisible,subset=pid\n";
-        let proc = procfs_options(info, Path::new("/proc")).unwrap();
-        assert_eq!(proc, "rw");
-        assert_eq!(hidepid(&proc), None);
-        let spaced = procfs_options(info, Path::new("/tmp/a b")).unwrap();
-        assert_eq!(hidepid(&spaced), Some("invisible"));
-        assert_eq!(hidepid("rw,hidepid=0"), None);
-        assert_eq!(procfs_options(info, Path::new("/tmp")), None);
     }
 }

@@ -23,7 +23,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use demo_spawner::ThreadInfo;
 
 use crate::children::{Demo, Launcher};
-use crate::parse::{PF_KTHREAD, hidepid, procfs_options};
+use crate::mounts::{parse_mountinfo, procfs_at};
+use crate::parse::{PF_KTHREAD, hidepid};
 use crate::procfs::{ProcError, Procfs};
 use crate::sys::pidfd_open;
 
@@ -272,8 +273,9 @@ fn hidden_by_mount(proc: &dyn Procfs, error: &ProcError) -> Option<String> {
     }
     let root = std::fs::canonicalize(proc.root()).ok()?;
     let mountinfo = proc.read("self/mountinfo").ok()?;
-    let options = procfs_options(&mountinfo, &root)?;
-    hidepid(&options).map(str::to_string)
+    let mounts = parse_mountinfo(&mountinfo).ok()?;
+    let procfs = procfs_at(&mounts, root.to_str()?)?;
+    hidepid(&procfs.options).map(str::to_string)
 }
 
 /// Whether task `pid` exists though the procfs hides it, with the
