@@ -296,15 +296,9 @@ pub enum Class {
 
 impl Class {
     /// Whether the report shows it one by one (a finding), rather than
-    /// counting it.
+    /// counting it: whether one of its [`CHECKS`] looks for it.
     pub fn is_finding(self) -> bool {
-        matches!(
-            self,
-            Class::HiddenProcess
-                | Class::OrphanThread
-                | Class::ListedNotResolving
-                | Class::MountOverProcess
-        )
+        CHECKS.iter().any(|(kind, _, _)| *kind == self)
     }
 
     fn words(self) -> &'static str {
@@ -359,6 +353,13 @@ impl Verdict {
             mount: None,
             shows_process: None,
         }
+    }
+
+    /// What it is, of which id: `hidden process 4242 (name)`.
+    fn title(&self) -> String {
+        let name = self.comm.as_deref().map(|comm| format!(" ({comm})"));
+        let name = name.unwrap_or_default();
+        format!("{} {}{name}", self.kind.words(), self.id)
     }
 }
 
@@ -719,23 +720,13 @@ fn with_threads_in_their_process(verdicts: Vec<Verdict>) -> Vec<Verdict> {
 
 /// A finding in one line, for a claim's evidence.
 pub fn one_line(verdict: &Verdict) -> String {
-    let name = verdict
-        .comm
-        .as_deref()
-        .map(|comm| format!(" ({comm})"))
-        .unwrap_or_default();
     let mount = verdict
         .mount
         .as_ref()
         .map(|m| format!(": mount {}", mount_words(m)))
         .unwrap_or_default();
-    format!(
-        "{} {}{name}{mount}: {}; {}",
-        verdict.kind.words(),
-        verdict.id,
-        verdict.lookup,
-        verdict.listing
-    )
+    let (lookup, listing) = (&verdict.lookup, &verdict.listing);
+    format!("{}{mount}: {lookup}; {listing}", verdict.title())
 }
 
 /// A mount in words: "id 613 on /proc/4242: proc, source proc, root
@@ -891,10 +882,7 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
         say(terminal::wrap(&mounts, width, ""));
     }
     for finding in &audit.findings {
-        let name = (finding.comm.as_deref()).map(|c| format!(" ({c})"));
-        let (kind, id) = (finding.kind.words(), finding.id);
-        let name = name.unwrap_or_default();
-        say(vec![format!("\nFOUND {kind} {id}{name}")]);
+        say(vec![format!("\nFOUND {}", finding.title())]);
         let mount = finding.mount.as_ref().map(mount_words);
         let lines = [
             ("mount: ", mount.as_ref()),
