@@ -276,10 +276,8 @@ pub fn main() -> std::process::ExitCode {
             text
         })
     }
-    let options = match command().try_get_matches_from(&args) {
-        Ok(matches) => Options::from_arg_matches(&matches),
-        Err(err) => Err(err),
-    };
+    let matches = command().try_get_matches_from(&args);
+    let options = matches.and_then(|m| Options::from_arg_matches(&m));
     let mut options = match options {
         Ok(options) => options,
         Err(err) => {

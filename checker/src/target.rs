@@ -119,13 +119,12 @@ impl Target {
                 };
             }
         };
-        let mut note = None;
-        if ids.tgid != pid {
-            note = Some(format!(
-                "{pid} is a thread of process {}: checking process {}",
-                ids.tgid, ids.tgid
-            ));
-        }
+        let note = (ids.tgid != pid).then(|| {
+            let tgid = ids.tgid;
+            format!(
+                "{pid} is a thread of process {tgid}: checking process {tgid}"
+            )
+        });
         let pid = ids.tgid;
         let pidfd = match note {
             // A thread's id: pin its process instead.
