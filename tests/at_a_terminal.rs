@@ -15,10 +15,9 @@ use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
 use crate::support::{
-    CHECKER, Refusal, exited, refuse, run, texts, workspace,
+    CHECKER, Refusal, WORKSHOP, exited, refuse, run, texts, workspace,
 };
 
-const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
 
 /// Long enough for `just demo` to build the workshop's binary first.

@@ -528,8 +528,7 @@ fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
 
 #[test]
 fn where_user_namespaces_are_refused_the_workshop_says_why_and_ends_well() {
-    let workshop = env!("CARGO_BIN_EXE_workshop-under-test");
-    let mut command = as_a_user(workshop);
+    let mut command = as_a_user(crate::support::WORKSHOP);
     command
         .args(["--no-pause", "--width", "0"])
         .env("NO_COLOR", "1");

@@ -8,9 +8,7 @@ use std::process::{Command, Output};
 
 use exit_status::{Status, Statuses};
 
-use crate::support::{CHECKER, DEMO, Refusal, refuse, run};
-
-const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
+use crate::support::{CHECKER, DEMO, Refusal, WORKSHOP, refuse, run};
 
 /// Run each of `runs` (a status and the command that reaches it), in
 /// the order of the binary's list `statuses`, and return the outputs:

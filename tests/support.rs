@@ -14,6 +14,8 @@ use checker::target::Target;
 pub(crate) const CHECKER: &str = env!("CARGO_BIN_EXE_checker-under-test");
 /// `demo-spawner`, as built for the tests.
 pub(crate) const DEMO: &str = env!("CARGO_BIN_EXE_demo-spawner-under-test");
+/// The workshop, as built for the tests.
+pub(crate) const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 /// `churn`: tasks that come and go, and load (tests/bin/churn.rs).
 const CHURN: &str = env!("CARGO_BIN_EXE_churn");
 

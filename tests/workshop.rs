@@ -15,10 +15,9 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigHandler, Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::support::{Redactor, alive, children_of, eventually, run};
-
-/// The workshop, as built for the tests.
-const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
+use crate::support::{
+    Redactor, WORKSHOP, alive, children_of, eventually, run,
+};
 
 /// The workshop with plain output and no pauses: stdin is not a
 /// terminal (`support::run` closes it), and nothing forces colour. Run

@@ -180,9 +180,7 @@ fn in_a_namespace() {
 }
 
 fn read_pid_max() -> u32 {
-    let text = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .expect("read /proc/sys/kernel/pid_max");
-    text.trim().parse().expect("pid_max is a number")
+    support::kernel_limit("pid_max") as u32
 }
 
 /// In the namespace: pid_max at 4,194,304, set if it is lower and the

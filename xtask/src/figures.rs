@@ -425,12 +425,8 @@ pub(crate) fn redraw(root: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn workspace() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-    }
-
     fn book() -> std::path::PathBuf {
-        workspace().join("book")
+        crate::workspace().join("book")
     }
 
     fn inputs() -> (MatrixReport, Excerpts) {

@@ -355,11 +355,7 @@ mod tests {
         let value = serde_json::json!({
             "width": 390, "height": 2400.4, "page": [390, 390],
             "over": [{"what": "table", "scroll": 512, "client": 360,
-                      "scrolls": false, "start": "claim 5.10"}]
-        });
-        let value = serde_json::json!({
-            "width": value["width"], "height": value["height"],
-            "page": value["page"], "over": value["over"],
+                      "scrolls": false, "start": "claim 5.10"}],
             "broken": [{"word": "pa/ss", "table": true, "width": 30.5,
                         "line": 20, "start": "pass"}],
             "figures": [{"id": "fig-a", "width": 551, "client": 900,

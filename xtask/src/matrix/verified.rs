@@ -257,12 +257,8 @@ mod tests {
     use super::*;
     use crate::matrix::report::ClaimRun;
 
-    fn workspace() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-    }
-
     fn read(rel: &str) -> String {
-        let path = workspace().join(rel);
+        let path = crate::workspace().join(rel);
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!("cannot read {}: {e}; {RECORD}", path.display())
         })
