@@ -8,7 +8,9 @@ use std::process::{Command, Output};
 
 use exit_status::{Status, Statuses};
 
-use crate::support::{CHECKER, DEMO, Refusal, WORKSHOP, refuse, run};
+use crate::support::{
+    CHECKER, DEMO, Refusal, WORKSHOP, exited, refuse, run, texts,
+};
 
 /// Run each of `runs` (a status and the command that reaches it), in
 /// the order of the binary's list `statuses`, and return the outputs:
@@ -39,29 +41,28 @@ fn seeks_refused(command: &mut Command) -> &mut Command {
     refuse(command, &[refusal])
 }
 
+/// `program args`, to run.
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args);
+    command
+}
+
 /// Run `command`, require `status`, and return the output.
 fn reaches(status: Status, command: &mut Command) -> Output {
     let output = run(command);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (stdout, stderr) = texts(&output);
     assert_eq!(
         output.status.code(),
         Some(i32::from(status.code())),
-        "{command:?} should exit {status}:\n{text}"
+        "{command:?} should exit {status}:\n{stdout}{stderr}"
     );
     output
 }
 
 #[test]
 fn the_checker_reaches_every_status_it_documents() {
-    let checker = |args: &[&str]| {
-        let mut command = Command::new(CHECKER);
-        command.args(args);
-        command
-    };
+    let checker = |args: &[&str]| command(CHECKER, args);
     let mut failed = checker(&[]);
     seeks_refused(&mut failed);
     let skipped = ["--only", "listing_passes_through_proc_pid_readdir"];
@@ -88,11 +89,7 @@ fn the_checker_reaches_every_status_it_documents() {
 #[test]
 fn demo_spawner_reaches_every_status_it_documents() {
     let max = crate::support::kernel_limit("threads-max");
-    let demo = |args: &[&str]| {
-        let mut command = Command::new(DEMO);
-        command.args(args);
-        command
-    };
+    let demo = |args: &[&str]| command(DEMO, args);
     let too_many = (max + 1).to_string();
     reach_each(
         demo_spawner::STATUSES,
@@ -106,11 +103,8 @@ fn demo_spawner_reaches_every_status_it_documents() {
 
 #[test]
 fn the_workshop_reaches_every_status_it_documents() {
-    let walk = |args: &[&str]| {
-        let mut command = Command::new(WORKSHOP);
-        command.arg("--no-pause").args(args);
-        command
-    };
+    let walk =
+        |args: &[&str]| command(WORKSHOP, &[&["--no-pause"], args].concat());
     // statfs(2) refused: the workshop cannot tell that /proc is a
     // procfs, and says so.
     let no_statfs = Refusal {
@@ -208,9 +202,14 @@ fn obeys_the_output_rule(program: &str, name: &str, runs: &[&[&str]]) {
 
 #[test]
 fn the_checker_obeys_the_output_rule() {
-    let runs: &[&[&str]] = &[&[], &["--help"], &["--list"], &["--version"]];
+    let runs: &[&[&str]] = &[
+        &[],
+        &["--help"],
+        &["--list"],
+        &["--version"],
+        &["audit", "--help"],
+    ];
     obeys_the_output_rule(CHECKER, "checker", runs);
-    obeys_the_output_rule(CHECKER, "checker", &[&["audit", "--help"]]);
 }
 
 #[test]
@@ -228,9 +227,7 @@ fn the_workshop_obeys_the_output_rule() {
 #[test]
 fn usage_errors_point_to_a_help_that_lists_the_option() {
     let usage = |args: &[&str]| {
-        let output = run(Command::new(CHECKER).args(args));
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let (_, stderr) = exited(&run(&mut command(CHECKER, args)), 2);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         stderr
     };
