@@ -15,7 +15,7 @@ use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
 use crate::support::{
-    CHECKER, Refusal, WORKSHOP, exited, refuse, run, texts, workspace,
+    CHECKER, DEMO, Refusal, WORKSHOP, exited, refuse, run, texts, workspace,
 };
 
 const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
@@ -264,7 +264,7 @@ fn help_fits_80_columns() {
     for (program, name) in [
         (CHECKER, "checker"),
         (WORKSHOP, "workshop"),
-        (crate::support::DEMO, "demo-spawner"),
+        (DEMO, "demo-spawner"),
     ] {
         let output = run(Command::new(program).arg("--help"));
         let help = String::from_utf8_lossy(&output.stdout);

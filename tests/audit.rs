@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::{
-    CHECKER, Churn, Sleeper, exited, fits_schema, junit_testcases,
-    preload_library, run,
+    CHECKER, Churn, DEMO, Redactor, Sleeper, alive, counts_redacted, exited,
+    fits_schema, junit_testcases, preload_library, proc, rewrapped, run,
+    started,
 };
 
 /// The audit report's JSON Schema, relative to the workspace.
@@ -60,8 +61,8 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
         transient += report["transient"].as_u64().unwrap();
     }
     // Both churners were seen alive, by both views.
-    assert!(crate::support::alive(threads.pid()));
-    assert!(crate::support::alive(forks.pid()));
+    assert!(alive(threads.pid()));
+    assert!(alive(forks.pid()));
     eprintln!("transient ids over 5 audits under churn: {transient}");
     // The human report shows the transient count, and says what it is.
     let (human, _) = exited(&run(Command::new(CHECKER).arg("audit")), 0);
@@ -130,8 +131,8 @@ fn audit_help_matches_its_snapshot() {
 /// both are alive.
 fn demo(name: &str) -> Sleeper {
     let args = ["--comm", name, "--json", "--exit-after", "120"];
-    let mut demo = Command::new(crate::support::DEMO);
-    let (child, line) = crate::support::started(demo.args(args));
+    let mut demo = Command::new(DEMO);
+    let (child, line) = started(demo.args(args));
     assert!(line.starts_with('{'), "{line}");
     Sleeper(child)
 }
@@ -268,7 +269,7 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
             none,
         )
         .unwrap();
-        let proc = crate::support::proc();
+        let proc = proc();
         let pid_max = audit::pid_max(&proc).unwrap();
         let scan = audit::scan(&proc, Path::new("/proc"), pid_max, 2, &|_| {})
             .unwrap();
@@ -281,13 +282,13 @@ fn report_under_a_bind(hidden: u32, shown: u32) -> String {
     })
     .join()
     .unwrap();
-    let whole = crate::support::Redactor::default()
+    let whole = Redactor::default()
         .name(hidden, "PID")
         .name(shown, "OTHER")
         .keep(audit::SETTLE.as_millis())
         .with_numbers()
-        .redact(&crate::support::counts_redacted(&text));
-    crate::support::rewrapped(&whole, 76)
+        .redact(&counts_redacted(&text));
+    rewrapped(&whole, 76)
 }
 
 #[test]

@@ -9,14 +9,16 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, alive, children_of, dies_with_test, eventually, exited,
-    kernel_limit, live_target, proc, run, wait_bounded,
+    CHECKER, Redactor, Runner, alive, children_of, dies_with_test, eventually,
+    exited, helpers, human_all_held, junit_testcases, kernel_limit,
+    live_target, not_run, proc, run, skipped, started, valid_report_json,
+    wait_bounded, workspace,
 };
 
 #[test]
 fn the_default_run_holds_every_claim_and_exits_0() {
     let (stdout, _) = exited(&run(&mut Command::new(CHECKER)), 0);
-    let held = crate::support::human_all_held(crate::support::Runner::Here);
+    let held = human_all_held(Runner::Here);
     assert!(stdout.ends_with(&format!("{held}\n")), "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
 }
@@ -38,8 +40,8 @@ fn json_output_is_one_json_document_with_every_claim() {
     // Without --trace and --audit the tracing claims and the audit are
     // not run; the pid-namespace claim skips where this machine refuses
     // its probe; the others pass.
-    let skipped = crate::support::skipped(crate::support::Runner::Here);
-    let not_run = crate::support::not_run();
+    let skipped = skipped(Runner::Here);
+    let not_run = not_run();
     for claim in claims {
         let id = claim["id"].as_str().unwrap();
         let expected = match (skipped.contains(&id), not_run.contains(&id)) {
@@ -209,7 +211,7 @@ fn strict_fails_every_skip_and_leaves_what_was_not_asked_for() {
         }
         assert_eq!(code, Some(i32::from(failed > 0)), "{asked:?}: {strict}");
         let not_run = match asked.is_empty() {
-            true => crate::support::not_run().len(),
+            true => not_run().len(),
             false => 0,
         };
         let passed = CLAIMS.len() - failed - not_run;
@@ -229,15 +231,15 @@ fn strict_fails_every_skip_and_leaves_what_was_not_asked_for() {
 fn junit_output_is_xml_with_one_testcase_per_claim() {
     let output = run(Command::new(CHECKER).args(["--format", "junit"]));
     let (xml, _) = exited(&output, 0);
-    let cases = crate::support::junit_testcases(&xml);
+    let cases = junit_testcases(&xml);
     let names: Vec<&str> =
         cases.iter().map(|(name, _, _)| name.as_str()).collect();
     let registry: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
     assert_eq!(names, registry);
     // A claim that was not asked for is a skipped testcase too, whose
     // message says so.
-    let mut skipped = crate::support::skipped(crate::support::Runner::Here);
-    let not_run = crate::support::not_run();
+    let mut skipped = skipped(Runner::Here);
+    let not_run = not_run();
     skipped.extend(&not_run);
     for (name, element, text) in &cases {
         match skipped.contains(&name.as_str()) {
@@ -258,7 +260,7 @@ fn junit_output_is_xml_with_one_testcase_per_claim() {
 
 #[test]
 fn every_json_snapshot_fits_the_shipped_schema() {
-    let dir = crate::support::workspace().join("tests/snapshots");
+    let dir = workspace().join("tests/snapshots");
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let text = std::fs::read_to_string(entry.path()).unwrap();
@@ -289,7 +291,7 @@ fn every_json_snapshot_fits_the_shipped_schema() {
             }
         }
         json.push_str(rest);
-        crate::support::valid_report_json(&json);
+        valid_report_json(&json);
         checked += 1;
     }
     assert!(checked >= 1, "no JSON snapshot in {}", dir.display());
@@ -374,11 +376,10 @@ fn pid_takes_1_to_pid_max_less_1_and_says_so() {
 #[test]
 fn counts_of_one_are_singular() {
     // A process with one thread: every count of its ids is 1.
-    let mut single =
-        crate::support::dies_with_test(&mut Command::new("sleep"))
-            .arg("60")
-            .spawn()
-            .expect("sleep starts");
+    let mut single = dies_with_test(&mut Command::new("sleep"))
+        .arg("60")
+        .spawn()
+        .expect("sleep starts");
     let pid = single.id().to_string();
     let output = run(Command::new(CHECKER).args(["--pid", &pid]));
     let _ = single.kill();
@@ -415,12 +416,8 @@ fn a_kernel_thread_could_not_be_checked() {
             fields[6] = "2129984";
             format!("1 (kthreadd) {}", fields.join(" "))
         });
-    let err = checker::target::Target::existing(
-        crate::support::helpers(),
-        &doctored,
-        1,
-    )
-    .unwrap_err();
+    let err = checker::target::Target::existing(helpers(), &doctored, 1)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "pid 1 (kthreadd) is a kernel thread: it has no user threads to \
@@ -561,7 +558,7 @@ stop.set()
     which tests/build.rs did not find"
 )]
 fn a_python_program_with_threads_holds_every_claim_that_applies() {
-    let (mut python, line) = crate::support::started(
+    let (mut python, line) = started(
         Command::new("python3")
             .args(["-c", PYTHON_THREADS])
             .stdin(Stdio::piped()),

@@ -18,7 +18,7 @@ mod support;
 
 use std::process::{Command, Output};
 
-use crate::support::{CHECKER, Churn, as_a_user, live_target, run};
+use crate::support::{CHECKER, Churn, alive, as_a_user, live_target, run};
 
 /// Full runs of the checker under churn, by whoever runs the tests.
 const RUNS: usize = 50;
@@ -77,7 +77,7 @@ fn under_churn_no_claim_fails() {
     }
     // The load ran throughout: every churner was still at work.
     for churner in &load {
-        assert!(crate::support::alive(churner.pid()), "a churner died");
+        assert!(alive(churner.pid()), "a churner died");
     }
     assert!(
         failed.is_empty(),

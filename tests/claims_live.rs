@@ -4,7 +4,7 @@
 
 use checker::claims::{self, CLAIMS, Context, Outcome};
 
-use crate::support::{Runner, live_target, proc};
+use crate::support::{Runner, live_target, not_run, proc, skipped};
 
 /// Check the claim `id` against a fresh demo target with `threads`
 /// threads and require a pass.
@@ -29,7 +29,7 @@ macro_rules! live {
             #[test]
             fn $id() {
                 let claim = claims::find(stringify!($id)).unwrap();
-                let refused = crate::support::skipped(Runner::Here);
+                let refused = skipped(Runner::Here);
                 let audit = claim.id == "audit_finds_no_hidden_process";
                 let mount = claim.id == "audit_finds_a_mount_over_a_process";
                 match claim.traces() {
@@ -125,7 +125,7 @@ fn a_group_of_two_hundred_threads_holds_every_claim() {
     assert!(report.held(), "{}", checker::report::json(&report));
     // The tracing claims and the audit were not asked for; only the
     // pid-namespace claim skips, where this system refuses its probe.
-    let skipped = crate::support::skipped(Runner::Here);
+    let skipped = skipped(Runner::Here);
     assert_eq!(report.summary.skip, skipped.len());
-    assert_eq!(report.summary.not_run, crate::support::not_run().len());
+    assert_eq!(report.summary.not_run, not_run().len());
 }

@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    DEMO, Redactor, alive, dies_with_test, run, wait_bounded,
+    DEMO, Redactor, alive, dies_with_test, kernel_limit, run, wait_bounded,
 };
 
 /// Start demo-spawner with `args` and read `lines` lines of its output.
@@ -123,7 +123,7 @@ fn zero_threads_is_a_usage_error() {
 
 #[test]
 fn a_count_over_threads_max_names_the_limit() {
-    let max = crate::support::kernel_limit("threads-max");
+    let max = kernel_limit("threads-max");
     let count = (max + 1).to_string();
     let line = error_line(Command::new(DEMO).args(["--threads", &count]), 3);
     assert!(

@@ -26,8 +26,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, DEMO, alive, as_a_user, exited, helpers, live_target, proc, run,
-    texts,
+    CHECKER, DEMO, Refusal, Runner, WORKSHOP, alive, as_a_user,
+    dies_with_test, eventually, exited, helpers, live_target, proc, refuse,
+    run, tap_all_held, texts, wait_bounded,
 };
 
 /// Run `script` with `sh` in private mount (and, if asked, pid)
@@ -136,7 +137,7 @@ fn hidepid_still_shows_the_checker_its_own_demo() {
          --format tap; code=$?; umount \"$dir\"; rmdir \"$dir\"; exit $code";
     let output = in_namespaces(&["--mount"], script);
     let (stdout, _) = exited(&output, 0);
-    let summary = crate::support::tap_all_held(crate::support::Runner::User);
+    let summary = tap_all_held(Runner::User);
     assert!(stdout.contains(&summary), "{stdout}");
 }
 
@@ -185,7 +186,7 @@ fn no_proc_at_all_is_one_line_and_exit_3() {
 fn as_a_user_every_claim_holds_or_skips_for_tracing() {
     let output = run(as_a_user(CHECKER).args(["--format", "tap"]));
     let (stdout, _) = exited(&output, 0);
-    let summary = crate::support::tap_all_held(crate::support::Runner::User);
+    let summary = tap_all_held(Runner::User);
     assert!(stdout.contains(&summary), "{stdout}");
 }
 
@@ -235,7 +236,7 @@ fn a_target_that_exits_mid_check_voids_the_run() {
             return text;
         }
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        crate::support::eventually(Duration::from_secs(5), || !alive(pid));
+        eventually(Duration::from_secs(5), || !alive(pid));
         proc().read(path)
     });
     let report = checker::cli::check(&doctored, &target, CLAIMS);
@@ -259,7 +260,7 @@ fn the_binary_exits_3_when_its_target_dies_mid_check() {
     // one run is caught in the middle (a few tries at most).
     for attempt in 0..10u64 {
         let demo = live_target(2_000);
-        let child = crate::support::dies_with_test(
+        let child = dies_with_test(
             Command::new(CHECKER).args(["--pid", &demo.pid.to_string()]),
         )
         .stdout(std::process::Stdio::piped())
@@ -268,8 +269,7 @@ fn the_binary_exits_3_when_its_target_dies_mid_check() {
         .unwrap();
         std::thread::sleep(Duration::from_millis(40 + attempt * 15));
         drop(demo);
-        let output =
-            crate::support::wait_bounded(child, Duration::from_secs(60));
+        let output = wait_bounded(child, Duration::from_secs(60));
         let (stdout, stderr) = texts(&output);
         if stderr.contains("exited while it was being checked") {
             assert_eq!(output.status.code(), Some(3), "{stderr}");
@@ -350,7 +350,7 @@ fn a_reused_tid_is_not_taken_for_the_thread_it_named() {
     go_tx.send(()).unwrap();
     thread.join().unwrap();
     let mut other = Err(io::Error::other("not tried"));
-    crate::support::eventually(Duration::from_secs(2), || {
+    eventually(Duration::from_secs(2), || {
         other = process_with_pid(tid);
         !matches!(&other, Err(e) if e.raw_os_error() == Some(libc::EEXIST))
     });
@@ -470,7 +470,7 @@ fn the_parsers_never_panic_on_arbitrary_bytes() {
 /// `unshare(2)` with `CLONE_NEWUSER` refused, as Ubuntu's AppArmor
 /// (for an unprivileged user) or a container's seccomp policy refuses
 /// it.
-const NO_USER_NAMESPACES: crate::support::Refusal = crate::support::Refusal {
+const NO_USER_NAMESPACES: Refusal = Refusal {
     syscall: libc::SYS_unshare,
     arg0_bits: Some(libc::CLONE_NEWUSER as u32),
     errno: libc::EPERM,
@@ -500,8 +500,7 @@ const NAMESPACE_CLAIM: &str = "lookup_is_relative_to_the_mounts_pid_namespace";
 fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
     let mut command = as_a_user(CHECKER);
     command.args(["--format", "json"]);
-    let output =
-        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let output = run(refuse(&mut command, &[NO_USER_NAMESPACES]));
     let (stdout, _) = exited(&output, 0);
     for (id, outcome, evidence) in outcomes(&stdout) {
         // Not asked for: the tracing claims and the audit.
@@ -528,12 +527,11 @@ fn where_user_namespaces_are_refused_the_checker_skips_naming_it() {
 
 #[test]
 fn where_user_namespaces_are_refused_the_workshop_says_why_and_ends_well() {
-    let mut command = as_a_user(crate::support::WORKSHOP);
+    let mut command = as_a_user(WORKSHOP);
     command
         .args(["--no-pause", "--width", "0"])
         .env("NO_COLOR", "1");
-    let output =
-        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let output = run(refuse(&mut command, &[NO_USER_NAMESPACES]));
     let (stdout, _) = exited(&output, 0);
     let summary = stdout.split("Step 7 of 7").nth(1).unwrap_or_default();
     let skip = format!("SKIP {NAMESPACE_CLAIM}");
@@ -586,8 +584,7 @@ fn as_a_containers_root_the_namespace_claim_skips_naming_the_capability() {
     command
         .args(WITHOUT_CAP_SYS_ADMIN)
         .args([CHECKER, "--format", "json"]);
-    let output =
-        run(crate::support::refuse(&mut command, &[NO_USER_NAMESPACES]));
+    let output = run(refuse(&mut command, &[NO_USER_NAMESPACES]));
     let (stdout, _) = exited(&output, 0);
     let (_, outcome, reason) = outcomes(&stdout)
         .into_iter()

@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 use exit_status::{Status, Statuses};
 
 use crate::support::{
-    CHECKER, DEMO, Refusal, WORKSHOP, exited, refuse, run, texts,
+    CHECKER, DEMO, Refusal, WORKSHOP, dies_with_test, exited, kernel_limit,
+    refuse, run, texts, wait_bounded,
 };
 
 /// Run each of `runs` (a status and the command that reaches it), in
@@ -88,7 +89,7 @@ fn the_checker_reaches_every_status_it_documents() {
 
 #[test]
 fn demo_spawner_reaches_every_status_it_documents() {
-    let max = crate::support::kernel_limit("threads-max");
+    let max = kernel_limit("threads-max");
     let demo = |args: &[&str]| command(DEMO, args);
     let too_many = (max + 1).to_string();
     reach_each(
@@ -160,7 +161,7 @@ fn written_to(to: Stdout, program: &str, args: &[&str]) -> Output {
             .expect("/dev/full")
             .into(),
     };
-    let child = crate::support::dies_with_test(
+    let child = dies_with_test(
         Command::new(program)
             .args(args)
             .env("NO_COLOR", "1")
@@ -173,7 +174,7 @@ fn written_to(to: Stdout, program: &str, args: &[&str]) -> Output {
     .expect("the program starts");
     // Bounded: a program that missed the error and waits (demo-spawner
     // until a signal) is killed, and fails the test.
-    crate::support::wait_bounded(child, std::time::Duration::from_secs(60))
+    wait_bounded(child, std::time::Duration::from_secs(60))
 }
 
 /// Every way of running `program` that writes to stdout obeys the one

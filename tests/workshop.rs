@@ -16,7 +16,8 @@ use nix::sys::signal::{SigHandler, Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use crate::support::{
-    Redactor, WORKSHOP, alive, children_of, eventually, run,
+    CHECKER, Redactor, WORKSHOP, alive, children_of, dies_with_test,
+    eventually, exited, run, wait_bounded, workspace,
 };
 
 /// The workshop with plain output and no pauses: stdin is not a
@@ -60,7 +61,7 @@ fn ids(transcript: &str) -> (i32, Vec<i32>) {
 /// Assert that the walk ended with status 0 and that the demo process
 /// it started, and every thread of it, is gone.
 fn ran_to_the_end_and_left_nothing(output: &Output) -> String {
-    let (stdout, _) = crate::support::exited(output, 0);
+    let (stdout, _) = exited(output, 0);
     assert!(stdout.contains("Step 7 of 7"), "{stdout}");
     let (pid, tids) = ids(&stdout);
     for id in std::iter::once(pid).chain(tids) {
@@ -235,7 +236,7 @@ fn interrupt_at_the_first_pause(group: bool) {
             Ok(())
         });
     }
-    let mut child = crate::support::dies_with_test(&mut command)
+    let mut child = dies_with_test(&mut command)
         .arg("--pause")
         .env("NO_COLOR", "1")
         .process_group(0)
@@ -255,7 +256,7 @@ fn interrupt_at_the_first_pause(group: bool) {
         kill(Pid::from_raw(workshop), Signal::SIGINT)
     };
     sent.expect("signal the workshop");
-    let output = crate::support::wait_bounded(child, Duration::from_secs(10));
+    let output = wait_bounded(child, Duration::from_secs(10));
     drop(stdin);
     // SIGINT's default action, after the handler: a shell shows 130.
     assert_eq!(output.status.signal(), Some(libc::SIGINT), "{output:?}");
@@ -329,7 +330,7 @@ fn digits_as_n(text: &str) -> String {
 #[test]
 fn step_5_shows_what_its_command_prints() {
     use std::io::Write;
-    let mut child = crate::support::dies_with_test(
+    let mut child = dies_with_test(
         Command::new(WORKSHOP)
             .arg("--pause")
             .env("NO_COLOR", "1")
@@ -356,12 +357,12 @@ fn step_5_shows_what_its_command_prints() {
         .collect();
     assert_eq!(args[0], pid.to_string(), "{prompt}");
     // The command, while the demo still runs.
-    let command = run(Command::new(crate::support::CHECKER)
+    let command = run(Command::new(CHECKER)
         .arg("--pid")
         .args(&args)
         .env("NO_COLOR", "1"));
     drop(stdin);
-    let _ = crate::support::wait_bounded(child, Duration::from_secs(60));
+    let _ = wait_bounded(child, Duration::from_secs(60));
     assert_eq!(command.status.code(), Some(0), "{command:?}");
     let printed = String::from_utf8_lossy(&command.stdout).into_owned();
     let mut shown = String::new();
@@ -411,7 +412,7 @@ fn a_refused_trace_is_said_once_and_briefly() {
 /// measures them, and the page includes what it recorded.
 #[test]
 fn the_workshop_pages_type_no_timings() {
-    let root = crate::support::workspace();
+    let root = workspace();
     let hosting =
         std::fs::read_to_string(root.join("book/src/hosting.md")).unwrap();
     assert!(hosting.contains("{{#include ../measured/workshop.md}}"));
