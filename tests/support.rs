@@ -158,7 +158,7 @@ pub(crate) fn dies_with_test(command: &mut Command) -> &mut Command {
 /// A command that runs `program` as an unprivileged user: as `nobody`
 /// (with `setpriv`) when the tests run as root, else as whoever runs
 /// them. What a reader at a laptop gets, on either kind of run.
-pub(crate) fn as_a_user(program: &str) -> Command {
+pub(crate) fn as_a_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
     if !nix::unistd::geteuid().is_root() {
         return Command::new(program);
     }

@@ -16,22 +16,14 @@ use nix::sys::signal::{SigHandler, Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, WORKSHOP, alive, children_of, dies_with_test,
-    eventually, exited, run, wait_bounded, workspace,
+    CHECKER, Redactor, WORKSHOP, alive, as_a_user, children_of,
+    dies_with_test, eventually, exited, run, wait_bounded, workspace,
 };
 
-/// The workshop with plain output and no pauses: stdin is not a
-/// terminal (`support::run` closes it), and nothing forces colour. Run
-/// by `prefix` (`setpriv ...`), if any.
-fn workshop_by(prefix: &[&str], exe: &Path) -> Command {
-    let mut command = match prefix.split_first() {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args).arg(exe);
-            command
-        }
-        None => Command::new(exe),
-    };
+/// `command`, which runs the workshop, with plain output and no pauses:
+/// stdin is not a terminal (`support::run` closes it), and nothing
+/// forces colour.
+fn plain_walk(mut command: Command) -> Command {
     command
         .arg("--no-pause")
         .env("NO_COLOR", "1")
@@ -71,29 +63,6 @@ fn ran_to_the_end_and_left_nothing(output: &Output) -> String {
         );
     }
     stdout
-}
-
-/// Whether root may drop to `nobody` here: `None` with the reason to
-/// skip, else the command prefix.
-fn as_nobody() -> Result<Vec<&'static str>, &'static str> {
-    if !nix::unistd::geteuid().is_root() {
-        return Err("not root, so cannot run as nobody");
-    }
-    let found = Command::new("setpriv")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !found {
-        return Err("setpriv (util-linux) is not installed");
-    }
-    Ok(vec![
-        "setpriv",
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-    ])
 }
 
 /// `exe`, or a copy of it that any user may run: `nobody` needs search
@@ -151,13 +120,8 @@ impl Drop for Runnable {
     namespaces (tests/build.rs probed them)"
 )]
 fn the_demo_transcript_matches_its_snapshot() {
-    let prefix = match as_nobody() {
-        Ok(prefix) => prefix,
-        Err(why) if nix::unistd::geteuid().is_root() => panic!("{why}"),
-        Err(_) => Vec::new(),
-    };
     let exe = Runnable::new(WORKSHOP, "transcript");
-    let mut command = workshop_by(&prefix, &exe.path);
+    let mut command = plain_walk(as_a_user(&exe.path));
     let transcript =
         ran_to_the_end_and_left_nothing(&run(command.args(["--width", "0"])));
     let (pid, tids) = ids(&transcript);
@@ -213,7 +177,7 @@ fn rewrap(text: &str) -> String {
 #[test]
 #[ignore = "needs root: the walk as root traces the kernel where it may"]
 fn the_walk_runs_to_the_end_as_root() {
-    let output = run(&mut workshop_by(&[], Path::new(WORKSHOP)));
+    let output = run(&mut plain_walk(Command::new(WORKSHOP)));
     let transcript = ran_to_the_end_and_left_nothing(&output);
     assert!(transcript.contains(", 0 failed, "), "{transcript}");
 }
@@ -382,7 +346,7 @@ fn step_5_shows_what_its_command_prints() {
 #[ignore = "needs root: step 6 traces only as root"]
 fn a_refused_trace_is_said_once_and_briefly() {
     let output =
-        run(workshop_by(&[], Path::new(WORKSHOP)).args(["--width", "80"]));
+        run(plain_walk(Command::new(WORKSHOP)).args(["--width", "80"]));
     let transcript = ran_to_the_end_and_left_nothing(&output);
     let step_6 = transcript
         .split("Step 6 of 7")
