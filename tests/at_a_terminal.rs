@@ -15,7 +15,8 @@ use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
 use crate::support::{
-    CHECKER, DEMO, Refusal, WORKSHOP, exited, refuse, run, texts, workspace,
+    CHECKER, DEMO, Refusal, WORKSHOP, exited, refuse, run, scratch_dir, texts,
+    workspace,
 };
 
 const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
@@ -416,16 +417,14 @@ fn just_list_fits_80_columns() {
     assert!(wide.is_empty(), "{wide:#?}");
 }
 
-/// A directory of symlinks to every program on `PATH` but the C
-/// compilers: a system where `cc` is missing, without uninstalling it.
+/// `dir`, empty, filled with symlinks to every program on `PATH` but the
+/// C compilers: a system where `cc` is missing, without uninstalling it.
 fn path_without_cc(dir: &Path) -> String {
     let compiler = |name: &str| {
         matches!(name, "cc" | "gcc" | "c89" | "c99" | "c89-gcc" | "c99-gcc")
             || name.starts_with("gcc-")
             || name.contains("-linux-gnu-gcc")
     };
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).unwrap();
     let path = std::env::var_os("PATH").unwrap_or_default();
     for bin in std::env::split_paths(&path) {
         let Ok(entries) = std::fs::read_dir(&bin) else {
@@ -450,8 +449,7 @@ fn path_without_cc(dir: &Path) -> String {
               install just"
 )]
 fn without_cc_just_setup_says_what_to_install_in_one_line() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("path-without-cc-{}", std::process::id()));
+    let dir = scratch_dir("path-without-cc");
     let path = path_without_cc(&dir);
     let output = run(just(&["setup"]).env("PATH", &path));
     let _ = std::fs::remove_dir_all(&dir);

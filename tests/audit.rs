@@ -8,13 +8,13 @@
 //! is tested in checker/src/audit.rs; a kernel that really hides a
 //! process is the matrix's mutant `readdir-hides-a-comm`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::{
     CHECKER, Churn, DEMO, Redactor, Sleeper, alive, counts_redacted, exited,
     fits_schema, junit_testcases, preload_library, proc, rewrapped, run,
-    started,
+    scratch_dir, started,
 };
 
 /// The audit report's JSON Schema, relative to the workspace.
@@ -137,14 +137,6 @@ fn demo(name: &str) -> Sleeper {
     Sleeper(child)
 }
 
-/// A directory of this test's own under the build's scratch directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("audit-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// `mount` (the shell words after `mount`), then `checker audit` with
 /// `args`, in a private mount namespace (`unshare -m`), as the issue's
 /// operator did; then the mount table's line for `point`, which must
@@ -205,7 +197,7 @@ fn the_mount_over(pid: u32, mount: &str) -> serde_json::Value {
             in a private mount namespace"]
 fn an_empty_directory_bound_over_a_process_is_found() {
     let hidden = Sleeper::start(Path::new("sleep"));
-    let empty = scratch("empty");
+    let empty = scratch_dir("audit-empty");
     let mount = format!("--bind {} /proc/{}", empty.display(), hidden.pid());
     let finding = the_mount_over(hidden.pid(), &mount);
     assert_eq!(finding["mount"]["root"], empty.to_str().unwrap());
@@ -321,7 +313,7 @@ fn a_tmpfs_over_a_process_is_found() {
 )]
 fn a_readdir_filter_fools_ps_but_not_the_checker() {
     const NAME: &str = "preload-hidden";
-    let library = preload_library(&scratch("preload"))
+    let library = preload_library(&scratch_dir("audit-preload"))
         .unwrap_or_else(|why| panic!("{why}"));
     // Two thread ids, so that the claims have one to look for.
     let hidden = demo(NAME);

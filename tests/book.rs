@@ -526,9 +526,7 @@ fn the_book_resolves() {
 
 /// A directory of this test's own, with `files` (path, text) in it.
 fn scratch_book(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&root);
+    let root = crate::support::scratch_dir(name);
     for (path, text) in files {
         let path = root.join(path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -102,6 +102,16 @@ pub(crate) fn workspace() -> &'static Path {
         .expect("tests/ has a parent")
 }
 
+/// A fresh directory of the test's own, `<name>-<pid>` under the
+/// build's scratch directory.
+pub(crate) fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
 /// The number in `/proc/sys/kernel/<name>` (`pid_max`, `threads-max`).
 pub(crate) fn kernel_limit(name: &str) -> i64 {
     let path = format!("/proc/sys/kernel/{name}");
