@@ -9,10 +9,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, Runner, alive, children_of, dies_with_test, eventually,
-    exited, helpers, human_all_held, junit_testcases, kernel_limit,
-    live_target, not_run, proc, run, skipped, started, valid_report_json,
-    wait_bounded, workspace,
+    CHECKER, Redactor, Runner, Sleeper, alive, children_of, dies_with_test,
+    eventually, exited, helpers, human_all_held, junit_testcases,
+    kernel_limit, live_target, not_run, proc, run, skipped, started,
+    valid_report_json, wait_bounded, workspace,
 };
 
 #[test]
@@ -376,14 +376,10 @@ fn pid_takes_1_to_pid_max_less_1_and_says_so() {
 #[test]
 fn counts_of_one_are_singular() {
     // A process with one thread: every count of its ids is 1.
-    let mut single = dies_with_test(&mut Command::new("sleep"))
-        .arg("60")
-        .spawn()
-        .expect("sleep starts");
-    let pid = single.id().to_string();
+    let single = Sleeper::start(std::path::Path::new("sleep"));
+    let pid = single.pid().to_string();
     let output = run(Command::new(CHECKER).args(["--pid", &pid]));
-    let _ = single.kill();
-    let _ = single.wait();
+    drop(single);
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(report.contains("1 thread id)"), "{report}");
     let words: Vec<&str> = report.split_whitespace().collect();
@@ -452,21 +448,6 @@ fn usage_errors_are_one_line_with_exit_2() {
     let line = error_line(&["--format", "markdown"], 2);
     assert!(line.contains("use it with --list"), "{line}");
     error_line(&["--pid", "1", "--threads", "2"], 2);
-}
-
-#[test]
-fn a_closed_pipe_ends_the_run_quietly_with_status_0() {
-    // `checker --pid 1 | true`: the reader is gone before the report.
-    let (read, write) = nix::unistd::pipe().unwrap();
-    drop(read);
-    let child = dies_with_test(Command::new(CHECKER).args(["--pid", "1"]))
-        .stdout(Stdio::from(write))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let output = wait_bounded(child, Duration::from_secs(60));
-    let (_, stderr) = exited(&output, 0);
-    assert_eq!(stderr, "", "nothing to say about a closed pipe");
 }
 
 #[test]

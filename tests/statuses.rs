@@ -203,8 +203,10 @@ fn obeys_the_output_rule(program: &str, name: &str, runs: &[&[&str]]) {
 
 #[test]
 fn the_checker_obeys_the_output_rule() {
+    // `--pid 1`: the report on a process the checker did not start.
     let runs: &[&[&str]] = &[
         &[],
+        &["--pid", "1"],
         &["--help"],
         &["--list"],
         &["--version"],
