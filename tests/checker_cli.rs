@@ -316,16 +316,12 @@ fn the_claims_reference_is_generated_from_the_registry() {
     insta::assert_snapshot!("claims_reference", table);
 }
 
-/// Run the checker expecting exit `code` and a one-line error; return
-/// the line.
+/// The checker's one-line error for `args`, with exit `code`.
 fn error_line(args: &[&str], code: i32) -> String {
-    let output = run(Command::new(CHECKER).args(args));
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
-    assert!(stderr.starts_with("checker: "), "{stderr}");
-    assert!(output.stdout.is_empty(), "no report after an error");
-    stderr
+    let line =
+        crate::support::error_line(Command::new(CHECKER).args(args), code);
+    assert!(line.starts_with("checker: "), "{line}");
+    line
 }
 
 #[test]

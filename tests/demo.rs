@@ -11,7 +11,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    DEMO, Redactor, alive, dies_with_test, kernel_limit, run, wait_bounded,
+    DEMO, Redactor, alive, dies_with_test, error_line, kernel_limit, run,
+    wait_bounded,
 };
 
 /// Start demo-spawner with `args` and read `lines` lines of its output.
@@ -97,17 +98,6 @@ fn exit_after_bounds_its_life() {
     let output = run(Command::new(DEMO).args(["--exit-after", "0.2"]));
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
-}
-
-/// Run demo-spawner expecting a one-line error; return it.
-fn error_line(command: &mut Command, code: i32) -> String {
-    let output = run(command);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(output.stdout.is_empty(), "nothing printed before the error");
-    stderr
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use exit_status::{Status, Statuses};
 
 use crate::support::{
-    CHECKER, DEMO, Refusal, WORKSHOP, dies_with_test, exited, kernel_limit,
-    refuse, run, texts, wait_bounded,
+    CHECKER, DEMO, Refusal, WORKSHOP, dies_with_test, error_line,
+    kernel_limit, refuse, run, texts, wait_bounded,
 };
 
 /// Run each of `runs` (a status and the command that reaches it), in
@@ -229,11 +229,7 @@ fn the_workshop_obeys_the_output_rule() {
 
 #[test]
 fn usage_errors_point_to_a_help_that_lists_the_option() {
-    let usage = |args: &[&str]| {
-        let (_, stderr) = exited(&run(&mut command(CHECKER, args)), 2);
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        stderr
-    };
+    let usage = |args: &[&str]| error_line(&mut command(CHECKER, args), 2);
     // The audit's options are in the audit's help.
     for args in [&["audit", "--jobs", "0"][..], &["audit", "--bogus"]] {
         let line = usage(args);

@@ -205,6 +205,21 @@ pub(crate) fn exited(output: &Output, code: i32) -> (String, String) {
     (stdout, stderr)
 }
 
+/// The one line on stderr of a run that must exit with `code` and
+/// print nothing else.
+pub(crate) fn error_line(command: &mut Command, code: i32) -> String {
+    let output = run(command);
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(code), "{command:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "nothing printed before the error: {stdout}"
+    );
+    stderr
+}
+
 /// Wait for `child` to end, killing it after `limit`.
 pub(crate) fn wait_bounded(child: Child, limit: Duration) -> Output {
     let pid = child.id() as i32;

@@ -17,7 +17,8 @@ use nix::unistd::Pid;
 
 use crate::support::{
     CHECKER, Redactor, WORKSHOP, alive, as_a_user, children_of,
-    dies_with_test, eventually, exited, run, wait_bounded, workspace,
+    dies_with_test, error_line, eventually, exited, run, wait_bounded,
+    workspace,
 };
 
 /// `command`, which runs the workshop, with plain output and no pauses:
@@ -251,9 +252,7 @@ fn help_lists_the_steps_and_exit_codes() {
         assert!(help.contains(&line), "{line:?} not in\n{help}");
     }
     assert!(help.contains("Exit status:"), "{help}");
-    let bad = run(Command::new(WORKSHOP).args(["--step", "9"]));
-    assert_eq!(bad.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&bad.stderr).lines().count(), 1);
+    error_line(Command::new(WORKSHOP).args(["--step", "9"]), 2);
 }
 
 /// Read `stdout` of a running walk until `text` appears; all of it.
