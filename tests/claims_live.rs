@@ -6,15 +6,20 @@ use checker::claims::{self, CLAIMS, Context, Outcome};
 
 use crate::support::{Runner, live_target, not_run, proc, skipped};
 
+/// The outcome of claim `id` on a fresh demo target with `threads`
+/// threads, with tracing and the audit asked for or not.
+fn outcome(id: &str, threads: u32, trace: bool, audit: bool) -> Outcome {
+    let claim = claims::find(id).unwrap_or_else(|| panic!("no claim {id}"));
+    let (proc, target) = (proc(), live_target(threads));
+    let cx = Context::new(&proc, &target).with_trace(trace);
+    claim.run(&cx.with_audit(audit))
+}
+
 /// Check the claim `id` against a fresh demo target with `threads`
 /// threads and require a pass.
 fn holds(id: &str, threads: u32) {
-    let claim = claims::find(id).unwrap_or_else(|| panic!("no claim {id}"));
-    let proc = proc();
-    let target = live_target(threads);
     // The audit claim runs only when asked; the others ignore it.
-    let cx = Context::new(&proc, &target).with_audit(true);
-    match claim.run(&cx) {
+    match outcome(id, threads, false, true) {
         Outcome::Pass { observed } => assert!(!observed.is_empty()),
         other => panic!("{id} did not hold on this kernel: {other:?}"),
     }
@@ -30,11 +35,9 @@ macro_rules! live {
             fn $id() {
                 let claim = claims::find(stringify!($id)).unwrap();
                 let refused = skipped(Runner::Here);
-                let audit = claim.id == "audit_finds_no_hidden_process";
                 let mount = claim.id == "audit_finds_a_mount_over_a_process";
                 match claim.traces() {
                     true => traced_holds_or_skips(claim.id),
-                    false if audit => holds(claim.id, 3),
                     false if mount => holds_as_root_else_skips(claim.id),
                     false if refused.contains(&claim.id) => {
                         skips_naming_the_refusal(claim.id)
@@ -54,9 +57,7 @@ fn holds_as_root_else_skips(id: &str) {
     if nix::unistd::geteuid().is_root() {
         return holds(id, 3);
     }
-    let claim = claims::find(id).unwrap();
-    let (proc, target) = (proc(), live_target(1));
-    match claim.run(&Context::new(&proc, &target).with_audit(true)) {
+    match outcome(id, 1, false, true) {
         Outcome::Skip { reason } => {
             assert!(reason.starts_with("needs root: "), "{reason}")
         }
@@ -67,10 +68,7 @@ fn holds_as_root_else_skips(id: &str) {
 /// Where this system refuses the pid-namespace probe (tests/build.rs
 /// found so), its claim must skip, and say why.
 fn skips_naming_the_refusal(id: &str) {
-    let claim = claims::find(id).unwrap();
-    let proc = proc();
-    let target = live_target(1);
-    match claim.run(&Context::new(&proc, &target)) {
+    match outcome(id, 1, false, false) {
         Outcome::Skip { reason } => assert!(
             reason.starts_with(
                 "cannot make a pid namespace with its own \
@@ -83,11 +81,7 @@ fn skips_naming_the_refusal(id: &str) {
 }
 
 fn traced_holds_or_skips(id: &str) {
-    let claim = claims::find(id).unwrap();
-    let proc = proc();
-    let target = live_target(1);
-    let cx = Context::new(&proc, &target).with_trace(true);
-    match claim.run(&cx) {
+    match outcome(id, 1, true, false) {
         Outcome::Pass { .. } => {}
         Outcome::Skip { reason } => {
             assert!(reason.len() > 20, "a vague reason: {reason}");
@@ -95,7 +89,7 @@ fn traced_holds_or_skips(id: &str) {
             assert!(!reason.contains("lockdown=none"), "{reason}");
             assert!(!reason.contains("boot without"), "{reason}");
         }
-        fail => panic!("{} failed: {fail:?}", claim.id),
+        fail => panic!("{id} failed: {fail:?}"),
     }
 }
 
