@@ -410,20 +410,7 @@ fn check_book(root: &Path, claim_ids: &BTreeSet<&str>) -> Vec<String> {
         let path = path.strip_prefix(root).unwrap_or(&path);
         path.display().to_string()
     };
-    let mut chapters = Vec::new();
-    let mut pending = vec![src.clone()];
-    while let Some(dir) = pending.pop() {
-        let entries = fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-        for path in entries.map(|entry| entry.expect("an entry").path()) {
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                chapters.push(path);
-            }
-        }
-    }
-    chapters.sort();
+    let chapters = crate::support::files_under(&src, "md");
 
     let mut problems = Vec::new();
     let summary_path = src.join("SUMMARY.md");

@@ -102,6 +102,30 @@ pub(crate) fn workspace() -> &'static Path {
         .expect("tests/ has a parent")
 }
 
+/// Every file under `dir` named `*.<ext>`, sorted; `target/` and hidden
+/// entries left out.
+pub(crate) fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let (path, name) = (entry.path(), entry.file_name());
+            if name == "target" || name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// A fresh directory of the test's own, `<name>-<pid>` under the
 /// build's scratch directory.
 pub(crate) fn scratch_dir(name: &str) -> PathBuf {
