@@ -80,19 +80,11 @@ fn cache_dir() -> PathBuf {
 /// excerpts are reported, not only the first.
 fn load_excerpts(root: &Path) -> Result<Vec<Excerpt>, SourceError> {
     let dir = root.join(EXCERPT_DIR);
-    let entries = fs::read_dir(&dir).map_err(|e| {
+    let paths = crate::files::listed(&dir, "c").map_err(|e| {
         SourceError::Failed(format!(
-            "cannot list {}: {e}; run from the workspace that holds \
-             {EXCERPT_DIR}/",
-            dir.display()
+            "{e}; run from the workspace that holds {EXCERPT_DIR}/"
         ))
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
-        .collect();
-    paths.sort();
     let mut excerpts = Vec::new();
     let mut errors = Vec::new();
     for path in paths {

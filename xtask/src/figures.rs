@@ -131,9 +131,7 @@ pub(crate) enum Problem {
 /// Reads the recorded report and the excerpts of the book at `book`.
 fn read_inputs(book: &Path) -> Result<(MatrixReport, Excerpts), Problem> {
     let report_path = book.join("verified/report.json");
-    let text = std::fs::read_to_string(&report_path).map_err(|e| {
-        Problem::Io(format!("cannot read {}: {e}", report_path.display()))
-    })?;
+    let text = crate::files::read_text(&report_path).map_err(Problem::Io)?;
     let report = serde_json::from_str(&text).map_err(|e| {
         Problem::Draw(format!(
             "{} is not the matrix's report: {e}",
@@ -147,18 +145,11 @@ fn read_inputs(book: &Path) -> Result<(MatrixReport, Excerpts), Problem> {
 
 /// The `(file name, text)` of every excerpt (`*.c`) in `dir`, by name.
 fn excerpt_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     let mut files = Vec::new();
-    for path in entries.flatten().map(|entry| entry.path()) {
-        if path.extension().is_some_and(|e| e == "c") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            files.push((name.into_owned(), text));
-        }
+    for path in crate::files::listed(dir, "c")? {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        files.push((name.into_owned(), crate::files::read_text(&path)?));
     }
-    files.sort();
     Ok(files)
 }
 

@@ -54,9 +54,7 @@ pub(crate) fn merge(opts: &Args) -> Result<(Status, MatrixReport), Stop> {
 /// A slice's `report.json`, as `finish` wrote it: the matrix's report
 /// with one kernel, and the slice's id.
 fn read_slice(path: &Path) -> Result<MatrixReport, Stop> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Stop::CannotRun(format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = crate::files::read_text(path).map_err(Stop::CannotRun)?;
     let report = serde_json::from_str::<MatrixReport>(&text)
         .map_err(|e| e.to_string())
         .and_then(|r| match r.slice {

@@ -98,15 +98,9 @@ pub(crate) struct Mutant {
 impl Mutant {
     /// Every `*.patch` of `dir`, by name.
     pub(crate) fn all(dir: &Path) -> Result<Vec<Mutant>, String> {
-        let entries = fs::read_dir(dir)
-            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         let mut mutants = Vec::new();
-        for path in entries.flatten().map(|e| e.path()) {
-            if path.extension().is_none_or(|ext| ext != "patch") {
-                continue;
-            }
-            let text = fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for path in files::listed(dir, "patch")? {
+            let text = files::read_text(&path)?;
             let breaks = breaks(&text).ok_or_else(|| {
                 format!(
                     "{} has no `Breaks: <claim> ...` line naming the claims \
@@ -285,8 +279,7 @@ fn configure(src: &Path, build: &Path, fragment: &Path) -> Result<(), String> {
     config_make("olddefconfig")?;
     let config = fs::read_to_string(build.join(".config"))
         .map_err(|e| format!("cannot read the .config: {e}"))?;
-    let fragment = fs::read_to_string(fragment)
-        .map_err(|e| format!("cannot read {}: {e}", fragment.display()))?;
+    let fragment = files::read_text(fragment)?;
     let dropped = dropped_options(&fragment, &config);
     if !dropped.is_empty() {
         return Err(format!(
