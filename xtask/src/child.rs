@@ -258,12 +258,16 @@ pub(crate) fn run_ok(cmd: &mut Command) -> Result<Output, String> {
             format!("cannot run {shown}: {e}")
         }
     })?;
+    succeeded(&shown, out)
+}
+
+/// The output of command `shown`, or its stderr unless it exited 0.
+pub(crate) fn succeeded(shown: &str, out: Output) -> Result<Output, String> {
     if out.status.success() {
-        Ok(out)
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        Err(format!("{shown} failed ({}): {}", out.status, err.trim()))
+        return Ok(out);
     }
+    let err = String::from_utf8_lossy(&out.stderr);
+    Err(format!("{shown} failed ({}): {}", out.status, err.trim()))
 }
 
 /// Holds an exclusive `flock(2)` on `path` (created if need be) until
@@ -310,9 +314,7 @@ impl TempDir {
         let n = MADE.fetch_add(1, Ordering::SeqCst);
         let path = parent.join(format!("tmp-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).map_err(|e| {
-            format!("cannot create {}: {e}; is it writable?", path.display())
-        })?;
+        crate::files::mkdir(&path)?;
         lock(&TEMP_DIRS).push(path.clone());
         Ok(TempDir { path })
     }

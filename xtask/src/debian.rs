@@ -454,15 +454,7 @@ fn tool_output(cmd: &mut Command, from: &str) -> Result<Output, FetchError> {
 /// exits 0.
 fn run_tool(cmd: &mut Command, from: &str) -> Result<Output, FetchError> {
     let shown = format!("{cmd:?}");
-    let out = tool_output(cmd, from)?;
-    match out.status.success() {
-        true => Ok(out),
-        false => Err(failed(format!(
-            "{shown} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))),
-    }
+    child::succeeded(&shown, tool_output(cmd, from)?).map_err(failed)
 }
 
 #[cfg(test)]

@@ -236,8 +236,7 @@ impl Browser {
         let png = base64::engine::general_purpose::STANDARD
             .decode(data)
             .map_err(|e| format!("bad screenshot data from Chromium: {e}"))?;
-        std::fs::write(to, png)
-            .map_err(|e| format!("cannot write {}: {e}", to.display()))
+        crate::files::write(to, &png)
     }
 
     /// A command to the page's session.
