@@ -267,9 +267,7 @@ fn help_fits_80_columns() {
         (WORKSHOP, "workshop"),
         (DEMO, "demo-spawner"),
     ] {
-        let output = run(Command::new(program).arg("--help"));
-        let help = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(0), "{name}: {help}");
+        let (help, _) = exited(&run(Command::new(program).arg("--help")), 0);
         let wide = too_wide(&help, 80);
         assert!(wide.is_empty(), "{name} --help: {wide:#?}");
     }

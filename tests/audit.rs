@@ -120,11 +120,7 @@ fn an_audit_that_cannot_run_says_why_with_status_3() {
 #[test]
 fn audit_help_matches_its_snapshot() {
     let output = run(Command::new(CHECKER).args(["audit", "--help"]));
-    assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!(
-        "audit_help",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    insta::assert_snapshot!("audit_help", exited(&output, 0).0);
 }
 
 /// demo-spawner named `name`, with one thread besides its leader, once

@@ -60,8 +60,7 @@ fn json_output_is_one_json_document_with_every_claim() {
 #[test]
 fn tap_output_is_tap_version_13() {
     let output = run(Command::new(CHECKER).args(["--format", "tap"]));
-    assert_eq!(output.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (text, _) = exited(&output, 0);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("TAP version 13"));
     assert_eq!(lines.next(), Some(format!("1..{}", CLAIMS.len()).as_str()));
@@ -299,17 +298,15 @@ fn every_json_snapshot_fits_the_shipped_schema() {
 
 #[test]
 fn help_matches_its_snapshot() {
-    let output = run(Command::new(CHECKER).arg("--help"));
-    assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!("help", String::from_utf8_lossy(&output.stdout));
+    let (help, _) = exited(&run(Command::new(CHECKER).arg("--help")), 0);
+    insta::assert_snapshot!("help", help);
 }
 
 #[test]
 fn the_claims_reference_is_generated_from_the_registry() {
     let output =
         run(Command::new(CHECKER).args(["--list", "--format", "markdown"]));
-    assert_eq!(output.status.code(), Some(0));
-    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (table, _) = exited(&output, 0);
     for claim in CLAIMS {
         assert!(table.contains(&format!("<a id=\"{}\"></a>", claim.id)));
     }

@@ -11,8 +11,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    DEMO, Redactor, alive, dies_with_test, error_line, kernel_limit, run,
-    wait_bounded,
+    DEMO, Redactor, alive, dies_with_test, error_line, exited, kernel_limit,
+    run, wait_bounded,
 };
 
 /// Start demo-spawner with `args` and read `lines` lines of its output.
@@ -96,8 +96,7 @@ fn json_ready_line_names_live_parked_threads() {
 #[test]
 fn exit_after_bounds_its_life() {
     let output = run(Command::new(DEMO).args(["--exit-after", "0.2"]));
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    assert_eq!(exited(&output, 0).0.lines().count(), 2);
 }
 
 #[test]
