@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use crate::support::{
     CHECKER, Churn, DEMO, Redactor, Sleeper, alive, counts_redacted, exited,
     fits_schema, junit_testcases, preload_library, proc, rewrapped, run,
-    scratch_dir, started,
+    scratch_dir, started, texts,
 };
 
 /// The audit report's JSON Schema, relative to the workspace.
@@ -30,8 +30,7 @@ fn audit_json() -> (Option<i32>, serde_json::Value, String) {
 /// The status and the JSON report of an audit that ran, checked against
 /// the schema.
 fn parsed(output: Output) -> (Option<i32>, serde_json::Value, String) {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (stdout, stderr) = texts(&output);
     let report = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
     fits_schema(AUDIT_SCHEMA, &stdout);

@@ -18,7 +18,9 @@ mod support;
 
 use std::process::{Command, Output};
 
-use crate::support::{CHECKER, Churn, alive, as_a_user, live_target, run};
+use crate::support::{
+    CHECKER, Churn, alive, as_a_user, live_target, run, texts,
+};
 
 /// Full runs of the checker under churn, by whoever runs the tests.
 const RUNS: usize = 50;
@@ -99,8 +101,7 @@ fn as_a_user_on_a_process_of_roots_no_claim_fails_under_churn() {
     for number in 0..RUNS_AS_USER {
         let output =
             run(as_a_user(CHECKER).args(["--pid", &pid, "--format", "tap"]));
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (stdout, stderr) = texts(&output);
         assert_eq!(failures(&output), Vec::<String>::new(), "run {number}");
         let code = output.status.code();
         assert!(matches!(code, Some(0 | 4)), "{code:?}: {stdout}{stderr}");
