@@ -237,9 +237,8 @@ fn write_locations() -> Result<Status, SourceError> {
     }
     let table = locate::render(&excerpts, &found);
     let path = root.join(EXCERPT_DIR).join("LOCATIONS.md");
-    fs::write(&path, &table).map_err(|e| {
-        SourceError::Failed(format!("cannot write {}: {e}", path.display()))
-    })?;
+    crate::files::write(&path, table.as_bytes())
+        .map_err(SourceError::Failed)?;
     print!("{table}");
     eprintln!("xtask excerpts: wrote {}", path.display());
     Ok(Status::Ok)
