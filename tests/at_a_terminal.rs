@@ -252,12 +252,7 @@ fn piped_output_keeps_its_lines_whole() {
         .find(|line| line.starts_with("`ls` reads the directory"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(paragraph.ends_with(" is not."), "{paragraph}");
-    let output = run(&mut Command::new(CHECKER));
-    let report = String::from_utf8_lossy(&output.stdout);
-    for claim in checker::claims::CLAIMS {
-        let line = format!("     {}", claim.statement);
-        assert!(report.lines().any(|l| l == line), "{line:?} in\n{report}");
-    }
+    // The checker's piped report: checker_cli.rs's default run.
 }
 
 #[test]

@@ -21,6 +21,11 @@ fn the_default_run_holds_every_claim_and_exits_0() {
     let held = human_all_held(Runner::Here);
     assert!(stdout.ends_with(&format!("{held}\n")), "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
+    // Piped, each claim's statement is one whole line.
+    for claim in CLAIMS {
+        let line = format!("     {}", claim.statement);
+        assert!(stdout.lines().any(|l| l == line), "{line:?} in\n{stdout}");
+    }
 }
 
 #[test]
