@@ -54,21 +54,16 @@ pub(crate) fn main(args: Args) -> Status {
         true => write_locations(),
         false => check(args.source.as_deref()),
     };
-    match result {
-        Ok(status) => status,
+    let (status, why) = match result {
+        Ok(status) => return status,
         Err(SourceError::Unavailable(why)) => {
-            eprintln!("xtask excerpts: skipped: {why}");
-            Status::Skipped
+            (Status::Skipped, format!("skipped: {why}"))
         }
-        Err(SourceError::Malformed(why)) => {
-            eprintln!("xtask excerpts: {why}");
-            Status::Failed
-        }
-        Err(SourceError::Failed(why)) => {
-            eprintln!("xtask excerpts: {why}");
-            Status::CannotRun
-        }
-    }
+        Err(SourceError::Malformed(why)) => (Status::Failed, why),
+        Err(SourceError::Failed(why)) => (Status::CannotRun, why),
+    };
+    eprintln!("xtask excerpts: {why}");
+    status
 }
 
 /// Where fetched kernel sources are cached.

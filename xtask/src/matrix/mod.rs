@@ -106,17 +106,13 @@ pub(crate) fn main(opts: Args) -> Status {
     let checked = result.and_then(|(status, report)| {
         Ok(verified::against_recorded(opts.record, status, &report)?)
     });
-    match checked {
-        Ok(status) => status,
-        Err(Stop::Usage(why)) => {
-            eprintln!("matrix: {why}");
-            Status::Usage
-        }
-        Err(Stop::CannotRun(why)) => {
-            eprintln!("matrix: {why}");
-            Status::CannotRun
-        }
-    }
+    let (status, why) = match checked {
+        Ok(status) => return status,
+        Err(Stop::Usage(why)) => (Status::Usage, why),
+        Err(Stop::CannotRun(why)) => (Status::CannotRun, why),
+    };
+    eprintln!("matrix: {why}");
+    status
 }
 
 /// Entry point of `cargo xtask kernel`.
