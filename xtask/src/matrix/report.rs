@@ -289,13 +289,8 @@ impl KernelRun {
     /// Debian package or a mutant), else the label.
     fn header(&self) -> String {
         match (&self.release, self.kind) {
-            (
-                Some(r),
-                KernelKind::Host | KernelKind::Source | KernelKind::Image,
-            ) => {
-                format!("{r} ({})", self.kind.name())
-            }
-            (Some(r), _) => r.clone(),
+            (Some(r), KernelKind::Debian | KernelKind::Mutant) => r.clone(),
+            (Some(r), kind) => format!("{r} ({})", kind.name()),
             (None, _) => self.label.clone(),
         }
     }
