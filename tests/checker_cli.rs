@@ -273,28 +273,20 @@ fn every_json_snapshot_fits_the_shipped_schema() {
             continue;
         }
         // The redactions stand in for numbers: `[PID]` and `[N]`.
-        let mut json = String::new();
-        let mut rest = body;
-        while let Some(start) = rest.find('[') {
-            let end = rest[start..].find(']').map(|e| start + e);
-            let inner = end.map(|e| &rest[start + 1..e]).unwrap_or_default();
-            let placeholder = !inner.is_empty()
-                && inner
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-            json.push_str(&rest[..start]);
-            match (placeholder, end) {
-                (true, Some(end)) => {
-                    json.push('1');
-                    rest = &rest[end + 1..];
+        let placeholder = |inner: &str| {
+            let upper = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit();
+            !inner.is_empty() && inner.chars().all(upper)
+        };
+        let mut pieces = body.split('[');
+        let mut json = pieces.next().unwrap_or_default().to_string();
+        for piece in pieces {
+            match piece.split_once(']') {
+                Some((inner, after)) if placeholder(inner) => {
+                    json += &format!("1{after}")
                 }
-                _ => {
-                    json.push('[');
-                    rest = &rest[start + 1..];
-                }
+                _ => json += &format!("[{piece}"),
             }
         }
-        json.push_str(rest);
         valid_report_json(&json);
         checked += 1;
     }
