@@ -40,21 +40,17 @@ fn the_commands_by_hand_match_their_snapshot() {
 /// differ in length (9998 and 10001 sort as "10001", "9998") where their
 /// stand-ins (4242, 4244) do not.
 fn sorted_after(transcript: &str, command: &str) -> String {
-    let mut out = String::new();
-    let mut names: Vec<&str> = Vec::new();
-    let mut listing = false;
+    // Each command with the lines it printed.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
     for line in transcript.lines() {
-        if line.starts_with("$ ") {
-            names.sort_unstable();
-            names.drain(..).for_each(|name| out += &format!("{name}\n"));
-            listing = line.ends_with(command);
-        } else if listing {
-            names.push(line);
-            continue;
+        match blocks.last_mut() {
+            Some(block) if !line.starts_with("$ ") => block.push(line),
+            _ => blocks.push(vec![line]),
         }
-        out += &format!("{line}\n");
     }
-    names.sort_unstable();
-    names.drain(..).for_each(|name| out += &format!("{name}\n"));
-    out
+    for block in blocks.iter_mut().filter(|b| b[0].ends_with(command)) {
+        block[1..].sort_unstable();
+    }
+    let lines = blocks.concat();
+    lines.iter().map(|line| format!("{line}\n")).collect()
 }
