@@ -183,11 +183,9 @@ fn the_walk_runs_to_the_end_as_root() {
     assert!(transcript.contains(", 0 failed, "), "{transcript}");
 }
 
-/// Start the walk pausing before step 2 (stdin a pipe we keep open),
-/// read step 1 up to the prompt for Enter, then send SIGINT as `group`
-/// says: to the whole process group as Ctrl-C at a terminal does, or
-/// to the workshop alone as `kill -INT` does.
-fn interrupt_at_the_first_pause(group: bool) {
+/// The walk, pausing before each step, in a process group of its own,
+/// with stdin, stdout and stderr pipes of ours.
+fn paused_walk() -> std::process::Child {
     let mut command = Command::new(WORKSHOP);
     // SIGINT at its default, as in a terminal's job, whatever this test
     // inherited: a harness started in the background of a script runs
@@ -201,15 +199,24 @@ fn interrupt_at_the_first_pause(group: bool) {
             Ok(())
         });
     }
-    let mut child = dies_with_test(&mut command)
+    dies_with_test(&mut command)
         .arg("--pause")
         .env("NO_COLOR", "1")
+        .env_remove("CI")
         .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the workshop starts");
+        .expect("the workshop starts")
+}
+
+/// Start the walk pausing before step 2 (stdin a pipe we keep open),
+/// read step 1 up to the prompt for Enter, then send SIGINT as `group`
+/// says: to the whole process group as Ctrl-C at a terminal does, or
+/// to the workshop alone as `kill -INT` does.
+fn interrupt_at_the_first_pause(group: bool) {
+    let mut child = paused_walk();
     let workshop = child.id() as i32;
     let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -291,17 +298,7 @@ fn digits_as_n(text: &str) -> String {
 #[test]
 fn step_5_shows_what_its_command_prints() {
     use std::io::Write;
-    let mut child = dies_with_test(
-        Command::new(WORKSHOP)
-            .arg("--pause")
-            .env("NO_COLOR", "1")
-            .env_remove("CI"),
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("the workshop starts");
+    let mut child = paused_walk();
     // Enter before steps 2 to 5; the walk then waits before step 6.
     let mut stdin = child.stdin.take().expect("piped stdin");
     stdin.write_all(b"\n\n\n\n").expect("type Enter");
@@ -324,8 +321,7 @@ fn step_5_shows_what_its_command_prints() {
         .env("NO_COLOR", "1"));
     drop(stdin);
     let _ = wait_bounded(child, Duration::from_secs(60));
-    assert_eq!(command.status.code(), Some(0), "{command:?}");
-    let printed = String::from_utf8_lossy(&command.stdout).into_owned();
+    let (printed, _) = exited(&command, 0);
     let mut shown = String::new();
     for line in walk.split_once(prompt).unwrap().1.lines().skip(1) {
         shown += line;
