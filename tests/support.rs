@@ -6,8 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use checker::children::Launcher;
-use checker::parse::parse_stat;
-use checker::procfs::LiveProc;
+use checker::procfs::{LiveProc, Procfs};
 use checker::target::Target;
 
 /// `checker`, as built for the tests.
@@ -267,31 +266,19 @@ pub(crate) fn wait_bounded(child: Child, limit: Duration) -> Output {
 
 /// Whether `pid` is a running (not zombie) process.
 pub(crate) fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(text) => parse_stat(&text).is_ok_and(|stat| stat.state != 'Z'),
-        Err(_) => false,
-    }
+    proc()
+        .stat(&format!("{pid}/stat"))
+        .is_ok_and(|s| s.state != 'Z')
 }
 
 /// Every live process whose parent is `parent`.
 pub(crate) fn children_of(parent: i32) -> Vec<i32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("list /proc").flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        else {
-            continue;
-        };
-        if parse_stat(&text).is_ok_and(|s| s.ppid == parent && s.state != 'Z')
-        {
-            children.push(pid);
-        }
-    }
-    children
+    let child = |pid: &i32| {
+        let stat = proc().stat(&format!("{pid}/stat"));
+        stat.is_ok_and(|s| s.ppid == parent && s.state != 'Z')
+    };
+    let pids = proc().pids(".").expect("list /proc");
+    pids.into_iter().filter(child).collect()
 }
 
 /// Poll `condition` every 10 ms for up to `limit`.
