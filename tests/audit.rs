@@ -20,13 +20,6 @@ use crate::support::{
 /// The audit report's JSON Schema, relative to the workspace.
 const AUDIT_SCHEMA: &str = "checker/audit.schema.json";
 
-/// Every field of `checker audit --format json`, parsed.
-fn audit_json() -> (Option<i32>, serde_json::Value, String) {
-    parsed(run(
-        Command::new(CHECKER).args(["audit", "--format", "json"])
-    ))
-}
-
 /// The status and the JSON report of an audit that ran, checked against
 /// the schema.
 fn parsed(output: Output) -> (Option<i32>, serde_json::Value, String) {
@@ -45,7 +38,9 @@ fn under_thread_and_process_churn_the_audit_finds_nothing_hidden() {
     // while it looks up every id.
     let mut transient = 0;
     for _ in 0..5 {
-        let (code, report, text) = audit_json();
+        let json = ["audit", "--format", "json"];
+        let (code, report, text) =
+            parsed(run(Command::new(CHECKER).args(json)));
         assert_eq!(report["findings"], serde_json::json!([]), "{text}");
         assert_eq!(code, Some(0), "{text}");
         assert_eq!(report["schema_version"], 2, "{text}");
