@@ -18,26 +18,19 @@ pub(crate) const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop-under-test");
 /// `churn`: tasks that come and go, and load (tests/bin/churn.rs).
 const CHURN: &str = env!("CARGO_BIN_EXE_churn");
 
-/// A `churn` process, killed and reaped when dropped.
-pub(crate) struct Churn(Child);
+/// A `churn` process, killed and reaped when dropped, as a [`Sleeper`].
+pub(crate) struct Churn(Sleeper);
 
 impl Churn {
     /// Start `churn what` and wait until its first round is done.
     pub(crate) fn start(what: &str) -> Churn {
         let (child, line) = started(Command::new(CHURN).args([what, "600"]));
         assert_eq!(line, "ready\n", "churn {what}");
-        Churn(child)
+        Churn(Sleeper(child))
     }
 
     pub(crate) fn pid(&self) -> i32 {
-        self.0.id() as i32
-    }
-}
-
-impl Drop for Churn {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.0.pid() as i32
     }
 }
 
@@ -703,30 +696,32 @@ pub(crate) fn not_run() -> Vec<&'static str> {
         .collect()
 }
 
-/// `# pass N, fail 0, skip M, not run 4`: the TAP summary of a run by
-/// `who` without `--trace` or `--audit` in which every claim that does
-/// not skip here passes.
-pub(crate) fn tap_all_held(who: Runner) -> String {
+/// How many claims pass, skip and are not run on a run by `who`
+/// without `--trace` or `--audit` in which every claim that does not
+/// skip here passes.
+fn all_held(who: Runner) -> (usize, usize, usize) {
     let (skips, not_run) = (skipped(who).len(), not_run().len());
-    let claims = checker::claims::CLAIMS.len();
-    format!(
-        "# pass {}, fail 0, skip {skips}, not run {not_run}",
-        claims - skips - not_run
-    )
+    let passed = checker::claims::CLAIMS.len() - skips - not_run;
+    (passed, skips, not_run)
+}
+
+/// `# pass N, fail 0, skip M, not run 4`: the TAP summary of that run.
+pub(crate) fn tap_all_held(who: Runner) -> String {
+    let (passed, skips, not_run) = all_held(who);
+    format!("# pass {passed}, fail 0, skip {skips}, not run {not_run}")
 }
 
 /// The closing line of the human report of the same run.
 pub(crate) fn human_all_held(who: Runner) -> String {
-    let (skips, not_run) = (skipped(who).len(), not_run().len());
+    let (passed, skips, not_run) = all_held(who);
     let claims = checker::claims::CLAIMS.len();
     let verdict = match skips {
         0 => "every claim that ran held".to_string(),
         n => format!("no claim failed; {n} could not be verified here"),
     };
     format!(
-        "{claims} claims: {} passed, 0 failed, {skips} skipped, {not_run} \
-         not run (--trace, --audit): {verdict}",
-        claims - skips - not_run
+        "{claims} claims: {passed} passed, 0 failed, {skips} skipped, \
+         {not_run} not run (--trace, --audit): {verdict}"
     )
 }
 
