@@ -134,7 +134,8 @@ fn measure(pid_max: u32, jobs: usize, here: bool) {
     }
     if let (true, Ok(time)) = (pid_max < BIG, unhide) {
         let faster = ratio(time, audit);
-        verdict(
+        common::verdict(
+            "  ",
             &format!(
                 "at least {TARGET_UNHIDE:.0}x faster than unhide-linux proc \
                  at pid_max {pid_max}"
@@ -144,7 +145,8 @@ fn measure(pid_max: u32, jobs: usize, here: bool) {
         );
     }
     let of_bare = ratio(audit, bare_all);
-    verdict(
+    common::verdict(
+        "  ",
         &format!(
             "within {TARGET_BARE}x of the bare loop on {jobs} threads at \
              pid_max {pid_max}"
@@ -281,11 +283,6 @@ fn unhide(rounds: usize) -> Result<Duration, String> {
         (0..rounds).map(|_| once()).collect::<Result<Vec<_>, _>>()?;
     times.sort();
     Ok(times[times.len() / 2])
-}
-
-/// `  target met: ...`, under its pid_max.
-fn verdict(what: &str, met: bool, figure: &str) {
-    common::verdict("  ", what, met, figure);
 }
 
 fn secs(time: Duration) -> f64 {
@@ -476,8 +473,7 @@ fn audit_words(output: &std::process::Output) -> String {
 /// The audit claim's evidence on the mutant `readdir-hides-a-comm`, as
 /// the matrix recorded it.
 fn recorded_mutant() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../book/verified/report.json");
+    let path = support::workspace().join("book/verified/report.json");
     let report: serde_json::Value = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())

@@ -146,7 +146,8 @@ fn main() {
     // The reference reads less than the claims must (no `stat`, no
     // `status`): it is shown above as the floor, not held as a target.
     let core_ratio = ratio(core_time, same_time);
-    verdict(
+    common::verdict(
+        "",
         &format!(
             "core claims within {TARGET_SAME_READS}x of the same reads in \
              bare system calls, at 10000 threads"
@@ -155,7 +156,8 @@ fn main() {
         &format!("{core_ratio:.2}x"),
     );
     let shell_ratio = ratio(shell, per_thread);
-    verdict(
+    common::verdict(
+        "",
         &format!(
             "at least {TARGET_SHELL:.0}x faster per thread than the shell"
         ),
@@ -163,18 +165,14 @@ fn main() {
         &format!("{shell_ratio:.0}x"),
     );
     if let Ok((kib, _)) = peak {
-        verdict(
+        common::verdict(
+            "",
             "checker's peak memory under 20 MiB",
             kib < TARGET_PEAK_KIB,
             &format!("{:.1} MiB", kib as f64 / 1024.0),
         );
     }
     let _ = std::io::stdout().flush();
-}
-
-/// `target met: ...` at the start of a line.
-fn verdict(what: &str, met: bool, figure: &str) {
-    common::verdict("", what, met, figure);
 }
 
 fn ms(time: Duration) -> f64 {
