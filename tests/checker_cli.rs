@@ -9,9 +9,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, Redactor, Runner, Sleeper, alive, children_of, dies_with_test,
-    eventually, exited, helpers, human_all_held, junit_testcases,
-    kernel_limit, live_target, not_run, proc, run, skipped, started,
+    CHECKER, Redactor, Runner, Sleeper, alive, children_of, eventually,
+    exited, helpers, human_all_held, junit_testcases, kernel_limit,
+    live_target, not_run, proc, run, skipped, spawned, started,
     valid_report_json, wait_bounded, workspace,
 };
 
@@ -476,12 +476,7 @@ fn a_thread_id_checks_its_process_with_a_note() {
 
 #[test]
 fn sigkill_mid_run_leaves_no_process_behind() {
-    let child =
-        dies_with_test(Command::new(CHECKER).args(["--threads", "50"]))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let child = spawned(Command::new(CHECKER).args(["--threads", "50"]));
     let checker = child.id() as i32;
     // Wait until the checker has started its target: that is the
     // process that must not outlive it.

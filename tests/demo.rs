@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use demo_spawner::Ready;
@@ -11,18 +11,13 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    DEMO, Redactor, alive, dies_with_test, error_line, exited, kernel_limit,
-    run, wait_bounded,
+    DEMO, Redactor, alive, error_line, exited, kernel_limit, run, spawned,
+    wait_bounded,
 };
 
 /// Start demo-spawner with `args` and read `lines` lines of its output.
 fn start(args: &[&str], lines: usize) -> (std::process::Child, Vec<String>) {
-    let mut child = dies_with_test(Command::new(DEMO).args(args))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("demo-spawner starts");
+    let mut child = spawned(Command::new(DEMO).args(args));
     let stdout = child.stdout.take().expect("piped stdout");
     let read: Vec<String> = BufReader::new(stdout)
         .lines()

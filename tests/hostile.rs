@@ -26,9 +26,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    CHECKER, DEMO, Refusal, Runner, WORKSHOP, alive, as_a_user,
-    dies_with_test, eventually, exited, helpers, live_target, proc, refuse,
-    run, tap_all_held, texts, wait_bounded,
+    CHECKER, DEMO, Refusal, Runner, WORKSHOP, alive, as_a_user, eventually,
+    exited, helpers, live_target, proc, refuse, run, spawned, tap_all_held,
+    texts, wait_bounded,
 };
 
 /// Run `script` with `sh` in private mount (and, if asked, pid)
@@ -260,13 +260,8 @@ fn the_binary_exits_3_when_its_target_dies_mid_check() {
     // one run is caught in the middle (a few tries at most).
     for attempt in 0..10u64 {
         let demo = live_target(2_000);
-        let child = dies_with_test(
-            Command::new(CHECKER).args(["--pid", &demo.pid.to_string()]),
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        let pid = demo.pid.to_string();
+        let child = spawned(Command::new(CHECKER).args(["--pid", &pid]));
         std::thread::sleep(Duration::from_millis(40 + attempt * 15));
         drop(demo);
         let output = wait_bounded(child, Duration::from_secs(60));

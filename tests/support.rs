@@ -195,16 +195,21 @@ pub(crate) fn as_a_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
     command
 }
 
-/// Run a command to its end, with a bound so a hang fails the test
-/// instead of stalling the suite.
-pub(crate) fn run(command: &mut Command) -> Output {
-    let child = dies_with_test(command)
+/// Start `command`, dying with the test: stdin closed, stdout and
+/// stderr piped.
+pub(crate) fn spawned(command: &mut Command) -> Child {
+    dies_with_test(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the command starts");
-    wait_bounded(child, Duration::from_secs(60))
+        .expect("the command starts")
+}
+
+/// Run a command to its end, with a bound so a hang fails the test
+/// instead of stalling the suite.
+pub(crate) fn run(command: &mut Command) -> Output {
+    wait_bounded(spawned(command), Duration::from_secs(60))
 }
 
 /// The stdout and stderr of a run, as text.
