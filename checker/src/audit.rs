@@ -296,7 +296,7 @@ pub enum Class {
 
 impl Class {
     /// Whether the report shows it one by one (a finding), rather than
-    /// counting it: whether one of its [`CHECKS`] looks for it.
+    /// counting it: whether one of its `CHECKS` looks for it.
     pub fn is_finding(self) -> bool {
         CHECKS.iter().any(|(kind, _, _)| *kind == self)
     }
@@ -915,7 +915,7 @@ pub fn human(audit: &Audit, width: Option<usize>) -> String {
 }
 
 impl TestPoints for Audit {
-    /// One test point per check of [`CHECKS`], passing when it found
+    /// One test point per check of `CHECKS`, passing when it found
     /// nothing; a failing one lists its findings, whole in TAP's YAML,
     /// one line each in JUnit's `<failure>`.
     fn suite(&self) -> Suite {

@@ -1,5 +1,5 @@
 //! pidfds name processes: a thread's id is refused where a lookup of
-//! /proc/<TID> accepts it.
+//! `/proc/<TID>` accepts it.
 //! Book: "Beyond the article".
 
 use nix::errno::Errno;
