@@ -408,14 +408,15 @@ pub fn classify(
         .filter(|v| v.kind == Class::MountOverProcess)
         .map(|v| v.id)
         .collect();
-    // One second look for all: a pause, then a fresh listing.
+    // One second look for all: a pause, then a fresh listing, read
+    // once and asked whether it lists an id.
     let mut second: Option<Ids> = None;
-    let mut second_look = || -> Result<Ids, ProcError> {
+    let mut listed_again = |id: i32| -> Result<bool, ProcError> {
         if second.is_none() {
             std::thread::sleep(settle);
             second = Some(listing(proc, scan.pid_max)?);
         }
-        Ok(second.clone().unwrap_or_else(|| Ids::new(0)))
+        Ok(second.as_ref().is_some_and(|ids| ids.contains(id)))
     };
     let ms = settle.as_millis();
     for &id in scan.unlisted.iter().filter(|id| !under.contains(id)) {
@@ -463,20 +464,21 @@ pub fn classify(
             verdicts.push(verdict(Class::Thread, lookup, listing));
             continue;
         }
-        // Not plainly a thread of a listed process: look again.
-        let relisted = second_look()?;
+        // Not plainly a thread of a listed process: look again. Its
+        // group's id is its own when it is a leader (tgid == id).
+        let group_relisted = listed_again(tgid)?;
         let again = look(proc, id);
         let kind = match &again {
             Seen::Gone => Class::Transient,
             Seen::Task { start: s, .. } if *s != start => Class::Transient,
             Seen::Task { tgid: t, .. } if *t != tgid => Class::Transient,
             Seen::Unreadable(_) => Class::Unreadable,
-            Seen::Task { .. } if tgid == id && relisted.contains(id) => {
+            Seen::Task { .. } if tgid == id && group_relisted => {
                 Class::Transient
             }
             Seen::Task { .. }
                 if tgid != id
-                    && relisted.contains(tgid)
+                    && group_relisted
                     && in_task_dir(proc, tgid, id) =>
             {
                 Class::Transient
@@ -505,16 +507,16 @@ pub fn classify(
             ),
             (false, false) => format!("its group {tgid} is not listed"),
         };
-        let again = match relisted.contains(if tgid == id { id } else { tgid })
-        {
-            true => "listed",
-            false => "still not listed",
+        let again = if group_relisted {
+            "listed"
+        } else {
+            "still not listed"
         };
         let listing = format!("{listing}; re-listed {ms} ms later: {again}");
         verdicts.push(verdict(kind, lookup, listing));
     }
     for &id in &scan.unresolved {
-        let relisted = second_look()?.contains(id);
+        let relisted = listed_again(id)?;
         let resolves = proc.is_dir(&id.to_string()).is_ok();
         let kind = match (resolves, relisted) {
             (false, true) => Class::ListedNotResolving,
